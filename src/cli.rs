@@ -1,0 +1,428 @@
+//! The command line: raw flags (clap) kept apart from validated settings, and the three
+//! commands `run`, `check` and `report`. Exit status: 0 success, 2 bad input or usage,
+//! 1 any other failure.
+
+use crate::export;
+use crate::output::{ensure_dir, write_atomic};
+use crate::runner::{self, RunResult, RunSettings};
+use crate::scenario::{load_scenario, Param, Scenario, ScenarioError};
+use crate::units::{duration_secs, format_secs, secs_to_time, time_to_secs, Quantity};
+use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "slotsim",
+    version,
+    about = "Simulate sticky sessions and reserved concurrency on a shared pool of AI API accounts",
+    long_about = "slotsim simulates sub2api's account-slot admission (sticky sessions, reserved_concurrency, \
+                  waiting queues) for a scenario file, sweeps settings in parallel and reports which setting \
+                  meets your targets.\n\nExit status: 0 success, 2 bad input or usage, 1 any other failure."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulate every sweep point and write CSV, charts and a report.
+    Run(RunArgs),
+    /// Validate a scenario file and describe it; simulate nothing.
+    Check {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+    },
+    /// Redraw the charts and report.html from the files of an earlier run.
+    Report {
+        /// The output folder of an earlier `slotsim run`.
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Output folder [default: output/<name>/].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Master seed (overrides the scenario's).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Replications per sweep point (overrides the scenario's).
+    #[arg(long, value_name = "N")]
+    pub replications: Option<u32>,
+    /// Simulated time per replication, warm-up included, e.g. "6h" (overrides the scenario's).
+    #[arg(long, value_name = "DUR")]
+    pub horizon: Option<String>,
+    /// Values of reserved to sweep: a list "0,1,2" or an inclusive range "0..=4".
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    pub reserved: Option<String>,
+    /// Worker threads [default: all cores]. Results never depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Sweep point the paired differences are taken against (0-based).
+    #[arg(long, value_name = "POINT")]
+    pub baseline: Option<usize>,
+    /// Add replications until every headline metric's 95% CI half-width is within REL of
+    /// its mean (e.g. 0.05), up to --max-replications.
+    #[arg(long, value_name = "REL")]
+    pub precision: Option<f64>,
+    /// Cap on replications per point with --precision [default: the scenario's, else 200].
+    #[arg(long, value_name = "N")]
+    pub max_replications: Option<u32>,
+    /// Draw independent random streams per sweep point instead of common random numbers.
+    #[arg(long)]
+    pub independent_streams: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// A failure with its exit status.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad input or usage: exit 2.
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// Anything else: exit 1.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Usage(_) | CliError::Scenario(_) => 2,
+            CliError::Other(_) => 1,
+        }
+    }
+}
+
+/// Runs a parsed command line, printing results to stdout.
+pub fn execute(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Check { scenario } => check(&scenario),
+        Command::Run(args) => run(args),
+        Command::Report { out } => report(&out),
+    }
+}
+
+fn check(path: &Path) -> Result<(), CliError> {
+    let s = load_scenario(path)?;
+    let points = s.sweep.points();
+    println!(
+        "ok: {}: scenario {:?}, {} sweep point{} x {} replication{}, horizon {}, warm-up {}",
+        path.display(),
+        s.name,
+        points.len(),
+        if points.len() == 1 { "" } else { "s" },
+        s.replications,
+        if s.replications == 1 { "" } else { "s" },
+        format_secs(time_to_secs(s.horizon)),
+        format_secs(time_to_secs(s.warmup)),
+    );
+    println!("{}", s.words());
+    if !s.sweep.params.is_empty() {
+        let labels: Vec<String> = points.iter().map(|p| p.label()).collect();
+        println!("sweep: {}", labels.join(" | "));
+    }
+    for note in &s.notes {
+        println!("note: {note}");
+    }
+    Ok(())
+}
+
+/// Parses `--reserved`: "0,1,2" or "0..=4".
+pub fn parse_reserved_list(text: &str) -> Result<Vec<i64>, String> {
+    let bad = || {
+        format!("--reserved {text:?}: expected a comma-separated list of whole numbers (\"0,1,2\") or an inclusive range (\"0..=4\")")
+    };
+    let text = text.trim();
+    let values: Vec<i64> = if let Some((a, b)) = text.split_once("..=") {
+        let a: i64 = a.trim().parse().map_err(|_| bad())?;
+        let b: i64 = b.trim().parse().map_err(|_| bad())?;
+        if b < a {
+            return Err(format!(
+                "--reserved {text:?}: the range is empty ({b} < {a})"
+            ));
+        }
+        if b - a > 10_000 {
+            return Err(format!("--reserved {text:?}: at most 10001 values"));
+        }
+        (a..=b).collect()
+    } else {
+        text.split(',')
+            .map(|v| v.trim().parse().map_err(|_| bad()))
+            .collect::<Result<_, _>>()?
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for v in &values {
+        if !seen.insert(v) {
+            return Err(format!("--reserved {text:?}: {v} is listed twice"));
+        }
+        if v.abs() > 1_000_000 {
+            return Err(format!(
+                "--reserved {text:?}: {v} is out of range (at most 1000000 in size)"
+            ));
+        }
+    }
+    Ok(values)
+}
+
+/// Applies the command-line overrides to a validated scenario, validating them too.
+fn apply_overrides(s: &mut Scenario, a: &RunArgs) -> Result<(), CliError> {
+    if let Some(seed) = a.seed {
+        s.seed = seed;
+    }
+    if let Some(n) = a.replications {
+        if n == 0 {
+            return Err(CliError::Usage(
+                "--replications 0: must be at least 1".into(),
+            ));
+        }
+        s.replications = n;
+    }
+    if let Some(h) = &a.horizon {
+        let secs = duration_secs(&Quantity::Str(h.clone()))
+            .map_err(|why| CliError::Usage(format!("--horizon {h:?} {why}")))?;
+        if !(secs > 0.0 && secs <= 1e9) {
+            return Err(CliError::Usage(format!(
+                "--horizon {h:?}: must be > 0 and at most 1e9 seconds"
+            )));
+        }
+        let horizon = secs_to_time(secs);
+        if horizon <= s.warmup {
+            return Err(CliError::Usage(format!(
+                "--horizon {h:?}: must be longer than the scenario's warm-up ({})",
+                format_secs(time_to_secs(s.warmup))
+            )));
+        }
+        s.horizon = horizon;
+    }
+    if let Some(list) = &a.reserved {
+        let values = parse_reserved_list(list).map_err(CliError::Usage)?;
+        let values: Vec<f64> = values.into_iter().map(|v| v as f64).collect();
+        match s
+            .sweep
+            .params
+            .iter_mut()
+            .find(|(p, _)| *p == Param::Reserved)
+        {
+            Some((_, v)) => *v = values,
+            None => s.sweep.params.insert(0, (Param::Reserved, values)),
+        }
+        if s.sweep.baseline >= s.sweep.points().len() {
+            s.sweep.baseline = 0;
+        }
+    }
+    if let Some(b) = a.baseline {
+        let n = s.sweep.points().len();
+        if b >= n {
+            return Err(CliError::Usage(format!(
+                "--baseline {b}: there are {n} sweep points (0 to {})",
+                n - 1
+            )));
+        }
+        s.sweep.baseline = b;
+    }
+    if let Some(p) = a.precision {
+        if !(p.is_finite() && p > 0.0 && p <= 10.0) {
+            return Err(CliError::Usage(format!(
+                "--precision {p}: must be a number in (0, 10], e.g. 0.05"
+            )));
+        }
+        s.precision = Some(p);
+    }
+    if let Some(m) = a.max_replications {
+        if m == 0 {
+            return Err(CliError::Usage(
+                "--max-replications 0: must be at least 1".into(),
+            ));
+        }
+        s.max_replications = m;
+    }
+    if s.precision.is_some() && s.max_replications < s.replications {
+        return Err(CliError::Usage(format!(
+            "--max-replications {}: must be >= the replications to start with ({})",
+            s.max_replications, s.replications
+        )));
+    }
+    if a.threads == Some(0) {
+        return Err(CliError::Usage("--threads 0: must be at least 1".into()));
+    }
+    Ok(())
+}
+
+fn run(a: RunArgs) -> Result<(), CliError> {
+    let mut s = load_scenario(&a.scenario)?;
+    apply_overrides(&mut s, &a)?;
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("output").join(&s.name));
+    let settings = RunSettings {
+        threads: a.threads,
+        common_random_numbers: !a.independent_streams,
+    };
+
+    let points = s.sweep.points().len() as u64;
+    let bar = progress_bar(points * s.replications as u64, a.quiet);
+    let tick = |n: u64| {
+        if n > bar.length().unwrap_or(0) {
+            bar.set_length(n);
+        }
+        bar.set_position(n);
+    };
+    let result = runner::run(&s, &settings, &tick).map_err(|e| CliError::Other(e.into()))?;
+    bar.finish_and_clear();
+
+    write_outputs(&s, &result, &out, settings.common_random_numbers)?;
+    print!("{}", summary_table(&s, &result));
+    let rendered = crate::report::render(&out).map_err(|e| CliError::Other(e.into()))?;
+    println!();
+    println!("{}", rendered.text.trim_end());
+    println!();
+    println!(
+        "wrote {} (summary.csv, replications.csv, timeseries.csv, wait_quantiles.csv, run.json, report.html, charts/)",
+        out.display()
+    );
+    println!(
+        "{} events in {:.2} s on {} thread{}",
+        result.events,
+        result.wall_time_s,
+        result.threads,
+        if result.threads == 1 { "" } else { "s" }
+    );
+    Ok(())
+}
+
+fn progress_bar(len: u64, quiet: bool) -> indicatif::ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    let style = indicatif::ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} replications, {per_sec}, ETA {eta}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
+}
+
+/// Writes the CSV files and run.json (each atomically).
+pub fn write_outputs(s: &Scenario, r: &RunResult, out: &Path, crn: bool) -> Result<(), CliError> {
+    let w = |e: crate::output::WriteError| CliError::Other(e.into());
+    ensure_dir(out).map_err(w)?;
+    write_atomic(out, "summary.csv", &export::summary_csv(s, r)).map_err(w)?;
+    write_atomic(out, "replications.csv", &export::replications_csv(s, r)).map_err(w)?;
+    write_atomic(out, "timeseries.csv", &export::timeseries_csv(s, r)).map_err(w)?;
+    write_atomic(out, "wait_quantiles.csv", &export::wait_quantiles_csv(r)).map_err(w)?;
+    write_atomic(out, "run.json", &export::run_json(s, r, crn)).map_err(w)?;
+    Ok(())
+}
+
+fn pct(e: &crate::stats::Estimate) -> String {
+    match e.ci95 {
+        Some(h) => format!("{:.2}±{:.2}", 100.0 * e.mean, 100.0 * h),
+        None => format!("{:.2}", 100.0 * e.mean),
+    }
+}
+
+/// The human-readable summary printed by `run`.
+pub fn summary_table(s: &Scenario, r: &RunResult) -> String {
+    let params = export::param_columns(s);
+    let mut header: Vec<String> = vec!["point".into()];
+    header.extend(params.iter().map(|p| p.name().to_string()));
+    header.extend(
+        [
+            "reps",
+            "new-sess rej %",
+            "continuity fail %",
+            "migr %",
+            "bound rej %",
+            "thr rps",
+            "util %",
+            "wait p95 s",
+        ]
+        .map(String::from),
+    );
+    let mut rows = vec![header];
+    for p in &r.points {
+        let mut row = vec![p.point.index.to_string()];
+        for param in &params {
+            row.push(match p.point.get(*param) {
+                Some(v) => format!("{v}"),
+                None => s.common_reserved().map_or("-".into(), |v| v.to_string()),
+            });
+        }
+        row.push(p.reps.len().to_string());
+        row.push(pct(&p.estimate("new_session_rejection_rate")));
+        row.push(pct(&p.estimate("continuity_failure_rate")));
+        row.push(format!("{:.2}", 100.0 * p.estimate("migration_rate").mean));
+        row.push(format!(
+            "{:.2}",
+            100.0 * p.estimate("bound_rejection_rate").mean
+        ));
+        row.push(format!("{:.3}", p.estimate("throughput_rps").mean));
+        row.push(format!(
+            "{:.1}",
+            100.0 * p.estimate("slot_utilization").mean
+        ));
+        row.push(format!("{:.2}", p.estimate("wait_p95_s").mean));
+        rows.push(row);
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut text = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:>w$}"))
+            .collect();
+        text.push_str(cells.join("  ").trim_end());
+        text.push('\n');
+    }
+    text.push_str("(± is the 95% confidence half-width across replications)\n");
+    text
+}
+
+fn report(out: &Path) -> Result<(), CliError> {
+    if !out.is_dir() {
+        return Err(CliError::Usage(format!(
+            "{}: no such output folder (give the folder an earlier `slotsim run` wrote)",
+            out.display()
+        )));
+    }
+    let rendered = crate::report::render(out).map_err(|e| CliError::Usage(e.to_string()))?;
+    println!("{}", rendered.text.trim_end());
+    println!("wrote {}", out.join("report.html").display());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn reserved_lists() {
+        assert_eq!(parse_reserved_list("0,1,2").unwrap(), vec![0, 1, 2]);
+        assert_eq!(parse_reserved_list("0..=3").unwrap(), vec![0, 1, 2, 3]);
+        assert_eq!(parse_reserved_list("-1, 2").unwrap(), vec![-1, 2]);
+        for bad in ["", "a", "1,,2", "3..=1", "1,1", "0..4"] {
+            assert!(parse_reserved_list(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,989 @@
+//! The discrete-event engine and the gateway model of MODEL.md sections 1-3.
+//!
+//! One [`simulate`] call runs one replication of one model. Time is integer microseconds;
+//! events are ordered by (time, sequence) so equal times run in scheduling order. The
+//! engine does no I/O. Sessions and requests live in slabs whose slots are reused, so the
+//! hot loop does not allocate per request and memory follows what is in flight.
+//!
+//! Random streams (common random numbers across sweep points): every session draws its
+//! length, user, service and think times from its own stream keyed by (replication seed,
+//! session index); arrival times and the gateway's own choices (ties, poll jitter) have
+//! streams of their own. Changing R therefore changes only what R causes.
+
+mod metrics;
+mod queue;
+
+pub use metrics::{Counts, MinuteBin, RepOutput};
+pub use queue::EventQueue;
+
+use crate::dist::Dist;
+use crate::scenario::{FallbackSelection, ModelConfig, Platform, WaitMode, Workload};
+use crate::units::{secs_to_time, Time};
+use hdrhistogram::Histogram;
+use rand::Rng;
+use rand_distr::{Distribution, Exp1};
+use rand_pcg::Pcg64;
+use std::collections::VecDeque;
+
+/// EffectiveConcurrency(C, R, is_bound) of PR #607, for C >= 1 (C <= 0 is rejected when
+/// the scenario is validated). R < 0 behaves as 0; R >= C leaves new sessions no slot.
+pub fn effective_concurrency(c: u32, r: i64, is_bound: bool) -> u32 {
+    if is_bound || r <= 0 {
+        c
+    } else {
+        (c as i64 - r).max(0) as u32
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Seeds and streams
+
+fn splitmix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The seed of replication `rep` (0-based) of a run with master seed `seed`.
+pub fn replication_seed(seed: u64, rep: u32) -> u64 {
+    splitmix64(splitmix64(seed) ^ splitmix64(0x5245_5000_0000_0000 ^ rep as u64))
+}
+
+/// Stream kinds: each gets a disjoint family of generators.
+#[derive(Clone, Copy)]
+#[repr(u64)]
+enum StreamKind {
+    SessionArrivals = 1,
+    Session = 2,
+    Gateway = 3,
+    BoundArrivals = 4,
+    BoundRequest = 5,
+    NewRequest = 6,
+}
+
+/// A PCG-64 generator for (replication seed, kind, index). PCG's output for a given
+/// state is fixed by its specification, so streams are stable across versions and machines.
+fn stream(rep_seed: u64, kind: StreamKind, index: u64) -> Pcg64 {
+    let a = splitmix64(rep_seed ^ splitmix64(kind as u64));
+    let b = splitmix64(a ^ splitmix64(index));
+    let c = splitmix64(b ^ 0x243F_6A88_85A3_08D3);
+    let d = splitmix64(c ^ 0x1319_8A2E_0370_7344);
+    let e = splitmix64(d ^ index);
+    Pcg64::new(
+        ((b as u128) << 64) | c as u128,
+        ((d as u128) << 64) | e as u128,
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// Model state
+
+/// A reusable arena: indices stay valid until freed; freed slots are reused.
+struct Slab<T> {
+    items: Vec<T>,
+    free: Vec<u32>,
+}
+
+impl<T> Slab<T> {
+    fn new() -> Self {
+        Slab {
+            items: Vec::new(),
+            free: Vec::new(),
+        }
+    }
+    fn insert(&mut self, value: T) -> u32 {
+        if let Some(i) = self.free.pop() {
+            self.items[i as usize] = value;
+            i
+        } else {
+            self.items.push(value);
+            (self.items.len() - 1) as u32
+        }
+    }
+    fn remove(&mut self, i: u32) {
+        self.free.push(i);
+    }
+}
+
+struct Account {
+    concurrency: u32,
+    /// EffectiveConcurrency(C, R, false).
+    cap_new: u32,
+    priority: i64,
+    busy: u32,
+    /// One counter for sticky and fallback waiters, as sub2api keeps.
+    waiting: u32,
+    /// When the account last released a slot; None = never used (sorts first).
+    last_used: Option<Time>,
+    /// Waiters in arrival order (`wait = "fifo"` only): (request, token).
+    fifo: VecDeque<(u32, u32)>,
+}
+
+#[derive(Default)]
+struct User {
+    busy: u32,
+    waiting: u32,
+    fifo: VecDeque<(u32, u32)>,
+}
+
+struct Session {
+    rng: Pcg64,
+    /// (account, expiry): live while now < expiry.
+    binding: Option<(u32, Time)>,
+    /// False in open mode, where requests write no binding.
+    writes_binding: bool,
+    /// Counts in the session metrics (a real session arriving in the measured window).
+    counted: bool,
+    /// Requests still to issue, the current one included.
+    remaining: u64,
+    retries_left: u32,
+    served_any: bool,
+    first_account: Option<u32>,
+    intact: bool,
+    user: u32,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    UserWait,
+    AccountWait,
+    Serving,
+}
+
+struct Request {
+    session: u32,
+    arrival: Time,
+    measured: bool,
+    /// The account its session's binding named at arrival.
+    bound: Option<u32>,
+    phase: Phase,
+    holds_user_slot: bool,
+    /// Account waited on or served by.
+    account: u32,
+    /// Slots the wait may use (C for sticky waiters, C - R for fallback waiters).
+    wait_cap: u32,
+    deadline: Time,
+    /// Current un-jittered poll delay, seconds.
+    poll_base_s: f64,
+    /// Bumped whenever the request leaves a wait, so stale events and queue entries are ignored.
+    token: u32,
+}
+
+#[derive(Clone, Copy)]
+enum Ev {
+    SessionArrival,
+    OpenArrival {
+        bound: bool,
+    },
+    /// A session issues its next request (after a think time or a client retry back-off).
+    Issue {
+        session: u32,
+    },
+    Poll {
+        req: u32,
+        token: u32,
+    },
+    Timeout {
+        req: u32,
+        token: u32,
+    },
+    Complete {
+        req: u32,
+    },
+}
+
+#[derive(Clone, Copy)]
+enum Reject {
+    QueueFull,
+    WaitTimeout,
+    NoAccount,
+    UserLimit,
+}
+
+#[derive(Clone, Copy)]
+enum Acquired {
+    StickyHit,
+    LoadAware,
+    WaitSuccess,
+}
+
+const MINUTE: Time = 60_000_000;
+
+struct Sim<'a> {
+    cfg: &'a ModelConfig,
+    rep_seed: u64,
+    now: Time,
+    queue: EventQueue<Ev>,
+    accounts: Vec<Account>,
+    users: Vec<User>,
+    sessions: Slab<Session>,
+    requests: Slab<Request>,
+    gateway_rng: Pcg64,
+    arrivals_rng: Pcg64,
+    bound_arrivals_rng: Pcg64,
+    next_session: u64,
+    next_bound: u64,
+    counts: Counts,
+    busy_total: u64,
+    waiting_total: u64,
+    last_integrated: Time,
+    busy_slot_us: u128,
+    waiting_us: u128,
+    wait_hist: Histogram<u64>,
+    wait_sum_us: u128,
+    events: u64,
+    timeseries: Option<Vec<MinuteBin>>,
+}
+
+/// Runs one replication of `cfg` with replication seed `rep_seed`. With `timeseries`,
+/// also records per-minute busy, waiting and failure counts over [0, horizon).
+pub fn simulate(cfg: &ModelConfig, rep_seed: u64, timeseries: bool) -> RepOutput {
+    let mut accounts = Vec::new();
+    for pool in &cfg.pools {
+        for _ in 0..pool.accounts {
+            accounts.push(Account {
+                concurrency: pool.concurrency,
+                cap_new: effective_concurrency(pool.concurrency, pool.reserved, false),
+                priority: pool.priority,
+                busy: 0,
+                waiting: 0,
+                last_used: None,
+                fifo: VecDeque::new(),
+            });
+        }
+    }
+    let users = match &cfg.users {
+        Some(u) => (0..u.count).map(|_| User::default()).collect(),
+        None => Vec::new(),
+    };
+    let minutes = cfg.horizon.div_ceil(MINUTE) as usize;
+    let mut sim = Sim {
+        cfg,
+        rep_seed,
+        now: 0,
+        queue: EventQueue::default(),
+        accounts,
+        users,
+        sessions: Slab::new(),
+        requests: Slab::new(),
+        gateway_rng: stream(rep_seed, StreamKind::Gateway, 0),
+        arrivals_rng: stream(rep_seed, StreamKind::SessionArrivals, 0),
+        bound_arrivals_rng: stream(rep_seed, StreamKind::BoundArrivals, 0),
+        next_session: 0,
+        next_bound: 0,
+        counts: Counts::default(),
+        busy_total: 0,
+        waiting_total: 0,
+        last_integrated: 0,
+        busy_slot_us: 0,
+        waiting_us: 0,
+        wait_hist: Histogram::new(3).expect("3 significant figures is a valid histogram precision"),
+        wait_sum_us: 0,
+        events: 0,
+        timeseries: timeseries.then(|| vec![MinuteBin::default(); minutes]),
+    };
+    sim.run();
+    let total_slots = sim.accounts.iter().map(|a| a.concurrency as u64).sum();
+    RepOutput {
+        counts: sim.counts,
+        busy_slot_us: sim.busy_slot_us,
+        waiting_us: sim.waiting_us,
+        total_slots,
+        measured: cfg.horizon - cfg.warmup,
+        wait_hist: sim.wait_hist,
+        wait_sum_us: sim.wait_sum_us,
+        events: sim.events,
+        timeseries: sim.timeseries,
+    }
+}
+
+fn exp_gap(rng: &mut Pcg64, rate: f64) -> Time {
+    let e: f64 = Exp1.sample(rng);
+    secs_to_time(e / rate).max(1)
+}
+
+impl Sim<'_> {
+    fn run(&mut self) {
+        match self.cfg.workload {
+            Workload::Sessions { arrival_rate, .. } => {
+                let t = exp_gap(&mut self.arrivals_rng, arrival_rate);
+                self.schedule_arrival(t, Ev::SessionArrival);
+            }
+            Workload::Open {
+                bound_rate,
+                new_rate,
+                ..
+            } => {
+                if bound_rate > 0.0 {
+                    let t = exp_gap(&mut self.bound_arrivals_rng, bound_rate);
+                    self.schedule_arrival(t, Ev::OpenArrival { bound: true });
+                }
+                if new_rate > 0.0 {
+                    let t = exp_gap(&mut self.arrivals_rng, new_rate);
+                    self.schedule_arrival(t, Ev::OpenArrival { bound: false });
+                }
+            }
+        }
+        while let Some((t, ev)) = self.queue.pop() {
+            self.integrate_to(t);
+            self.now = t;
+            self.events += 1;
+            match ev {
+                Ev::SessionArrival => self.session_arrival(),
+                Ev::OpenArrival { bound } => self.open_arrival(bound),
+                Ev::Issue { session } => self.issue(session),
+                Ev::Poll { req, token } => self.poll(req, token),
+                Ev::Timeout { req, token } => self.timeout(req, token),
+                Ev::Complete { req } => self.complete(req),
+            }
+        }
+    }
+
+    /// Arrivals happen only before the horizon.
+    fn schedule_arrival(&mut self, t: Time, ev: Ev) {
+        if t < self.cfg.horizon {
+            self.queue.push(t, ev);
+        }
+    }
+
+    fn in_window(&self, t: Time) -> bool {
+        t >= self.cfg.warmup && t < self.cfg.horizon
+    }
+
+    /// Accumulates busy and waiting integrals from the last event time to `t`.
+    fn integrate_to(&mut self, t: Time) {
+        let from = self.last_integrated;
+        if t <= from {
+            return;
+        }
+        self.last_integrated = t;
+        let lo = from.max(self.cfg.warmup);
+        let hi = t.min(self.cfg.horizon);
+        if hi > lo {
+            let dt = (hi - lo) as u128;
+            self.busy_slot_us += self.busy_total as u128 * dt;
+            self.waiting_us += self.waiting_total as u128 * dt;
+        }
+        if let Some(bins) = &mut self.timeseries {
+            let end = t.min(self.cfg.horizon);
+            let mut a = from;
+            while a < end {
+                let m = (a / MINUTE) as usize;
+                let b = end.min((m as Time + 1) * MINUTE);
+                let dt = (b - a) as u128;
+                bins[m].busy_us += self.busy_total as u128 * dt;
+                bins[m].waiting_us += self.waiting_total as u128 * dt;
+                a = b;
+            }
+        }
+    }
+
+    fn bin(&mut self) -> Option<&mut MinuteBin> {
+        let m = (self.now / MINUTE) as usize;
+        self.timeseries.as_mut().and_then(|b| b.get_mut(m))
+    }
+
+    // ---- arrivals ----------------------------------------------------------------------
+
+    fn session_arrival(&mut self) {
+        let Workload::Sessions {
+            arrival_rate,
+            ref requests_per_session,
+            client_retries,
+            ..
+        } = self.cfg.workload
+        else {
+            unreachable!("session arrivals are scheduled only in sessions mode")
+        };
+        let index = self.next_session;
+        self.next_session += 1;
+        let mut rng = stream(self.rep_seed, StreamKind::Session, index);
+        let remaining = requests_per_session.sample_count(&mut rng);
+        let user = self.draw_user(&mut rng);
+        let counted = self.in_window(self.now);
+        if counted {
+            self.counts.sessions_arrived += 1;
+        }
+        let sid = self.sessions.insert(Session {
+            rng,
+            binding: None,
+            writes_binding: true,
+            counted,
+            remaining,
+            retries_left: client_retries,
+            served_any: false,
+            first_account: None,
+            intact: true,
+            user,
+        });
+        let next = self.now + exp_gap(&mut self.arrivals_rng, arrival_rate);
+        self.schedule_arrival(next, Ev::SessionArrival);
+        self.issue(sid);
+    }
+
+    fn draw_user(&self, rng: &mut Pcg64) -> u32 {
+        match &self.cfg.users {
+            Some(u) => rng.random_range(0..u.count),
+            None => 0,
+        }
+    }
+
+    /// Open mode: a single-request pseudo-session. A bound request names a uniformly
+    /// random account as its binding and writes none; a new request counts as a session.
+    fn open_arrival(&mut self, bound: bool) {
+        let Workload::Open {
+            bound_rate,
+            new_rate,
+            ..
+        } = self.cfg.workload
+        else {
+            unreachable!("open arrivals are scheduled only in open mode")
+        };
+        let (kind, index) = if bound {
+            self.next_bound += 1;
+            (StreamKind::BoundRequest, self.next_bound - 1)
+        } else {
+            self.next_session += 1;
+            (StreamKind::NewRequest, self.next_session - 1)
+        };
+        let mut rng = stream(self.rep_seed, kind, index);
+        let binding = if bound {
+            let a = rng.random_range(0..self.accounts.len() as u32);
+            Some((a, Time::MAX))
+        } else {
+            None
+        };
+        let user = self.draw_user(&mut rng);
+        let counted = !bound && self.in_window(self.now);
+        if counted {
+            self.counts.sessions_arrived += 1;
+        }
+        let sid = self.sessions.insert(Session {
+            rng,
+            binding,
+            writes_binding: false,
+            counted,
+            remaining: 1,
+            retries_left: 0,
+            served_any: false,
+            first_account: None,
+            intact: true,
+            user,
+        });
+        let next = if bound {
+            self.now + exp_gap(&mut self.bound_arrivals_rng, bound_rate)
+        } else {
+            self.now + exp_gap(&mut self.arrivals_rng, new_rate)
+        };
+        self.schedule_arrival(next, Ev::OpenArrival { bound });
+        self.issue(sid);
+    }
+
+    /// A session issues a request (attempt) now: read the binding, then the user gate.
+    fn issue(&mut self, sid: u32) {
+        let now = self.now;
+        let measured = self.in_window(now);
+        let s = &mut self.sessions.items[sid as usize];
+        let mut bound = None;
+        let mut expired = false;
+        if let Some((a, expiry)) = s.binding {
+            if now < expiry {
+                bound = Some(a);
+            } else {
+                s.binding = None;
+                expired = true;
+            }
+        }
+        let user = s.user;
+        if measured {
+            self.counts.requests_arrived += 1;
+            self.counts.bound_requests += bound.is_some() as u64;
+            self.counts.expired_rebinds += expired as u64;
+        }
+        let rid = self.requests.insert(Request {
+            session: sid,
+            arrival: now,
+            measured,
+            bound,
+            phase: Phase::UserWait,
+            holds_user_slot: false,
+            account: 0,
+            wait_cap: 0,
+            deadline: 0,
+            poll_base_s: 0.0,
+            token: 0,
+        });
+        let Some(limits) = &self.cfg.users else {
+            return self.dispatch(rid);
+        };
+        let u = &mut self.users[user as usize];
+        if u.busy < limits.concurrency {
+            u.busy += 1;
+            self.requests.items[rid as usize].holds_user_slot = true;
+            return self.dispatch(rid);
+        }
+        if u.waiting >= limits.max_waiting {
+            return self.reject(rid, Reject::UserLimit);
+        }
+        u.waiting += 1;
+        let deadline = now + limits.wait_timeout;
+        self.start_wait(rid, deadline, user);
+    }
+
+    // ---- selection (MODEL.md section 2, steps 3-5) --------------------------------------
+
+    fn dispatch(&mut self, rid: u32) {
+        let gw = &self.cfg.gateway;
+        // Step 3: the sticky layer. Without a fault model every account is schedulable.
+        if let Some(b) = self.requests.items[rid as usize].bound {
+            let a = &self.accounts[b as usize];
+            if a.busy < a.concurrency {
+                return self.acquire(rid, b, Acquired::StickyHit);
+            }
+            if a.waiting < gw.sticky_max_waiting {
+                let cap = a.concurrency;
+                return self.join_wait(rid, b, cap, gw.sticky_max_waiting, gw.sticky_wait_timeout);
+            }
+        }
+        // Step 4: the load-aware layer, with every account's new-session capacity.
+        let mut best: Option<((i64, u64, Option<Time>), u32)> = None;
+        let mut ties = 0u32;
+        for (i, a) in self.accounts.iter().enumerate() {
+            if a.cap_new == 0 {
+                continue;
+            }
+            let load = (a.busy as u64 + a.waiting as u64) * 100 / a.cap_new as u64;
+            if load >= 100 {
+                continue;
+            }
+            let key = (a.priority, load, a.last_used);
+            match &mut best {
+                Some((k, _)) if key > *k => {}
+                Some((k, idx)) if key == *k => {
+                    ties += 1;
+                    if self.gateway_rng.random_range(0..ties) == 0 {
+                        *idx = i as u32;
+                    }
+                }
+                _ => {
+                    best = Some((key, i as u32));
+                    ties = 1;
+                }
+            }
+        }
+        if let Some((_, a)) = best {
+            // load < 100 means busy + waiting < cap, so the acquire succeeds.
+            return self.acquire(rid, a, Acquired::LoadAware);
+        }
+        // Step 5: the fallback queue, on the first candidate only.
+        let by_lru = gw.fallback_selection == FallbackSelection::LastUsed;
+        let mut best: Option<((i64, Option<Time>), u32)> = None;
+        let mut ties = 0u32;
+        for (i, a) in self.accounts.iter().enumerate() {
+            if a.cap_new == 0 {
+                continue;
+            }
+            let key = (a.priority, if by_lru { a.last_used } else { None });
+            match &mut best {
+                Some((k, _)) if key > *k => {}
+                Some((k, idx)) if key == *k => {
+                    ties += 1;
+                    if self.gateway_rng.random_range(0..ties) == 0 {
+                        *idx = i as u32;
+                    }
+                }
+                _ => {
+                    best = Some((key, i as u32));
+                    ties = 1;
+                }
+            }
+        }
+        match best {
+            None => self.reject(rid, Reject::NoAccount),
+            Some((_, a)) => {
+                let cap = self.accounts[a as usize].cap_new;
+                self.join_wait(
+                    rid,
+                    a,
+                    cap,
+                    gw.fallback_max_waiting,
+                    gw.fallback_wait_timeout,
+                )
+            }
+        }
+    }
+
+    /// Joins the account's wait (429 when its waiter count is at the limit); the
+    /// immediate first try already counts as a wait success.
+    fn join_wait(&mut self, rid: u32, account: u32, cap: u32, limit: u32, timeout: Time) {
+        let a = &mut self.accounts[account as usize];
+        if a.waiting >= limit {
+            return self.reject(rid, Reject::QueueFull);
+        }
+        if a.busy < cap {
+            return self.acquire(rid, account, Acquired::WaitSuccess);
+        }
+        a.waiting += 1;
+        self.waiting_total += 1;
+        let r = &mut self.requests.items[rid as usize];
+        r.phase = Phase::AccountWait;
+        r.account = account;
+        r.wait_cap = cap;
+        self.start_wait(rid, self.now + timeout, account);
+    }
+
+    /// Starts polling (or queueing, in FIFO mode) for the request's current phase.
+    /// `target` is the account or the user waited on.
+    fn start_wait(&mut self, rid: u32, deadline: Time, target: u32) {
+        let r = &mut self.requests.items[rid as usize];
+        r.deadline = deadline;
+        let token = r.token;
+        match self.cfg.gateway.wait {
+            WaitMode::Poll => {
+                r.poll_base_s = self.cfg.gateway.poll.initial_s;
+                self.schedule_poll(rid);
+            }
+            WaitMode::Fifo => {
+                let q = match r.phase {
+                    Phase::AccountWait => &mut self.accounts[target as usize].fifo,
+                    _ => &mut self.users[target as usize].fifo,
+                };
+                q.push_back((rid, token));
+                self.queue.push(deadline, Ev::Timeout { req: rid, token });
+            }
+        }
+    }
+
+    /// The next poll after the current delay, or the timeout if that comes first.
+    fn schedule_poll(&mut self, rid: u32) {
+        let p = self.cfg.gateway.poll;
+        let r = &self.requests.items[rid as usize];
+        let base = r.poll_base_s.min(p.max_s);
+        let jitter = if p.jitter > 0.0 {
+            self.gateway_rng
+                .random_range(1.0 - p.jitter..=1.0 + p.jitter)
+        } else {
+            1.0
+        };
+        let at = self.now + secs_to_time(base * jitter).max(1);
+        let (token, deadline) = (r.token, r.deadline);
+        if at >= deadline {
+            self.queue.push(deadline, Ev::Timeout { req: rid, token });
+        } else {
+            self.queue.push(at, Ev::Poll { req: rid, token });
+        }
+    }
+
+    fn poll(&mut self, rid: u32, token: u32) {
+        let r = &mut self.requests.items[rid as usize];
+        if r.token != token {
+            return;
+        }
+        match r.phase {
+            Phase::AccountWait => {
+                let account = r.account;
+                if self.accounts[account as usize].busy < r.wait_cap {
+                    self.leave_account_wait(rid);
+                    return self.acquire(rid, account, Acquired::WaitSuccess);
+                }
+            }
+            Phase::UserWait => {
+                let s = r.session;
+                let user = self.sessions.items[s as usize].user;
+                let limit = self.cfg.users.as_ref().map_or(u32::MAX, |u| u.concurrency);
+                if self.users[user as usize].busy < limit {
+                    self.leave_user_wait(rid, user);
+                    return self.dispatch(rid);
+                }
+            }
+            Phase::Serving => return,
+        }
+        let r = &mut self.requests.items[rid as usize];
+        r.poll_base_s =
+            (r.poll_base_s * self.cfg.gateway.poll.multiplier).min(self.cfg.gateway.poll.max_s);
+        self.schedule_poll(rid);
+    }
+
+    fn leave_account_wait(&mut self, rid: u32) {
+        let r = &mut self.requests.items[rid as usize];
+        r.token = r.token.wrapping_add(1);
+        let a = &mut self.accounts[r.account as usize];
+        a.waiting -= 1;
+        self.waiting_total -= 1;
+    }
+
+    fn leave_user_wait(&mut self, rid: u32, user: u32) {
+        let r = &mut self.requests.items[rid as usize];
+        r.token = r.token.wrapping_add(1);
+        r.holds_user_slot = true;
+        let u = &mut self.users[user as usize];
+        u.waiting -= 1;
+        u.busy += 1;
+    }
+
+    fn timeout(&mut self, rid: u32, token: u32) {
+        let r = &mut self.requests.items[rid as usize];
+        if r.token != token {
+            return;
+        }
+        match r.phase {
+            Phase::AccountWait => {
+                self.leave_account_wait(rid);
+                self.reject(rid, Reject::WaitTimeout);
+            }
+            Phase::UserWait => {
+                r.token = r.token.wrapping_add(1);
+                let user = self.sessions.items[r.session as usize].user;
+                self.users[user as usize].waiting -= 1;
+                self.reject(rid, Reject::UserLimit);
+            }
+            Phase::Serving => {}
+        }
+    }
+
+    // ---- serving -------------------------------------------------------------------------
+
+    fn acquire(&mut self, rid: u32, account: u32, how: Acquired) {
+        let now = self.now;
+        let ttl = self.cfg.gateway.sticky_ttl;
+        let openai = self.cfg.gateway.platform == Platform::OpenAi;
+        self.accounts[account as usize].busy += 1;
+        self.busy_total += 1;
+        let r = &mut self.requests.items[rid as usize];
+        r.phase = Phase::Serving;
+        r.account = account;
+        let (measured, bound, arrival, sid) = (r.measured, r.bound, r.arrival, r.session);
+        let s = &mut self.sessions.items[sid as usize];
+        if s.writes_binding {
+            match how {
+                Acquired::StickyHit if !openai => {}
+                _ => s.binding = Some((account, now.saturating_add(ttl))),
+            }
+        }
+        s.served_any = true;
+        s.retries_left = match self.cfg.workload {
+            Workload::Sessions { client_retries, .. } => client_retries,
+            Workload::Open { .. } => 0,
+        };
+        match s.first_account {
+            None => s.first_account = Some(account),
+            Some(f) if f != account => s.intact = false,
+            Some(_) => {}
+        }
+        let service = match &self.cfg.workload {
+            Workload::Sessions { service_time, .. } | Workload::Open { service_time, .. } => {
+                secs_to_time(service_time.sample(&mut s.rng))
+            }
+        };
+        if measured {
+            let migrated = bound.is_some_and(|b| b != account);
+            self.counts.migrations += migrated as u64;
+            self.wait_hist.saturating_record(now - arrival);
+            self.wait_sum_us += (now - arrival) as u128;
+            if migrated {
+                if let Some(bin) = self.bin() {
+                    bin.migrations += 1;
+                }
+            }
+        }
+        self.queue.push(now + service, Ev::Complete { req: rid });
+    }
+
+    fn complete(&mut self, rid: u32) {
+        let now = self.now;
+        let r = &self.requests.items[rid as usize];
+        let (account, sid, measured, holds_user) =
+            (r.account, r.session, r.measured, r.holds_user_slot);
+        let a = &mut self.accounts[account as usize];
+        a.busy -= 1;
+        a.last_used = Some(now);
+        self.busy_total -= 1;
+        if measured {
+            self.counts.requests_completed += 1;
+        }
+        if now < self.cfg.horizon {
+            if let Some(bin) = self.bin() {
+                bin.requests_completed += 1;
+            }
+        }
+        self.requests.remove(rid);
+        if self.cfg.gateway.wait == WaitMode::Fifo {
+            self.fifo_handoff_account(account);
+        }
+        if holds_user {
+            self.release_user_slot(sid);
+        }
+        // The session continues after a think time, or ends.
+        let s = &mut self.sessions.items[sid as usize];
+        s.remaining -= 1;
+        if s.remaining == 0 {
+            return self.end_session(sid, false);
+        }
+        let think = match &self.cfg.workload {
+            Workload::Sessions { think_time, .. } => think_time_of(think_time, &mut s.rng),
+            Workload::Open { .. } => unreachable!("open-mode sessions have one request"),
+        };
+        let at = now.saturating_add(think);
+        if at < self.cfg.horizon {
+            self.queue.push(at, Ev::Issue { session: sid });
+        } else {
+            // Cut by the horizon: neither finished nor abandoned.
+            self.sessions.remove(sid);
+        }
+    }
+
+    fn release_user_slot(&mut self, sid: u32) {
+        let user = self.sessions.items[sid as usize].user;
+        self.users[user as usize].busy -= 1;
+        if self.cfg.gateway.wait != WaitMode::Fifo {
+            return;
+        }
+        while let Some((rid, token)) = self.users[user as usize].fifo.pop_front() {
+            let r = &self.requests.items[rid as usize];
+            if r.token == token && r.phase == Phase::UserWait {
+                self.leave_user_wait(rid, user);
+                return self.dispatch(rid);
+            }
+        }
+    }
+
+    /// FIFO mode: the freed slot goes to the longest waiter whose own cap admits it.
+    fn fifo_handoff_account(&mut self, account: u32) {
+        let a = &mut self.accounts[account as usize];
+        let requests = &self.requests.items;
+        let live = |&(rid, token): &(u32, u32)| {
+            let r = &requests[rid as usize];
+            r.token == token && r.phase == Phase::AccountWait && r.account == account
+        };
+        while a.fifo.front().is_some_and(|e| !live(e)) {
+            a.fifo.pop_front();
+        }
+        if a.fifo.len() > 2 * a.waiting as usize + 16 {
+            a.fifo.retain(live);
+        }
+        let busy = a.busy;
+        let pick = a
+            .fifo
+            .iter()
+            .position(|e| live(e) && busy < requests[e.0 as usize].wait_cap);
+        if let Some(i) = pick {
+            let (rid, _) = a.fifo.remove(i).expect("position is in range");
+            self.leave_account_wait(rid);
+            self.acquire(rid, account, Acquired::WaitSuccess);
+        }
+    }
+
+    fn reject(&mut self, rid: u32, why: Reject) {
+        let r = &self.requests.items[rid as usize];
+        let (sid, measured, bound, holds_user) =
+            (r.session, r.measured, r.bound, r.holds_user_slot);
+        let s = &self.sessions.items[sid as usize];
+        let new_session = !s.served_any;
+        if measured {
+            let c = &mut self.counts;
+            c.requests_rejected += 1;
+            c.bound_rejections += bound.is_some() as u64;
+            match why {
+                Reject::QueueFull => c.rejected_queue_full += 1,
+                Reject::WaitTimeout => c.rejected_wait_timeout += 1,
+                Reject::NoAccount => c.rejected_no_account += 1,
+                Reject::UserLimit => c.rejected_user_limit += 1,
+            }
+        }
+        if self.now < self.cfg.horizon {
+            if let Some(bin) = self.bin() {
+                if bound.is_some() {
+                    bin.bound_rejections += 1;
+                } else if new_session {
+                    bin.new_session_rejections += 1;
+                }
+            }
+        }
+        self.requests.remove(rid);
+        if holds_user {
+            self.release_user_slot(sid);
+        }
+        let backoff = match self.cfg.workload {
+            Workload::Sessions {
+                client_retry_backoff,
+                ..
+            } => client_retry_backoff,
+            Workload::Open { .. } => 0,
+        };
+        let s = &mut self.sessions.items[sid as usize];
+        s.intact = false;
+        let at = self.now.saturating_add(backoff);
+        if s.retries_left > 0 && at < self.cfg.horizon {
+            s.retries_left -= 1;
+            self.queue.push(at, Ev::Issue { session: sid });
+        } else {
+            self.end_session(sid, true);
+        }
+    }
+
+    fn end_session(&mut self, sid: u32, abandoned: bool) {
+        let s = &self.sessions.items[sid as usize];
+        if s.counted {
+            let c = &mut self.counts;
+            c.sessions_finished += 1;
+            c.sessions_abandoned += abandoned as u64;
+            c.sessions_rejected += (abandoned && !s.served_any) as u64;
+            c.sessions_intact += (!abandoned && s.intact) as u64;
+        }
+        self.sessions.remove(sid);
+    }
+}
+
+fn think_time_of(d: &Dist, rng: &mut Pcg64) -> Time {
+    secs_to_time(d.sample(rng))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// EffectiveConcurrency over the edge cases of MODEL.md section 1.
+    #[test]
+    fn effective_concurrency_table() {
+        // (C, R, is_bound, expected)
+        let table: &[(u32, i64, bool, u32)] = &[
+            (5, -3, false, 5), // R < 0 behaves as 0
+            (5, -3, true, 5),
+            (5, 0, false, 5), // R = 0: no reservation
+            (5, 0, true, 5),
+            (5, 2, false, 3), // 0 < R < C
+            (5, 2, true, 5),
+            (5, 5, false, 0), // R = C: new sessions never land
+            (5, 5, true, 5),
+            (5, 9, false, 0), // R > C
+            (5, 9, true, 5),
+            (1, 1, false, 0),
+            (1, 0, false, 1),
+        ];
+        for &(c, r, bound, want) in table {
+            assert_eq!(
+                effective_concurrency(c, r, bound),
+                want,
+                "C={c} R={r} bound={bound}"
+            );
+        }
+    }
+
+    #[test]
+    fn streams_differ_by_kind_and_index() {
+        let mut seen = std::collections::HashSet::new();
+        for kind in [
+            StreamKind::Session,
+            StreamKind::Gateway,
+            StreamKind::NewRequest,
+        ] {
+            for i in 0..100 {
+                let x: u64 = stream(7, kind, i).random();
+                assert!(seen.insert(x), "stream collision");
+            }
+        }
+        assert_ne!(replication_seed(1, 0), replication_seed(1, 1));
+        assert_ne!(replication_seed(1, 0), replication_seed(2, 0));
+    }
+}

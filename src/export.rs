@@ -1,0 +1,340 @@
+//! Exporters: results to bytes (CSV, JSON). Pure functions; [`crate::output`] writes files.
+//!
+//! Numbers are written with Rust's shortest round-trip formatting, so the bytes depend only
+//! on the values; an unknown value (a CI from one replication) is an empty cell.
+
+use crate::runner::{PointResult, RunResult};
+use crate::scenario::{Param, Scenario};
+use crate::stats::{Estimate, HEADLINE, METRICS};
+use crate::units::{time_to_secs, US_PER_S};
+use serde::Serialize;
+
+/// Quantiles written to `wait_quantiles.csv`.
+pub fn wait_quantile_levels() -> Vec<f64> {
+    let mut q: Vec<f64> = (0..100).map(|i| i as f64 / 100.0).collect();
+    q.extend([0.995, 0.999, 1.0]);
+    q
+}
+
+fn num(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x}")
+    } else {
+        String::new()
+    }
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map_or(String::new(), num)
+}
+
+/// The parameter columns: `reserved` always, then the other swept parameters.
+pub fn param_columns(s: &Scenario) -> Vec<Param> {
+    let mut cols = vec![Param::Reserved];
+    cols.extend(
+        s.sweep
+            .params
+            .iter()
+            .map(|(p, _)| *p)
+            .filter(|p| *p != Param::Reserved),
+    );
+    cols
+}
+
+fn param_cells(s: &Scenario, p: &PointResult) -> Vec<String> {
+    param_columns(s)
+        .into_iter()
+        .map(|param| match p.point.get(param) {
+            Some(v) => num(v),
+            None if param == Param::Reserved => {
+                s.common_reserved().map_or(String::new(), |r| r.to_string())
+            }
+            None => String::new(),
+        })
+        .collect()
+}
+
+fn to_bytes(rows: Vec<Vec<String>>) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        w.write_record(&row)
+            .expect("writing CSV to memory cannot fail");
+    }
+    w.into_inner().expect("flushing CSV to memory cannot fail")
+}
+
+/// Paired difference of `metric` between `point` and `baseline`, replication by
+/// replication (common random numbers make the pairs positively correlated).
+pub fn paired_delta(point: &PointResult, baseline: &PointResult, metric: usize) -> Estimate {
+    let d: Vec<f64> = point
+        .reps
+        .iter()
+        .zip(&baseline.reps)
+        .map(|(a, b)| a.metrics[metric] - b.metrics[metric])
+        .collect();
+    Estimate::of(&d)
+}
+
+/// `summary.csv`: one row per sweep point.
+pub fn summary_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
+    let mut header: Vec<String> = vec!["point".into()];
+    header.extend(param_columns(s).iter().map(|p| p.name().to_string()));
+    header.push("replications".into());
+    if s.precision.is_some() {
+        header.push("precision_met".into());
+    }
+    for m in METRICS {
+        header.push(m.into());
+        header.push(format!("{m}_ci95"));
+    }
+    for m in HEADLINE {
+        header.push(format!("{m}_delta"));
+        header.push(format!("{m}_delta_ci95"));
+    }
+    let baseline = &r.points[s.sweep.baseline.min(r.points.len() - 1)];
+    let mut rows = vec![header];
+    for p in &r.points {
+        let mut row = vec![p.point.index.to_string()];
+        row.extend(param_cells(s, p));
+        row.push(p.reps.len().to_string());
+        if let Some(met) = p.precision_met {
+            row.push(met.to_string());
+        }
+        for m in METRICS {
+            let e = p.estimate(m);
+            row.push(num(e.mean));
+            row.push(opt(e.ci95));
+        }
+        for m in HEADLINE {
+            let i = crate::stats::metric_index(m).expect("headline metrics are metrics");
+            let e = paired_delta(p, baseline, i);
+            row.push(num(e.mean));
+            row.push(opt(e.ci95));
+        }
+        rows.push(row);
+    }
+    to_bytes(rows)
+}
+
+/// `replications.csv`: one row per (point, replication) with the raw counts.
+pub fn replications_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
+    const COUNTS: [&str; 16] = [
+        "sessions_arrived",
+        "sessions_rejected",
+        "sessions_finished",
+        "sessions_intact",
+        "sessions_abandoned",
+        "requests_arrived",
+        "requests_completed",
+        "requests_rejected",
+        "bound_requests",
+        "migrations",
+        "bound_rejections",
+        "expired_rebinds",
+        "rejected_queue_full",
+        "rejected_wait_timeout",
+        "rejected_no_account",
+        "rejected_user_limit",
+    ];
+    let derived: Vec<&str> = METRICS
+        .iter()
+        .copied()
+        .filter(|m| !COUNTS.contains(m) && *m != "continuity_failures")
+        .collect();
+    let mut header: Vec<String> = vec!["point".into()];
+    header.extend(param_columns(s).iter().map(|p| p.name().to_string()));
+    header.extend(["replication", "seed"].map(String::from));
+    header.extend(COUNTS.map(String::from));
+    header.push("continuity_failures".into());
+    header.extend(derived.iter().map(|m| m.to_string()));
+    header.push("events".into());
+    let mut rows = vec![header];
+    for p in &r.points {
+        let params = param_cells(s, p);
+        for rep in &p.reps {
+            let c = &rep.counts;
+            let mut row = vec![p.point.index.to_string()];
+            row.extend(params.iter().cloned());
+            row.push(rep.replication.to_string());
+            row.push(rep.seed.to_string());
+            let counts = [
+                c.sessions_arrived,
+                c.sessions_rejected,
+                c.sessions_finished,
+                c.sessions_intact,
+                c.sessions_abandoned,
+                c.requests_arrived,
+                c.requests_completed,
+                c.requests_rejected,
+                c.bound_requests,
+                c.migrations,
+                c.bound_rejections,
+                c.expired_rebinds,
+                c.rejected_queue_full,
+                c.rejected_wait_timeout,
+                c.rejected_no_account,
+                c.rejected_user_limit,
+            ];
+            row.extend(counts.iter().map(|x| x.to_string()));
+            row.push((c.migrations + c.bound_rejections).to_string());
+            for m in &derived {
+                let i = crate::stats::metric_index(m).expect("derived metrics are metrics");
+                row.push(num(rep.metrics[i]));
+            }
+            row.push(rep.events.to_string());
+            rows.push(row);
+        }
+    }
+    to_bytes(rows)
+}
+
+/// `timeseries.csv`: per simulated minute of replication 0, per point.
+pub fn timeseries_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
+    let header = [
+        "point",
+        "minute",
+        "time_s",
+        "busy_slots",
+        "waiting",
+        "requests_completed",
+        "new_session_rejections",
+        "migrations",
+        "bound_rejections",
+        "continuity_failures",
+    ];
+    let mut rows = vec![header.map(String::from).to_vec()];
+    for p in &r.points {
+        for (m, bin) in p.timeseries.iter().enumerate() {
+            let start = m as u64 * 60_000_000;
+            let len = (s.horizon - start).min(60_000_000) as f64;
+            rows.push(vec![
+                p.point.index.to_string(),
+                m.to_string(),
+                num(start as f64 / US_PER_S),
+                num(bin.busy_us as f64 / len),
+                num(bin.waiting_us as f64 / len),
+                bin.requests_completed.to_string(),
+                bin.new_session_rejections.to_string(),
+                bin.migrations.to_string(),
+                bin.bound_rejections.to_string(),
+                (bin.migrations + bin.bound_rejections).to_string(),
+            ]);
+        }
+    }
+    to_bytes(rows)
+}
+
+/// `wait_quantiles.csv`: the slot-wait distribution per point, all replications pooled.
+pub fn wait_quantiles_csv(r: &RunResult) -> Vec<u8> {
+    let mut rows = vec![["point", "quantile", "wait_s"].map(String::from).to_vec()];
+    for p in &r.points {
+        for q in wait_quantile_levels() {
+            let w = if p.wait_hist.is_empty() {
+                0.0
+            } else {
+                p.wait_hist.value_at_quantile(q) as f64 / US_PER_S
+            };
+            rows.push(vec![p.point.index.to_string(), num(q), num(w)]);
+        }
+    }
+    to_bytes(rows)
+}
+
+#[derive(Serialize)]
+struct RunJson<'a> {
+    slotsim_version: &'a str,
+    scenario: ScenarioJson<'a>,
+    seed: u64,
+    horizon_s: f64,
+    warmup_s: f64,
+    replications: u32,
+    precision: Option<f64>,
+    max_replications: Option<u32>,
+    replications_run: Vec<usize>,
+    threads: usize,
+    wall_time_s: f64,
+    events_simulated: u64,
+    events_per_second: f64,
+    sweep: SweepJson,
+    baseline_point: usize,
+    targets: TargetsJson,
+    total_slots: u64,
+    common_random_numbers: bool,
+}
+
+#[derive(Serialize)]
+struct ScenarioJson<'a> {
+    name: &'a str,
+    description: &'a str,
+    path: &'a str,
+    sha256: String,
+    words: String,
+    toml: &'a str,
+}
+
+#[derive(Serialize)]
+struct SweepJson {
+    parameters: Vec<&'static str>,
+    points: usize,
+    labels: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct TargetsJson {
+    continuity_failure_rate: Option<f64>,
+    new_session_rejection_rate: Option<f64>,
+}
+
+/// SHA-256 of the scenario text, hex.
+pub fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `run.json`: provenance of the run.
+pub fn run_json(s: &Scenario, r: &RunResult, common_random_numbers: bool) -> Vec<u8> {
+    let j = RunJson {
+        slotsim_version: env!("CARGO_PKG_VERSION"),
+        scenario: ScenarioJson {
+            name: &s.name,
+            description: &s.description,
+            path: &s.file,
+            sha256: sha256_hex(&s.source),
+            words: s.words(),
+            toml: &s.source,
+        },
+        seed: s.seed,
+        horizon_s: time_to_secs(s.horizon),
+        warmup_s: time_to_secs(s.warmup),
+        replications: s.replications,
+        precision: s.precision,
+        max_replications: s.precision.map(|_| s.max_replications),
+        replications_run: r.points.iter().map(|p| p.reps.len()).collect(),
+        threads: r.threads,
+        wall_time_s: r.wall_time_s,
+        events_simulated: r.events,
+        events_per_second: if r.wall_time_s > 0.0 {
+            r.events as f64 / r.wall_time_s
+        } else {
+            0.0
+        },
+        sweep: SweepJson {
+            parameters: s.sweep.param_names(),
+            points: r.points.len(),
+            labels: r.points.iter().map(|p| p.point.label()).collect(),
+        },
+        baseline_point: s.sweep.baseline,
+        targets: TargetsJson {
+            continuity_failure_rate: s.targets.continuity_failure_rate,
+            new_session_rejection_rate: s.targets.new_session_rejection_rate,
+        },
+        total_slots: r.points.first().map_or(0, |p| p.total_slots),
+        common_random_numbers,
+    };
+    let mut v = serde_json::to_vec_pretty(&j).expect("serialising plain data cannot fail");
+    v.push(b'\n');
+    v
+}

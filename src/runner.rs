@@ -1,0 +1,230 @@
+//! Runs a scenario's sweep: every point, every replication, in parallel with rayon.
+//!
+//! Results never depend on the number of threads: each replication is a pure function of
+//! (scenario, point, replication index), results are gathered in index order, and the only
+//! cross-replication merge (wait-time histograms) adds integer counts.
+
+use crate::engine::{replication_seed, simulate, Counts, MinuteBin};
+use crate::scenario::{Point, Scenario};
+use crate::stats::{metric_index, rep_metrics, Estimate, HEADLINE, METRICS};
+use hdrhistogram::Histogram;
+use rayon::prelude::*;
+use std::time::Instant;
+
+/// Absolute CI half-width that satisfies a precision target for rate metrics near 0.
+pub const PRECISION_ABS_FLOOR: f64 = 0.001;
+
+/// How to run (never what is computed, except `common_random_numbers`).
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    /// Worker threads; None = all cores.
+    pub threads: Option<usize>,
+    /// Share every replication's random streams across sweep points (the default). Off,
+    /// each point draws independent streams; for measuring what sharing buys.
+    pub common_random_numbers: bool,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        RunSettings {
+            threads: None,
+            common_random_numbers: true,
+        }
+    }
+}
+
+/// One replication's raw counts and metrics.
+#[derive(Debug, Clone)]
+pub struct RepRecord {
+    pub replication: u32,
+    pub seed: u64,
+    pub counts: Counts,
+    /// In [`METRICS`] order.
+    pub metrics: [f64; METRICS.len()],
+    pub events: u64,
+}
+
+/// Everything measured at one sweep point.
+#[derive(Debug, Clone)]
+pub struct PointResult {
+    pub point: Point,
+    pub total_slots: u64,
+    pub reps: Vec<RepRecord>,
+    /// Slot waits of all replications pooled, microseconds.
+    pub wait_hist: Histogram<u64>,
+    /// Per-minute series of replication 0.
+    pub timeseries: Vec<MinuteBin>,
+    /// With a precision target: whether every headline metric met it.
+    pub precision_met: Option<bool>,
+}
+
+impl PointResult {
+    /// Mean and CI of metric `name` across this point's replications.
+    pub fn estimate(&self, name: &str) -> Estimate {
+        let i = metric_index(name).expect("known metric name");
+        let xs: Vec<f64> = self.reps.iter().map(|r| r.metrics[i]).collect();
+        Estimate::of(&xs)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    pub points: Vec<PointResult>,
+    pub events: u64,
+    pub threads: usize,
+    pub wall_time_s: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot start {threads} worker threads: {reason}")]
+    Threads { threads: usize, reason: String },
+    #[error("merging wait-time histograms failed: {0}")]
+    Histogram(String),
+}
+
+/// Called after each finished replication with the number done so far.
+pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
+
+/// Runs every point of the scenario's sweep.
+pub fn run(
+    scenario: &Scenario,
+    settings: &RunSettings,
+    progress: Progress,
+) -> Result<RunResult, RunError> {
+    let threads = settings
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| RunError::Threads {
+            threads,
+            reason: e.to_string(),
+        })?;
+    let started = Instant::now();
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let tick = || progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+    let points = scenario.sweep.points();
+    let results: Result<Vec<PointResult>, RunError> = pool.install(|| {
+        points
+            .par_iter()
+            .map(|p| run_point(scenario, p, settings, &tick))
+            .collect()
+    });
+    let points = results?;
+    let events = points.iter().flat_map(|p| &p.reps).map(|r| r.events).sum();
+    Ok(RunResult {
+        points,
+        events,
+        threads,
+        wall_time_s: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn run_point(
+    scenario: &Scenario,
+    point: &Point,
+    settings: &RunSettings,
+    tick: &(dyn Fn() + Sync),
+) -> Result<PointResult, RunError> {
+    let model = scenario.model_at(point);
+    let total_slots = model
+        .pools
+        .iter()
+        .map(|p| p.accounts as u64 * p.concurrency as u64)
+        .sum();
+    let base_seed = if settings.common_random_numbers {
+        scenario.seed
+    } else {
+        scenario.seed ^ (point.index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    };
+    let mut reps: Vec<RepRecord> = Vec::new();
+    let mut wait_hist = Histogram::<u64>::new(3).map_err(|e| RunError::Histogram(e.to_string()))?;
+    let mut timeseries = Vec::new();
+    let mut target = scenario.replications;
+    loop {
+        let batch: Vec<u32> = (reps.len() as u32..target).collect();
+        type Acc = (Vec<(RepRecord, Option<Vec<MinuteBin>>)>, Histogram<u64>);
+        let empty = || -> Acc { (Vec::new(), Histogram::new(3).expect("valid precision")) };
+        let (mut got, hist) = batch
+            .par_iter()
+            .map(|&rep| {
+                let seed = replication_seed(base_seed, rep);
+                let out = simulate(&model, seed, rep == 0);
+                tick();
+                let record = RepRecord {
+                    replication: rep,
+                    seed,
+                    metrics: rep_metrics(&out),
+                    counts: out.counts,
+                    events: out.events,
+                };
+                (record, out.timeseries, out.wait_hist)
+            })
+            .try_fold(empty, |(mut v, mut h), (r, ts, wh)| {
+                h.add(&wh)
+                    .map_err(|e| RunError::Histogram(format!("{e:?}")))?;
+                v.push((r, ts));
+                Ok::<Acc, RunError>((v, h))
+            })
+            .try_reduce(empty, |(mut a, mut ha), (b, hb)| {
+                ha.add(&hb)
+                    .map_err(|e| RunError::Histogram(format!("{e:?}")))?;
+                a.extend(b);
+                Ok((a, ha))
+            })?;
+        got.sort_by_key(|(r, _)| r.replication);
+        wait_hist
+            .add(&hist)
+            .map_err(|e| RunError::Histogram(format!("{e:?}")))?;
+        for (r, ts) in got {
+            if let Some(ts) = ts {
+                timeseries = ts;
+            }
+            reps.push(r);
+        }
+        let Some(rel) = scenario.precision else {
+            return Ok(PointResult {
+                point: point.clone(),
+                total_slots,
+                reps,
+                wait_hist,
+                timeseries,
+                precision_met: None,
+            });
+        };
+        let met = precision_met(&reps, rel);
+        if met || target >= scenario.max_replications {
+            return Ok(PointResult {
+                point: point.clone(),
+                total_slots,
+                reps,
+                wait_hist,
+                timeseries,
+                precision_met: Some(met),
+            });
+        }
+        // Grow by half (at least 2) per round: few rounds, little overshoot.
+        target = (target + (target / 2).max(2)).min(scenario.max_replications);
+    }
+}
+
+/// Whether every headline metric's CI half-width is within `rel` of its mean, or under
+/// [`PRECISION_ABS_FLOOR`] for the rate metrics (whose means may be near 0).
+pub fn precision_met(reps: &[RepRecord], rel: f64) -> bool {
+    HEADLINE.iter().all(|name| {
+        let i = metric_index(name).expect("headline metrics are metrics");
+        let xs: Vec<f64> = reps.iter().map(|r| r.metrics[i]).collect();
+        let e = Estimate::of(&xs);
+        let floor = if *name == "throughput_rps" {
+            0.0
+        } else {
+            PRECISION_ABS_FLOOR
+        };
+        match e.ci95 {
+            None => false,
+            Some(h) => h <= rel * e.mean.abs() || h <= floor,
+        }
+    })
+}

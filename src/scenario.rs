@@ -1,0 +1,390 @@
+//! Scenarios: the validated description of one study (gateway settings, account pools,
+//! workload, sweep, targets). A [`Scenario`] that exists is valid; the engine never sees
+//! an invalid value. Parsing and validation live in [`raw`] and [`validate`].
+
+mod raw;
+mod validate;
+
+use crate::dist::Dist;
+use crate::units::Time;
+use std::fmt;
+use std::path::Path;
+
+pub use validate::parse_scenario;
+
+/// A scenario could not be read or is invalid. Every message names the file and, for
+/// invalid values, the key path, the value and what is allowed.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("{file}: cannot read the scenario file: {reason}")]
+    Read { file: String, reason: String },
+    #[error("{file}:{line}:{column}: TOML syntax error: {message}")]
+    Syntax {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{file}: {path}: {message}")]
+    Invalid {
+        file: String,
+        path: String,
+        message: String,
+    },
+}
+
+/// Reads and validates a scenario file.
+pub fn load_scenario(path: &Path) -> Result<Scenario, ScenarioError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Read {
+        file: file.clone(),
+        reason: e.to_string(),
+    })?;
+    parse_scenario(&text, &file)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    /// A sticky hit does not refresh the binding's TTL.
+    Anthropic,
+    /// A sticky hit refreshes the binding's TTL.
+    OpenAi,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FallbackSelection {
+    LastUsed,
+    Random,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitMode {
+    /// sub2api's polling with backoff and jitter: not FIFO, direct requests barge in.
+    Poll,
+    /// Idealised: a freed slot goes at once to the longest waiter its cap admits.
+    Fifo,
+}
+
+/// sub2api's slot-wait polling: first retry after `initial_s`, growing by `multiplier` per
+/// miss up to `max_s`; each delay is multiplied by a uniform factor in [1-jitter, 1+jitter].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PollConfig {
+    pub initial_s: f64,
+    pub multiplier: f64,
+    pub max_s: f64,
+    pub jitter: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GatewayConfig {
+    pub platform: Platform,
+    pub sticky_ttl: Time,
+    pub sticky_max_waiting: u32,
+    pub sticky_wait_timeout: Time,
+    pub fallback_max_waiting: u32,
+    pub fallback_wait_timeout: Time,
+    pub fallback_selection: FallbackSelection,
+    pub wait: WaitMode,
+    pub max_account_switches: u32,
+    pub poll: PollConfig,
+}
+
+impl Default for GatewayConfig {
+    /// sub2api's defaults (MODEL.md section 4).
+    fn default() -> Self {
+        GatewayConfig {
+            platform: Platform::Anthropic,
+            sticky_ttl: 3600 * 1_000_000,
+            sticky_max_waiting: 3,
+            sticky_wait_timeout: 120 * 1_000_000,
+            fallback_max_waiting: 100,
+            fallback_wait_timeout: 30 * 1_000_000,
+            fallback_selection: FallbackSelection::LastUsed,
+            wait: WaitMode::Poll,
+            max_account_switches: 10,
+            poll: PollConfig {
+                initial_s: 0.1,
+                multiplier: 1.5,
+                max_s: 2.0,
+                jitter: 0.2,
+            },
+        }
+    }
+}
+
+/// A group of identical accounts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolConfig {
+    pub name: String,
+    pub accounts: u32,
+    /// Slots per account (>= 1).
+    pub concurrency: u32,
+    /// reserved_concurrency as written (negative behaves as 0; >= concurrency allowed).
+    pub reserved: i64,
+    /// Lower is preferred.
+    pub priority: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Workload {
+    /// Sessions arrive as a Poisson process and issue requests separated by think times.
+    Sessions {
+        arrival_rate: f64,
+        requests_per_session: Dist,
+        think_time: Dist,
+        service_time: Dist,
+        client_retries: u32,
+        client_retry_backoff: Time,
+    },
+    /// Two independent Poisson streams of single requests (MODEL.md section 6).
+    Open {
+        bound_rate: f64,
+        new_rate: f64,
+        service_time: Dist,
+    },
+}
+
+/// Per-user concurrency limit (sub2api's user gate).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserConfig {
+    /// Users that sessions are spread over, uniformly at random.
+    pub count: u32,
+    /// Requests of one user in flight at once (U).
+    pub concurrency: u32,
+    /// Waiters allowed per user (default U + 20).
+    pub max_waiting: u32,
+    pub wait_timeout: Time,
+}
+
+/// A parameter that a sweep can vary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Param {
+    Reserved,
+    Concurrency,
+    Accounts,
+    Load,
+}
+
+impl Param {
+    /// All parameters, in the fixed grid order.
+    pub const ALL: [Param; 4] = [
+        Param::Reserved,
+        Param::Concurrency,
+        Param::Accounts,
+        Param::Load,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Param::Reserved => "reserved",
+            Param::Concurrency => "concurrency",
+            Param::Accounts => "accounts",
+            Param::Load => "load",
+        }
+    }
+}
+
+impl fmt::Display for Param {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The grid of points to compare. Parameters appear in the fixed order of [`Param::ALL`];
+/// points enumerate the grid with the last parameter varying fastest.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Sweep {
+    pub params: Vec<(Param, Vec<f64>)>,
+    /// Index of the point the paired differences are taken against.
+    pub baseline: usize,
+}
+
+/// One point of the sweep: a value for each swept parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    pub index: usize,
+    pub values: Vec<(Param, f64)>,
+}
+
+impl Point {
+    pub fn get(&self, p: Param) -> Option<f64> {
+        self.values.iter().find(|(q, _)| *q == p).map(|(_, v)| *v)
+    }
+
+    /// "reserved=2, concurrency=5", or "scenario" for an empty sweep.
+    pub fn label(&self) -> String {
+        if self.values.is_empty() {
+            return "scenario".to_string();
+        }
+        self.values
+            .iter()
+            .map(|(p, v)| format!("{p}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl Sweep {
+    pub fn points(&self) -> Vec<Point> {
+        let mut points = vec![Vec::new()];
+        for (param, values) in &self.params {
+            let mut next = Vec::with_capacity(points.len() * values.len());
+            for prefix in &points {
+                for v in values {
+                    let mut p: Vec<(Param, f64)> = prefix.clone();
+                    p.push((*param, *v));
+                    next.push(p);
+                }
+            }
+            points = next;
+        }
+        points
+            .into_iter()
+            .enumerate()
+            .map(|(index, values)| Point { index, values })
+            .collect()
+    }
+
+    pub fn param_names(&self) -> Vec<&'static str> {
+        self.params.iter().map(|(p, _)| p.name()).collect()
+    }
+}
+
+/// What "good enough" means for the recommendation.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Targets {
+    pub continuity_failure_rate: Option<f64>,
+    pub new_session_rejection_rate: Option<f64>,
+}
+
+/// A validated scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    /// The file it was read from, as given.
+    pub file: String,
+    /// The file's text, for provenance.
+    pub source: String,
+    pub seed: u64,
+    pub horizon: Time,
+    pub warmup: Time,
+    pub replications: u32,
+    pub gateway: GatewayConfig,
+    pub pools: Vec<PoolConfig>,
+    pub workload: Workload,
+    pub users: Option<UserConfig>,
+    pub sweep: Sweep,
+    pub targets: Targets,
+    /// Precision on demand: relative CI half-width target for the headline metrics.
+    pub precision: Option<f64>,
+    /// Cap on replications when `precision` is set.
+    pub max_replications: u32,
+    /// Remarks for `slotsim check` (legal but notable settings).
+    pub notes: Vec<String>,
+}
+
+/// The model a single simulation runs: a scenario with one sweep point applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelConfig {
+    pub horizon: Time,
+    pub warmup: Time,
+    pub gateway: GatewayConfig,
+    pub pools: Vec<PoolConfig>,
+    pub workload: Workload,
+    pub users: Option<UserConfig>,
+}
+
+impl Scenario {
+    /// The scenario with the point's parameter values substituted.
+    pub fn model_at(&self, point: &Point) -> ModelConfig {
+        let mut pools = self.pools.clone();
+        let mut workload = self.workload.clone();
+        for &(param, v) in &point.values {
+            match param {
+                Param::Reserved => pools.iter_mut().for_each(|p| p.reserved = v as i64),
+                Param::Concurrency => pools.iter_mut().for_each(|p| p.concurrency = v as u32),
+                Param::Accounts => pools.iter_mut().for_each(|p| p.accounts = v as u32),
+                Param::Load => match &mut workload {
+                    Workload::Sessions { arrival_rate, .. } => *arrival_rate *= v,
+                    Workload::Open {
+                        bound_rate,
+                        new_rate,
+                        ..
+                    } => {
+                        *bound_rate *= v;
+                        *new_rate *= v;
+                    }
+                },
+            }
+        }
+        ModelConfig {
+            horizon: self.horizon,
+            warmup: self.warmup,
+            gateway: self.gateway.clone(),
+            pools,
+            workload,
+            users: self.users.clone(),
+        }
+    }
+
+    /// The value reported in the `reserved` column when it is not swept: the pools'
+    /// common value, or None when they differ.
+    pub fn common_reserved(&self) -> Option<i64> {
+        let first = self.pools.first()?.reserved;
+        self.pools
+            .iter()
+            .all(|p| p.reserved == first)
+            .then_some(first)
+    }
+
+    /// The scenario in one or two sentences, for reports.
+    pub fn words(&self) -> String {
+        use crate::units::{format_secs, round_sig, time_to_secs};
+        let pools: Vec<String> = self
+            .pools
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} ({} accounts x {} slots, reserved {}, priority {})",
+                    p.name, p.accounts, p.concurrency, p.reserved, p.priority
+                )
+            })
+            .collect();
+        let work = match &self.workload {
+            Workload::Sessions {
+                arrival_rate,
+                requests_per_session,
+                think_time,
+                service_time,
+                ..
+            } => format!(
+                "Sessions arrive at {}/min (Poisson); requests per session: {}; think time: {}; service time: {}.",
+                round_sig(arrival_rate * 60.0, 4),
+                requests_per_session.describe(""),
+                think_time.describe("s"),
+                service_time.describe("s")
+            ),
+            Workload::Open { bound_rate, new_rate, service_time } => format!(
+                "Open mode: bound requests at {}/s and new-session requests at {}/s (Poisson); service time: {}.",
+                round_sig(*bound_rate, 4),
+                round_sig(*new_rate, 4),
+                service_time.describe("s")
+            ),
+        };
+        format!(
+            "Pools: {}. {} Gateway: {:?} platform, sticky TTL {}, waiting {:?}, sticky queue {} / fallback queue {}. \
+             Horizon {} with warm-up {}, {} replications.",
+            pools.join("; "),
+            work,
+            self.gateway.platform,
+            format_secs(time_to_secs(self.gateway.sticky_ttl)),
+            self.gateway.wait,
+            self.gateway.sticky_max_waiting,
+            self.gateway.fallback_max_waiting,
+            format_secs(time_to_secs(self.horizon)),
+            format_secs(time_to_secs(self.warmup)),
+            self.replications
+        )
+    }
+}

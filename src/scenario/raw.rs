@@ -1,0 +1,112 @@
+//! Scenario files as written: every key optional at this level, unknown keys rejected.
+//! [`super::validate`] turns these into a [`super::Scenario`] or a precise error.
+
+use crate::units::Quantity;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub seed: Option<Quantity>,
+    pub horizon: Option<Quantity>,
+    pub warmup: Option<Quantity>,
+    pub replications: Option<Quantity>,
+    pub gateway: Option<RawGateway>,
+    pub pools: Option<Vec<RawPool>>,
+    pub workload: Option<RawWorkload>,
+    pub users: Option<RawUsers>,
+    pub sweep: Option<RawSweep>,
+    pub targets: Option<RawTargets>,
+    pub precision: Option<Quantity>,
+    pub max_replications: Option<Quantity>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawGateway {
+    pub platform: Option<String>,
+    pub sticky_ttl: Option<Quantity>,
+    pub sticky_max_waiting: Option<Quantity>,
+    pub sticky_wait_timeout: Option<Quantity>,
+    pub fallback_max_waiting: Option<Quantity>,
+    pub fallback_wait_timeout: Option<Quantity>,
+    pub fallback_selection: Option<String>,
+    pub wait: Option<String>,
+    pub max_account_switches: Option<Quantity>,
+    pub poll_initial: Option<Quantity>,
+    pub poll_multiplier: Option<Quantity>,
+    pub poll_max: Option<Quantity>,
+    pub poll_jitter: Option<Quantity>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPool {
+    pub name: Option<String>,
+    pub accounts: Option<Quantity>,
+    pub concurrency: Option<Quantity>,
+    pub reserved: Option<Quantity>,
+    pub priority: Option<Quantity>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawArrival {
+    pub process: Option<String>,
+    pub rate: Option<Quantity>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDist {
+    pub dist: Option<String>,
+    pub value: Option<Quantity>,
+    pub mean: Option<Quantity>,
+    pub median: Option<Quantity>,
+    pub p95: Option<Quantity>,
+    pub cv: Option<Quantity>,
+    pub min: Option<Quantity>,
+    pub max: Option<Quantity>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkload {
+    pub mode: Option<String>,
+    pub arrival: Option<RawArrival>,
+    pub requests_per_session: Option<RawDist>,
+    pub think_time: Option<RawDist>,
+    pub service_time: Option<RawDist>,
+    pub client_retries: Option<Quantity>,
+    pub client_retry_backoff: Option<Quantity>,
+    pub bound_rate: Option<Quantity>,
+    pub new_rate: Option<Quantity>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUsers {
+    pub count: Option<Quantity>,
+    pub concurrency: Option<Quantity>,
+    pub max_waiting: Option<Quantity>,
+    pub wait_timeout: Option<Quantity>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawSweep {
+    pub reserved: Option<Vec<Quantity>>,
+    pub concurrency: Option<Vec<Quantity>>,
+    pub accounts: Option<Vec<Quantity>>,
+    pub load: Option<Vec<Quantity>>,
+    pub baseline: Option<Quantity>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawTargets {
+    pub continuity_failure_rate: Option<Quantity>,
+    pub new_session_rejection_rate: Option<Quantity>,
+}

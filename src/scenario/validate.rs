@@ -1,0 +1,837 @@
+//! Turns a [`RawScenario`] into a [`Scenario`], or an error naming the key path, the bad
+//! value and what is allowed.
+
+use super::raw::*;
+use super::*;
+use crate::units::{duration_secs, plain_number, rate_per_sec, secs_to_time, Quantity};
+
+/// Parses and validates scenario text; `file` names it in errors.
+pub fn parse_scenario(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+    let de = toml::Deserializer::new(text);
+    let raw: RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let message = inner.message().trim().to_string();
+        match inner.span() {
+            Some(span) if path == "." || path.is_empty() || is_syntax(&message) => {
+                let (line, column) = line_col(text, span.start);
+                ScenarioError::Syntax {
+                    file: file.to_string(),
+                    line,
+                    column,
+                    message,
+                }
+            }
+            Some(span) => {
+                let (line, column) = line_col(text, span.start);
+                ScenarioError::Invalid {
+                    file: file.to_string(),
+                    path,
+                    message: format!("{message} (line {line}, column {column})"),
+                }
+            }
+            None => ScenarioError::Invalid {
+                file: file.to_string(),
+                path,
+                message,
+            },
+        }
+    })?;
+    Validator { file }.scenario(raw, text)
+}
+
+fn is_syntax(message: &str) -> bool {
+    // Messages of the TOML parser itself, as opposed to type errors of a known key.
+    let m = message.to_ascii_lowercase();
+    m.contains("expected") && !m.contains("invalid type") && !m.contains("unknown")
+        || m.contains("duplicate key")
+        || m.contains("invalid")
+            && !m.contains("invalid type")
+            && !m.contains("invalid value")
+            && !m.contains("invalid length")
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+struct Validator<'a> {
+    file: &'a str,
+}
+
+type R<T> = Result<T, ScenarioError>;
+
+impl Validator<'_> {
+    fn err(&self, path: &str, message: String) -> ScenarioError {
+        ScenarioError::Invalid {
+            file: self.file.to_string(),
+            path: path.to_string(),
+            message,
+        }
+    }
+
+    fn bad(&self, path: &str, q: &Quantity, why: &str) -> ScenarioError {
+        self.err(path, format!("{q} {why}"))
+    }
+
+    /// A whole number in [min, max].
+    fn int(&self, path: &str, q: &Quantity, min: i64, max: i64) -> R<i64> {
+        let v = match q {
+            Quantity::Int(i) => *i,
+            Quantity::Float(x) if x.fract() == 0.0 && x.is_finite() && x.abs() < 9e15 => *x as i64,
+            _ => {
+                return Err(self.bad(
+                    path,
+                    q,
+                    &format!("is not allowed: must be a whole number from {min} to {max}"),
+                ))
+            }
+        };
+        if v < min || v > max {
+            return Err(self.bad(
+                path,
+                q,
+                &format!("is out of range: must be a whole number from {min} to {max}"),
+            ));
+        }
+        Ok(v)
+    }
+
+    fn opt_int(
+        &self,
+        path: &str,
+        q: &Option<Quantity>,
+        default: i64,
+        min: i64,
+        max: i64,
+    ) -> R<i64> {
+        q.as_ref()
+            .map_or(Ok(default), |q| self.int(path, q, min, max))
+    }
+
+    fn count(&self, path: &str, q: &Option<Quantity>, default: u32, min: u32) -> R<u32> {
+        Ok(self.opt_int(path, q, default as i64, min as i64, u32::MAX as i64)? as u32)
+    }
+
+    /// A duration in seconds; `positive` demands > 0, otherwise >= 0.
+    fn secs(&self, path: &str, q: &Quantity, positive: bool) -> R<f64> {
+        let s = duration_secs(q).map_err(|why| self.bad(path, q, &why))?;
+        if s < 0.0 || (positive && s == 0.0) {
+            let what = if positive { "> 0" } else { ">= 0" };
+            return Err(self.bad(
+                path,
+                q,
+                &format!("is not allowed: the duration must be {what}"),
+            ));
+        }
+        if s > 1e9 {
+            return Err(self.bad(
+                path,
+                q,
+                "is too long: durations are limited to 1e9 seconds (about 31 years)",
+            ));
+        }
+        Ok(s)
+    }
+
+    fn duration(
+        &self,
+        path: &str,
+        q: &Option<Quantity>,
+        default_s: f64,
+        positive: bool,
+    ) -> R<Time> {
+        let s = match q {
+            Some(q) => self.secs(path, q, positive)?,
+            None => default_s,
+        };
+        Ok(secs_to_time(s))
+    }
+
+    fn rate(&self, path: &str, q: &Quantity) -> R<f64> {
+        let r = rate_per_sec(q).map_err(|why| self.bad(path, q, &why))?;
+        if r < 0.0 {
+            return Err(self.bad(path, q, "is not allowed: rates must be >= 0"));
+        }
+        Ok(r)
+    }
+
+    fn number(&self, path: &str, q: &Quantity, lo: f64, hi: f64) -> R<f64> {
+        let x = plain_number(q).map_err(|why| self.bad(path, q, &why))?;
+        if !(lo..=hi).contains(&x) {
+            return Err(self.bad(
+                path,
+                q,
+                &format!("is out of range: must be a number from {lo} to {hi}"),
+            ));
+        }
+        Ok(x)
+    }
+
+    fn choice<T: Copy>(
+        &self,
+        path: &str,
+        s: &Option<String>,
+        default: T,
+        options: &[(&str, T)],
+    ) -> R<T> {
+        let Some(s) = s else { return Ok(default) };
+        options
+            .iter()
+            .find(|(name, _)| *name == s)
+            .map(|(_, v)| *v)
+            .ok_or_else(|| {
+                let allowed: Vec<String> =
+                    options.iter().map(|(n, _)| format!("\"{n}\"")).collect();
+                self.err(
+                    path,
+                    format!(
+                        "{s:?} is not allowed: must be one of {}",
+                        allowed.join(", ")
+                    ),
+                )
+            })
+    }
+
+    fn scenario(&self, raw: RawScenario, text: &str) -> R<Scenario> {
+        let name = match raw.name {
+            Some(n) => {
+                let ok = !n.is_empty()
+                    && n.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                    && n != "."
+                    && n != "..";
+                if !ok {
+                    return Err(self.err(
+                        "name",
+                        format!("{n:?} is not allowed: it names the output folder, so use letters, digits, '-', '_' or '.'"),
+                    ));
+                }
+                n
+            }
+            None => default_name(self.file),
+        };
+        let seed = match &raw.seed {
+            Some(q) => self.int("seed", q, 0, i64::MAX)? as u64,
+            None => 1,
+        };
+        let horizon_q = raw.horizon.as_ref().ok_or_else(|| {
+            self.err(
+                "horizon",
+                "is missing: give the simulated time per replication, e.g. horizon = \"6h\"".into(),
+            )
+        })?;
+        let horizon_s = self.secs("horizon", horizon_q, true)?;
+        let warmup_s = match &raw.warmup {
+            Some(q) => self.secs("warmup", q, false)?,
+            None => 0.0,
+        };
+        if warmup_s >= horizon_s {
+            let q = raw
+                .warmup
+                .as_ref()
+                .expect("warm-up >= horizon > 0 implies it was given");
+            return Err(self.bad(
+                "warmup",
+                q,
+                &format!(
+                    "is not allowed: the warm-up must be shorter than the horizon ({horizon_q})"
+                ),
+            ));
+        }
+        let replications = self.count("replications", &raw.replications, 10, 1)?;
+        let gateway = self.gateway(raw.gateway.unwrap_or_default())?;
+        let pools = self.pools(raw.pools)?;
+        let workload = self.workload(raw.workload)?;
+        let users = raw.users.map(|u| self.users(u)).transpose()?;
+        let sweep = self.sweep(raw.sweep.unwrap_or_default())?;
+        let targets = self.targets(raw.targets.unwrap_or_default())?;
+        let precision = raw
+            .precision
+            .as_ref()
+            .map(|q| self.number("precision", q, 1e-6, 10.0))
+            .transpose()?;
+        let max_replications = self.count("max_replications", &raw.max_replications, 200, 1)?;
+        if precision.is_some() && max_replications < replications {
+            return Err(self.err(
+                "max_replications",
+                format!("{max_replications} is not allowed: it must be >= replications ({replications})"),
+            ));
+        }
+
+        let mut scenario = Scenario {
+            name,
+            description: raw.description.unwrap_or_default(),
+            file: self.file.to_string(),
+            source: text.to_string(),
+            seed,
+            horizon: secs_to_time(horizon_s),
+            warmup: secs_to_time(warmup_s),
+            replications,
+            gateway,
+            pools,
+            workload,
+            users,
+            sweep,
+            targets,
+            precision,
+            max_replications,
+            notes: Vec::new(),
+        };
+        scenario.notes = notes(&scenario);
+        Ok(scenario)
+    }
+
+    fn gateway(&self, g: RawGateway) -> R<GatewayConfig> {
+        let d = GatewayConfig::default();
+        let ms = |t: Time| t as f64 / 1e6;
+        let poll = PollConfig {
+            initial_s: match &g.poll_initial {
+                Some(q) => self.secs("gateway.poll_initial", q, true)?,
+                None => d.poll.initial_s,
+            },
+            multiplier: match &g.poll_multiplier {
+                Some(q) => self.number("gateway.poll_multiplier", q, 1.0, 100.0)?,
+                None => d.poll.multiplier,
+            },
+            max_s: match &g.poll_max {
+                Some(q) => self.secs("gateway.poll_max", q, true)?,
+                None => d.poll.max_s,
+            },
+            jitter: match &g.poll_jitter {
+                Some(q) => self.number("gateway.poll_jitter", q, 0.0, 0.99)?,
+                None => d.poll.jitter,
+            },
+        };
+        Ok(GatewayConfig {
+            platform: self.choice(
+                "gateway.platform",
+                &g.platform,
+                d.platform,
+                &[
+                    ("anthropic", Platform::Anthropic),
+                    ("openai", Platform::OpenAi),
+                ],
+            )?,
+            sticky_ttl: self.duration(
+                "gateway.sticky_ttl",
+                &g.sticky_ttl,
+                ms(d.sticky_ttl),
+                true,
+            )?,
+            sticky_max_waiting: self.count(
+                "gateway.sticky_max_waiting",
+                &g.sticky_max_waiting,
+                d.sticky_max_waiting,
+                0,
+            )?,
+            sticky_wait_timeout: self.duration(
+                "gateway.sticky_wait_timeout",
+                &g.sticky_wait_timeout,
+                ms(d.sticky_wait_timeout),
+                false,
+            )?,
+            fallback_max_waiting: self.count(
+                "gateway.fallback_max_waiting",
+                &g.fallback_max_waiting,
+                d.fallback_max_waiting,
+                0,
+            )?,
+            fallback_wait_timeout: self.duration(
+                "gateway.fallback_wait_timeout",
+                &g.fallback_wait_timeout,
+                ms(d.fallback_wait_timeout),
+                false,
+            )?,
+            fallback_selection: self.choice(
+                "gateway.fallback_selection",
+                &g.fallback_selection,
+                d.fallback_selection,
+                &[
+                    ("last_used", FallbackSelection::LastUsed),
+                    ("random", FallbackSelection::Random),
+                ],
+            )?,
+            wait: self.choice(
+                "gateway.wait",
+                &g.wait,
+                d.wait,
+                &[("poll", WaitMode::Poll), ("fifo", WaitMode::Fifo)],
+            )?,
+            max_account_switches: self.count(
+                "gateway.max_account_switches",
+                &g.max_account_switches,
+                d.max_account_switches,
+                0,
+            )?,
+            poll,
+        })
+    }
+
+    fn pools(&self, pools: Option<Vec<RawPool>>) -> R<Vec<PoolConfig>> {
+        let pools = pools.unwrap_or_default();
+        if pools.is_empty() {
+            return Err(self.err(
+                "pools",
+                "is missing or empty: add at least one [[pools]] table with accounts and concurrency".into(),
+            ));
+        }
+        let mut out = Vec::with_capacity(pools.len());
+        for (i, p) in pools.into_iter().enumerate() {
+            let at = |k: &str| format!("pools[{i}].{k}");
+            let accounts_q = p.accounts.as_ref().ok_or_else(|| {
+                self.err(
+                    &at("accounts"),
+                    "is missing: how many accounts this pool has (>= 1)".into(),
+                )
+            })?;
+            let accounts = self.int(&at("accounts"), accounts_q, 1, 1_000_000)? as u32;
+            let concurrency = match &p.concurrency {
+                Some(q) => {
+                    let c = match q {
+                        Quantity::Int(c) if *c <= 0 => {
+                            return Err(self.bad(
+                                &at("concurrency"),
+                                q,
+                                "is not allowed: concurrency must be >= 1 (sub2api's \"unlimited\" C <= 0 is not modelled)",
+                            ))
+                        }
+                        _ => self.int(&at("concurrency"), q, 1, 1_000_000)?,
+                    };
+                    c as u32
+                }
+                None => 3,
+            };
+            let reserved = self.opt_int(&at("reserved"), &p.reserved, 0, -1_000_000, 1_000_000)?;
+            let priority = self.opt_int(
+                &at("priority"),
+                &p.priority,
+                50,
+                -1_000_000_000,
+                1_000_000_000,
+            )?;
+            out.push(PoolConfig {
+                name: p.name.unwrap_or_else(|| format!("pool{i}")),
+                accounts,
+                concurrency,
+                reserved,
+                priority,
+            });
+        }
+        let total: u64 = out.iter().map(|p| p.accounts as u64).sum();
+        if total > 1_000_000 {
+            return Err(self.err(
+                "pools",
+                format!("{total} accounts in all is too many: at most 1000000"),
+            ));
+        }
+        Ok(out)
+    }
+
+    fn dist(&self, path: &str, d: &RawDist, time: bool) -> R<Dist> {
+        let kind = d.dist.as_deref().ok_or_else(|| {
+            self.err(&format!("{path}.dist"), "is missing: one of \"constant\", \"exponential\", \"lognormal\", \"uniform\", \"geometric\"".into())
+        })?;
+        let fields: [(&str, &Option<Quantity>); 7] = [
+            ("value", &d.value),
+            ("mean", &d.mean),
+            ("median", &d.median),
+            ("p95", &d.p95),
+            ("cv", &d.cv),
+            ("min", &d.min),
+            ("max", &d.max),
+        ];
+        let allowed: &[&[&str]] = match kind {
+            "constant" => &[&["value"]],
+            "exponential" => &[&["mean"]],
+            "lognormal" => &[&["median", "p95"], &["mean", "cv"]],
+            "uniform" => &[&["min", "max"]],
+            "geometric" => &[&["mean"]],
+            other => {
+                return Err(self.err(
+                    &format!("{path}.dist"),
+                    format!("{other:?} is not allowed: must be one of \"constant\", \"exponential\", \"lognormal\", \"uniform\", \"geometric\""),
+                ))
+            }
+        };
+        if !time && !matches!(kind, "constant" | "geometric") {
+            return Err(self.err(
+                &format!("{path}.dist"),
+                format!("{kind:?} is not allowed for a count: use \"constant\" or \"geometric\""),
+            ));
+        }
+        if time && kind == "geometric" {
+            return Err(self.err(
+                &format!("{path}.dist"),
+                "\"geometric\" is for counts; for a time use \"exponential\", \"lognormal\", \"constant\" or \"uniform\"".into(),
+            ));
+        }
+        let given: Vec<&str> = fields
+            .iter()
+            .filter(|(_, v)| v.is_some())
+            .map(|(k, _)| *k)
+            .collect();
+        let Some(set) = allowed
+            .iter()
+            .find(|set| set.len() == given.len() && set.iter().all(|k| given.contains(k)))
+        else {
+            let want: Vec<String> = allowed
+                .iter()
+                .map(|s| format!("{{{}}}", s.join(", ")))
+                .collect();
+            return Err(self.err(
+                path,
+                format!(
+                    "a {kind:?} distribution takes exactly {} (got {{{}}})",
+                    want.join(" or "),
+                    given.join(", ")
+                ),
+            ));
+        };
+        let val = |k: &str| -> R<f64> {
+            let q = fields
+                .iter()
+                .find(|(n, _)| *n == k)
+                .and_then(|(_, v)| v.as_ref())
+                .expect("checked above");
+            let p = format!("{path}.{k}");
+            if k == "cv" || !time {
+                self.number(&p, q, 0.0, 1e12)
+            } else {
+                self.secs(&p, q, false)
+            }
+        };
+        let made = match (kind, set[0]) {
+            ("constant", _) => Dist::constant(val("value")?),
+            ("exponential", _) => Dist::exponential(val("mean")?),
+            ("lognormal", "median") => Dist::lognormal_median_p95(val("median")?, val("p95")?),
+            ("lognormal", _) => Dist::lognormal_mean_cv(val("mean")?, val("cv")?),
+            ("uniform", _) => Dist::uniform(val("min")?, val("max")?),
+            _ => Dist::geometric(val("mean")?),
+        };
+        let made = made.map_err(|why| self.err(path, format!("{why}")))?;
+        if !time {
+            if let Dist::Constant { value } = made {
+                if value < 1.0 || value.fract() != 0.0 {
+                    return Err(self.err(
+                        &format!("{path}.value"),
+                        format!("{value} is not allowed: a count must be a whole number >= 1"),
+                    ));
+                }
+            }
+        }
+        Ok(made)
+    }
+
+    fn workload(&self, w: Option<RawWorkload>) -> R<Workload> {
+        let w =
+            w.ok_or_else(|| self.err("workload", "is missing: add a [workload] table".into()))?;
+        #[derive(Clone, Copy)]
+        enum Mode {
+            Sessions,
+            Open,
+        }
+        let mode = self.choice(
+            "workload.mode",
+            &w.mode,
+            Mode::Sessions,
+            &[("sessions", Mode::Sessions), ("open", Mode::Open)],
+        )?;
+        let service = |w: &RawWorkload| -> R<Dist> {
+            let d = w.service_time.as_ref().ok_or_else(|| {
+                self.err(
+                    "workload.service_time",
+                    "is missing: e.g. { dist = \"lognormal\", median = \"10s\", p95 = \"60s\" }"
+                        .into(),
+                )
+            })?;
+            self.dist("workload.service_time", d, true)
+        };
+        let forbid = |present: bool, key: &str, mode: &str| -> R<()> {
+            if present {
+                Err(self.err(
+                    &format!("workload.{key}"),
+                    format!("is not used in mode = \"{mode}\": remove it"),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        match mode {
+            Mode::Sessions => {
+                forbid(w.bound_rate.is_some(), "bound_rate", "sessions")?;
+                forbid(w.new_rate.is_some(), "new_rate", "sessions")?;
+                let a = w.arrival.as_ref().ok_or_else(|| {
+                    self.err(
+                        "workload.arrival",
+                        "is missing: e.g. { process = \"poisson\", rate = \"40/min\" }".into(),
+                    )
+                })?;
+                self.choice(
+                    "workload.arrival.process",
+                    &a.process,
+                    (),
+                    &[("poisson", ())],
+                )?;
+                let rq = a.rate.as_ref().ok_or_else(|| {
+                    self.err(
+                        "workload.arrival.rate",
+                        "is missing: e.g. \"40/min\"".into(),
+                    )
+                })?;
+                let arrival_rate = self.rate("workload.arrival.rate", rq)?;
+                if arrival_rate <= 0.0 {
+                    return Err(self.bad(
+                        "workload.arrival.rate",
+                        rq,
+                        "is not allowed: the session arrival rate must be > 0",
+                    ));
+                }
+                let rps = w.requests_per_session.as_ref().ok_or_else(|| {
+                    self.err(
+                        "workload.requests_per_session",
+                        "is missing: e.g. { dist = \"geometric\", mean = 16 }".into(),
+                    )
+                })?;
+                let requests_per_session =
+                    self.dist("workload.requests_per_session", rps, false)?;
+                let think_time = match &w.think_time {
+                    Some(d) => self.dist("workload.think_time", d, true)?,
+                    None if requests_per_session == Dist::Constant { value: 1.0 } => Dist::Constant { value: 0.0 },
+                    None => {
+                        return Err(self.err(
+                            "workload.think_time",
+                            "is missing: sessions have more than one request, so give the time between them".into(),
+                        ))
+                    }
+                };
+                Ok(Workload::Sessions {
+                    arrival_rate,
+                    requests_per_session,
+                    think_time,
+                    service_time: service(&w)?,
+                    client_retries: self.count(
+                        "workload.client_retries",
+                        &w.client_retries,
+                        0,
+                        0,
+                    )?,
+                    client_retry_backoff: self.duration(
+                        "workload.client_retry_backoff",
+                        &w.client_retry_backoff,
+                        1.0,
+                        false,
+                    )?,
+                })
+            }
+            Mode::Open => {
+                forbid(w.arrival.is_some(), "arrival", "open")?;
+                forbid(
+                    w.requests_per_session.is_some(),
+                    "requests_per_session",
+                    "open",
+                )?;
+                forbid(w.think_time.is_some(), "think_time", "open")?;
+                forbid(w.client_retries.is_some(), "client_retries", "open")?;
+                forbid(
+                    w.client_retry_backoff.is_some(),
+                    "client_retry_backoff",
+                    "open",
+                )?;
+                let rate = |key: &str, q: &Option<Quantity>| -> R<f64> {
+                    let path = format!("workload.{key}");
+                    let q = q.as_ref().ok_or_else(|| {
+                        self.err(&path, "is missing in mode = \"open\": e.g. \"2/s\"".into())
+                    })?;
+                    self.rate(&path, q)
+                };
+                let bound_rate = rate("bound_rate", &w.bound_rate)?;
+                let new_rate = rate("new_rate", &w.new_rate)?;
+                if bound_rate + new_rate <= 0.0 {
+                    return Err(self.err(
+                        "workload.new_rate",
+                        "0 is not allowed: bound_rate + new_rate must be > 0".into(),
+                    ));
+                }
+                Ok(Workload::Open {
+                    bound_rate,
+                    new_rate,
+                    service_time: service(&w)?,
+                })
+            }
+        }
+    }
+
+    fn users(&self, u: RawUsers) -> R<UserConfig> {
+        let count = self.count("users.count", &u.count, 1, 1)?;
+        let cq = u.concurrency.as_ref().ok_or_else(|| {
+            self.err(
+                "users.concurrency",
+                "is missing: requests one user may have in flight (sub2api's default is 5)".into(),
+            )
+        })?;
+        let concurrency = self.int("users.concurrency", cq, 1, 1_000_000)? as u32;
+        Ok(UserConfig {
+            count,
+            concurrency,
+            max_waiting: self.count(
+                "users.max_waiting",
+                &u.max_waiting,
+                concurrency.saturating_add(20),
+                0,
+            )?,
+            wait_timeout: self.duration("users.wait_timeout", &u.wait_timeout, 30.0, false)?,
+        })
+    }
+
+    fn sweep(&self, s: RawSweep) -> R<Sweep> {
+        let mut params = Vec::new();
+        let lists = [
+            (Param::Reserved, &s.reserved),
+            (Param::Concurrency, &s.concurrency),
+            (Param::Accounts, &s.accounts),
+            (Param::Load, &s.load),
+        ];
+        for (param, list) in lists {
+            let Some(list) = list else { continue };
+            let path = format!("sweep.{param}");
+            if list.is_empty() {
+                return Err(self.err(&path, "[] is not allowed: an empty sweep has no points; give at least one value or remove the key".into()));
+            }
+            let mut values = Vec::with_capacity(list.len());
+            for (i, q) in list.iter().enumerate() {
+                let p = format!("{path}[{i}]");
+                let v = match param {
+                    Param::Reserved => self.int(&p, q, -1_000_000, 1_000_000)? as f64,
+                    Param::Concurrency => self.int(&p, q, 1, 1_000_000)? as f64,
+                    Param::Accounts => self.int(&p, q, 1, 1_000_000)? as f64,
+                    Param::Load => {
+                        let x = self.number(&p, q, 0.0, 1e6)?;
+                        if x <= 0.0 {
+                            return Err(self.bad(
+                                &p,
+                                q,
+                                "is not allowed: a load multiplier must be > 0",
+                            ));
+                        }
+                        x
+                    }
+                };
+                if values.contains(&v) {
+                    return Err(self.bad(
+                        &p,
+                        q,
+                        "is listed twice: each sweep value must be distinct",
+                    ));
+                }
+                values.push(v);
+            }
+            params.push((param, values));
+        }
+        let sweep = Sweep {
+            params,
+            baseline: 0,
+        };
+        let n = sweep.points().len();
+        if n > 100_000 {
+            return Err(self.err("sweep", format!("has {n} points: at most 100000")));
+        }
+        let baseline = match &s.baseline {
+            Some(q) => self.int("sweep.baseline", q, 0, n as i64 - 1)? as usize,
+            None => 0,
+        };
+        Ok(Sweep { baseline, ..sweep })
+    }
+
+    fn targets(&self, t: RawTargets) -> R<Targets> {
+        let rate = |key: &str, q: &Option<Quantity>| -> R<Option<f64>> {
+            q.as_ref()
+                .map(|q| self.number(&format!("targets.{key}"), q, 0.0, 1.0))
+                .transpose()
+        };
+        Ok(Targets {
+            continuity_failure_rate: rate("continuity_failure_rate", &t.continuity_failure_rate)?,
+            new_session_rejection_rate: rate(
+                "new_session_rejection_rate",
+                &t.new_session_rejection_rate,
+            )?,
+        })
+    }
+}
+
+fn default_name(file: &str) -> String {
+    let stem = Path::new(file)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("scenario");
+    let clean: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if clean.is_empty() {
+        "scenario".into()
+    } else {
+        clean
+    }
+}
+
+/// Legal settings worth pointing out in `slotsim check`.
+fn notes(s: &Scenario) -> Vec<String> {
+    let mut notes = Vec::new();
+    let mut reserved_values: Vec<(String, i64, u32)> = s
+        .pools
+        .iter()
+        .map(|p| (p.name.clone(), p.reserved, p.concurrency))
+        .collect();
+    for point in s.sweep.points() {
+        let m = s.model_at(&point);
+        for p in &m.pools {
+            reserved_values.push((
+                format!(
+                    "{} at sweep point {} ({})",
+                    p.name,
+                    point.index,
+                    point.label()
+                ),
+                p.reserved,
+                p.concurrency,
+            ));
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (who, r, c) in reserved_values {
+        let note = if r < 0 {
+            Some(format!("reserved = {r} behaves as 0 (MODEL.md section 1)"))
+        } else if r >= c as i64 {
+            Some(format!(
+                "reserved = {r} >= concurrency = {c}: new sessions never land on these accounts; only sessions already bound to them use them (MODEL.md section 1)"
+            ))
+        } else {
+            None
+        };
+        if let Some(n) = note {
+            if seen.insert(n.clone()) {
+                notes.push(format!("{who}: {n}"));
+            }
+        }
+    }
+    if s.gateway.sticky_max_waiting == 0 && s.gateway.fallback_max_waiting == 0 {
+        notes.push(
+            "sticky_max_waiting = 0 and fallback_max_waiting = 0: a pure loss system (no waiting)"
+                .into(),
+        );
+    }
+    if s.warmup == 0 {
+        notes.push("warmup = 0: the measurement starts from an empty gateway, which biases the results toward light load".into());
+    }
+    notes
+}

@@ -1,0 +1,189 @@
+//! From replications to estimates: the per-replication metrics of MODEL.md section 6 and
+//! their mean with a Student-t 95% confidence half-width across replications.
+
+use crate::engine::RepOutput;
+use crate::units::US_PER_S;
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+/// The per-replication metrics, in `summary.csv` column order. Each is a number computed
+/// from one replication's counts; the summary reports its mean across replications.
+pub const METRICS: [&str; 26] = [
+    "sessions_arrived",
+    "sessions_rejected",
+    "new_session_rejection_rate",
+    "bound_requests",
+    "migrations",
+    "bound_rejections",
+    "continuity_failures",
+    "continuity_failure_rate",
+    "migration_rate",
+    "bound_rejection_rate",
+    "requests_arrived",
+    "requests_completed",
+    "requests_rejected",
+    "request_rejection_rate",
+    "throughput_rps",
+    "slot_utilization",
+    "mean_busy_slots",
+    "mean_waiting",
+    "wait_mean_s",
+    "wait_p50_s",
+    "wait_p95_s",
+    "wait_p99_s",
+    "sessions_finished",
+    "sessions_intact_rate",
+    "sessions_abandoned",
+    "expired_rebinds",
+];
+
+/// Index of a metric in [`METRICS`].
+pub fn metric_index(name: &str) -> Option<usize> {
+    METRICS.iter().position(|m| *m == name)
+}
+
+/// The headline metrics (paired differences, precision targets).
+pub const HEADLINE: [&str; 4] = [
+    "new_session_rejection_rate",
+    "continuity_failure_rate",
+    "throughput_rps",
+    "slot_utilization",
+];
+
+/// A ratio that is 0 when the denominator is 0 (MODEL.md section 2).
+pub fn ratio(num: f64, den: f64) -> f64 {
+    if den == 0.0 {
+        0.0
+    } else {
+        num / den
+    }
+}
+
+/// The value of every metric for one replication, in [`METRICS`] order.
+pub fn rep_metrics(o: &RepOutput) -> [f64; METRICS.len()] {
+    let c = &o.counts;
+    let f = |x: u64| x as f64;
+    let measured_s = o.measured as f64 / US_PER_S;
+    let mean_busy = ratio(o.busy_slot_us as f64, o.measured as f64);
+    let continuity = c.migrations + c.bound_rejections;
+    let served = o.wait_hist.len();
+    let q = |p: f64| {
+        if served == 0 {
+            0.0
+        } else {
+            o.wait_hist.value_at_quantile(p) as f64 / US_PER_S
+        }
+    };
+    [
+        f(c.sessions_arrived),
+        f(c.sessions_rejected),
+        ratio(f(c.sessions_rejected), f(c.sessions_arrived)),
+        f(c.bound_requests),
+        f(c.migrations),
+        f(c.bound_rejections),
+        f(continuity),
+        ratio(f(continuity), f(c.bound_requests)),
+        ratio(f(c.migrations), f(c.bound_requests)),
+        ratio(f(c.bound_rejections), f(c.bound_requests)),
+        f(c.requests_arrived),
+        f(c.requests_completed),
+        f(c.requests_rejected),
+        ratio(f(c.requests_rejected), f(c.requests_arrived)),
+        ratio(f(c.requests_completed), measured_s),
+        ratio(mean_busy, o.total_slots as f64),
+        mean_busy,
+        ratio(o.waiting_us as f64, o.measured as f64),
+        ratio(o.wait_sum_us as f64, served as f64) / US_PER_S,
+        q(0.50),
+        q(0.95),
+        q(0.99),
+        f(c.sessions_finished),
+        ratio(f(c.sessions_intact), f(c.sessions_finished)),
+        f(c.sessions_abandoned),
+        f(c.expired_rebinds),
+    ]
+}
+
+/// The 0.975 quantile of Student's t with `df` degrees of freedom.
+pub fn t975(df: u64) -> f64 {
+    StudentsT::new(0.0, 1.0, df as f64)
+        .map(|t| t.inverse_cdf(0.975))
+        .unwrap_or(f64::NAN)
+}
+
+/// A mean across replications with its 95% half-width (None with fewer than 2 values).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    pub mean: f64,
+    pub ci95: Option<f64>,
+    pub n: usize,
+}
+
+impl Estimate {
+    /// Mean and Student-t half-width of `xs`, summed in order (deterministic).
+    pub fn of(xs: &[f64]) -> Estimate {
+        let n = xs.len();
+        if n == 0 {
+            return Estimate {
+                mean: f64::NAN,
+                ci95: None,
+                n,
+            };
+        }
+        // Welford's online mean and variance.
+        let (mut mean, mut m2) = (0.0, 0.0);
+        for (i, &x) in xs.iter().enumerate() {
+            let d = x - mean;
+            mean += d / (i + 1) as f64;
+            m2 += d * (x - mean);
+        }
+        let ci95 = (n >= 2).then(|| {
+            let sd = (m2 / (n - 1) as f64).max(0.0).sqrt();
+            t975(n as u64 - 1) * sd / (n as f64).sqrt()
+        });
+        Estimate { mean, ci95, n }
+    }
+
+    /// Lower and upper 95% bounds (the mean itself when the width is unknown).
+    pub fn bounds(&self) -> (f64, f64) {
+        let h = self.ci95.unwrap_or(0.0);
+        (self.mean - h, self.mean + h)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn t_quantiles_match_tables() {
+        // Standard t-table values, 0.975 quantile.
+        for (df, want) in [
+            (1, 12.706),
+            (2, 4.303),
+            (5, 2.571),
+            (9, 2.262),
+            (29, 2.045),
+            (1000, 1.962),
+        ] {
+            assert!((t975(df) - want).abs() < 1e-3, "df={df}: {}", t975(df));
+        }
+    }
+
+    #[test]
+    fn estimate_known_values() {
+        let e = Estimate::of(&[1.0, 2.0, 3.0, 4.0]);
+        assert!((e.mean - 2.5).abs() < 1e-15);
+        // sd = sqrt(5/3), half-width = t(3) * sd / 2
+        let want = 3.182_446_305_284_263 * (5.0f64 / 3.0).sqrt() / 2.0;
+        assert!((e.ci95.unwrap() - want).abs() < 1e-9);
+        assert_eq!(Estimate::of(&[7.0]).ci95, None);
+        assert_eq!(Estimate::of(&[7.0]).mean, 7.0);
+        assert_eq!(Estimate::of(&[2.0, 2.0, 2.0]).ci95, Some(0.0));
+    }
+
+    #[test]
+    fn ratio_is_zero_on_empty_denominator() {
+        assert_eq!(ratio(0.0, 0.0), 0.0);
+        assert_eq!(ratio(3.0, 4.0), 0.75);
+    }
+}
