@@ -81,6 +81,36 @@ pub struct RunArgs {
     pub quiet: bool,
 }
 
+/// Appends a formatted line to a String buffer (printed at once with [`emit`]).
+macro_rules! outln {
+    ($o:ident) => {
+        $o.push('\n')
+    };
+    ($o:ident, $($t:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($o, $($t)*);
+    }};
+}
+
+macro_rules! out {
+    ($o:ident, $($t:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = write!($o, $($t)*);
+    }};
+}
+
+/// Writes `text` to stdout. A closed pipe (`slotsim run ... | head`) is not an error.
+fn emit(text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(CliError::Other(anyhow::Error::new(e).context("cannot write to standard output")))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// A failure with its exit status.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -115,7 +145,8 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
 fn check(path: &Path) -> Result<(), CliError> {
     let s = load_scenario(path)?;
     let points = s.sweep.points();
-    println!(
+    let mut o = String::new();
+    outln!(o, 
         "ok: {}: scenario {:?}, {} sweep point{} x {} replication{}, horizon {}, warm-up {}",
         path.display(),
         s.name,
@@ -126,15 +157,15 @@ fn check(path: &Path) -> Result<(), CliError> {
         format_secs(time_to_secs(s.horizon)),
         format_secs(time_to_secs(s.warmup)),
     );
-    println!("{}", s.words());
+    outln!(o, "{}", s.words());
     if !s.sweep.params.is_empty() {
         let labels: Vec<String> = points.iter().map(|p| p.label()).collect();
-        println!("sweep: {}", labels.join(" | "));
+        outln!(o, "sweep: {}", labels.join(" | "));
     }
     for note in &s.notes {
-        println!("note: {note}");
+        outln!(o, "note: {note}");
     }
-    Ok(())
+    emit(&o)
 }
 
 /// Parses `--reserved`: "0,1,2" or "0..=4".
@@ -280,25 +311,26 @@ fn run(a: RunArgs) -> Result<(), CliError> {
     };
     let result = runner::run(&s, &settings, &tick).map_err(|e| CliError::Other(e.into()))?;
     bar.finish_and_clear();
+    let mut o = String::new();
 
     write_outputs(&s, &result, &out, settings.common_random_numbers)?;
-    print!("{}", summary_table(&s, &result));
+    out!(o, "{}", summary_table(&s, &result));
     let rendered = crate::report::render(&out).map_err(|e| CliError::Other(e.into()))?;
-    println!();
-    println!("{}", rendered.text.trim_end());
-    println!();
-    println!(
+    outln!(o);
+    outln!(o, "{}", rendered.text.trim_end());
+    outln!(o);
+    outln!(o, 
         "wrote {} (summary.csv, replications.csv, timeseries.csv, wait_quantiles.csv, run.json, report.html, charts/)",
         out.display()
     );
-    println!(
+    outln!(o, 
         "{} events in {:.2} s on {} thread{}",
         result.events,
         result.wall_time_s,
         result.threads,
         if result.threads == 1 { "" } else { "s" }
     );
-    Ok(())
+    emit(&o)
 }
 
 fn progress_bar(len: u64, quiet: bool) -> indicatif::ProgressBar {
@@ -401,9 +433,10 @@ fn report(out: &Path) -> Result<(), CliError> {
         )));
     }
     let rendered = crate::report::render(out).map_err(|e| CliError::Usage(e.to_string()))?;
-    println!("{}", rendered.text.trim_end());
-    println!("wrote {}", out.join("report.html").display());
-    Ok(())
+    let mut o = String::new();
+    outln!(o, "{}", rendered.text.trim_end());
+    outln!(o, "wrote {}", out.join("report.html").display());
+    emit(&o)
 }
 
 #[cfg(test)]

@@ -306,8 +306,8 @@ fn exp_gap(rng: &mut Pcg64, rate: f64) -> Time {
 impl Sim<'_> {
     fn run(&mut self) {
         match self.cfg.workload {
-            Workload::Sessions { arrival_rate, .. } => {
-                let t = exp_gap(&mut self.arrivals_rng, arrival_rate);
+            Workload::Sessions { .. } => {
+                let t = self.session_gap();
                 self.schedule_arrival(t, Ev::SessionArrival);
             }
             Workload::Open {
@@ -388,7 +388,6 @@ impl Sim<'_> {
 
     fn session_arrival(&mut self) {
         let Workload::Sessions {
-            arrival_rate,
             ref requests_per_session,
             client_retries,
             ..
@@ -417,9 +416,18 @@ impl Sim<'_> {
             intact: true,
             user,
         });
-        let next = self.now + exp_gap(&mut self.arrivals_rng, arrival_rate);
+        let next = self.now.saturating_add(self.session_gap());
         self.schedule_arrival(next, Ev::SessionArrival);
         self.issue(sid);
+    }
+
+    /// Time to the next session arrival.
+    fn session_gap(&mut self) -> Time {
+        match self.cfg.workload {
+            Workload::Sessions { arrival_rate, periodic: true, .. } => secs_to_time(1.0 / arrival_rate).max(1),
+            Workload::Sessions { arrival_rate, .. } => exp_gap(&mut self.arrivals_rng, arrival_rate),
+            Workload::Open { .. } => unreachable!("session arrivals happen only in sessions mode"),
+        }
     }
 
     fn draw_user(&self, rng: &mut Pcg64) -> u32 {
@@ -472,9 +480,9 @@ impl Sim<'_> {
             user,
         });
         let next = if bound {
-            self.now + exp_gap(&mut self.bound_arrivals_rng, bound_rate)
+            self.now.saturating_add(exp_gap(&mut self.bound_arrivals_rng, bound_rate))
         } else {
-            self.now + exp_gap(&mut self.arrivals_rng, new_rate)
+            self.now.saturating_add(exp_gap(&mut self.arrivals_rng, new_rate))
         };
         self.schedule_arrival(next, Ev::OpenArrival { bound });
         self.issue(sid);
@@ -527,7 +535,7 @@ impl Sim<'_> {
             return self.reject(rid, Reject::UserLimit);
         }
         u.waiting += 1;
-        let deadline = now + limits.wait_timeout;
+        let deadline = now.saturating_add(limits.wait_timeout);
         self.start_wait(rid, deadline, user);
     }
 
@@ -630,7 +638,7 @@ impl Sim<'_> {
         r.phase = Phase::AccountWait;
         r.account = account;
         r.wait_cap = cap;
-        self.start_wait(rid, self.now + timeout, account);
+        self.start_wait(rid, self.now.saturating_add(timeout), account);
     }
 
     /// Starts polling (or queueing, in FIFO mode) for the request's current phase.
@@ -666,7 +674,7 @@ impl Sim<'_> {
         } else {
             1.0
         };
-        let at = self.now + secs_to_time(base * jitter).max(1);
+        let at = self.now.saturating_add(secs_to_time(base * jitter).max(1));
         let (token, deadline) = (r.token, r.deadline);
         if at >= deadline {
             self.queue.push(deadline, Ev::Timeout { req: rid, token });
@@ -779,7 +787,10 @@ impl Sim<'_> {
         if measured {
             let migrated = bound.is_some_and(|b| b != account);
             self.counts.migrations += migrated as u64;
-            self.wait_hist.saturating_record(now - arrival);
+            // The histogram grows as needed (auto-resize); saturate only past its u64 range.
+            if self.wait_hist.record(now - arrival).is_err() {
+                self.wait_hist.saturating_record(now - arrival);
+            }
             self.wait_sum_us += (now - arrival) as u128;
             if migrated {
                 if let Some(bin) = self.bin() {
@@ -787,7 +798,7 @@ impl Sim<'_> {
                 }
             }
         }
-        self.queue.push(now + service, Ev::Complete { req: rid });
+        self.queue.push(now.saturating_add(service), Ev::Complete { req: rid });
     }
 
     fn complete(&mut self, rid: u32) {

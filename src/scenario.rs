@@ -130,6 +130,8 @@ pub enum Workload {
     /// Sessions arrive as a Poisson process and issue requests separated by think times.
     Sessions {
         arrival_rate: f64,
+        /// Sessions arrive exactly every 1/rate (for hand-checkable cases) instead of Poisson.
+        periodic: bool,
         requests_per_session: Dist,
         think_time: Dist,
         service_time: Dist,
@@ -354,13 +356,15 @@ impl Scenario {
         let work = match &self.workload {
             Workload::Sessions {
                 arrival_rate,
+                periodic,
                 requests_per_session,
                 think_time,
                 service_time,
                 ..
             } => format!(
-                "Sessions arrive at {}/min (Poisson); requests per session: {}; think time: {}; service time: {}.",
+                "Sessions arrive at {}/min ({}); requests per session: {}; think time: {}; service time: {}.",
                 round_sig(arrival_rate * 60.0, 4),
+                if *periodic { "periodic" } else { "Poisson" },
                 requests_per_session.describe(""),
                 think_time.describe("s"),
                 service_time.describe("s")

@@ -14,17 +14,16 @@ pub type Time = u64;
 pub const US_PER_S: f64 = 1_000_000.0;
 
 /// Converts seconds to simulated microseconds, rounding to the nearest microsecond.
-/// Negative or non-finite inputs (which validated inputs never produce) give 0.
+/// Negative or NaN inputs give 0; values past the range (or +inf) saturate.
 pub fn secs_to_time(seconds: f64) -> Time {
-    if seconds.is_finite() && seconds > 0.0 {
-        let us = (seconds * US_PER_S).round();
-        if us >= u64::MAX as f64 {
-            u64::MAX
-        } else {
-            us as u64
-        }
+    if seconds.is_nan() || seconds <= 0.0 {
+        return 0;
+    }
+    let us = (seconds * US_PER_S).round();
+    if us >= u64::MAX as f64 {
+        u64::MAX
     } else {
-        0
+        us as u64
     }
 }
 
@@ -228,6 +227,7 @@ mod tests {
         assert_eq!(secs_to_time(0.0000006), 1);
         assert_eq!(secs_to_time(-3.0), 0);
         assert_eq!(secs_to_time(f64::NAN), 0);
+        assert_eq!(secs_to_time(f64::INFINITY), u64::MAX);
     }
 }
 

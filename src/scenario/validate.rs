@@ -570,11 +570,11 @@ impl Validator<'_> {
                         "is missing: e.g. { process = \"poisson\", rate = \"40/min\" }".into(),
                     )
                 })?;
-                self.choice(
+                let periodic = self.choice(
                     "workload.arrival.process",
                     &a.process,
-                    (),
-                    &[("poisson", ())],
+                    false,
+                    &[("poisson", false), ("periodic", true)],
                 )?;
                 let rq = a.rate.as_ref().ok_or_else(|| {
                     self.err(
@@ -610,6 +610,7 @@ impl Validator<'_> {
                 };
                 Ok(Workload::Sessions {
                     arrival_rate,
+                    periodic,
                     requests_per_session,
                     think_time,
                     service_time: service(&w)?,

@@ -1,0 +1,190 @@
+//! The command line end to end: bad input gives exit 2 and a message naming the key path;
+//! results do not depend on --threads.
+
+use assert_cmd::Command;
+use std::path::Path;
+
+fn slotsim() -> Command {
+    Command::cargo_bin("slotsim").expect("binary is built")
+}
+
+const GOOD: &str = r#"
+horizon = "1h"
+warmup = "5m"
+replications = 3
+[[pools]]
+accounts = 2
+concurrency = 3
+[workload]
+arrival = { process = "poisson", rate = "2/min" }
+requests_per_session = { dist = "geometric", mean = 5 }
+think_time = { dist = "exponential", mean = "30s" }
+service_time = { dist = "exponential", mean = "20s" }
+[sweep]
+reserved = [0, 1]
+"#;
+
+/// Writes `text` to a scenario file in a fresh folder.
+fn scenario_file(dir: &Path, text: &str) -> std::path::PathBuf {
+    let path = dir.join("s.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// (what is wrong, the scenario text, a fragment the message must contain)
+fn bad_inputs() -> Vec<(&'static str, String, &'static str)> {
+    let with = |from: &str, to: &str| {
+        assert!(GOOD.contains(from), "{from}");
+        GOOD.replacen(from, to, 1)
+    };
+    vec![
+        ("unknown top-level key", format!("colour = 1\n{GOOD}"), "colour"),
+        ("unknown nested key", with("concurrency = 3", "concurrency = 3\nslots = 2"), "pools[0].slots"),
+        ("wrong type", with("replications = 3", "replications = \"three\""), "replications"),
+        ("wrong type for a table", with("[[pools]]", "gateway = 5\n[[pools]]"), "gateway"),
+        ("negative count", with("accounts = 2", "accounts = -2"), "pools[0].accounts"),
+        ("zero count", with("replications = 3", "replications = 0"), "replications"),
+        ("zero concurrency", with("concurrency = 3", "concurrency = 0"), "pools[0].concurrency"),
+        ("non-finite duration", with("horizon = \"1h\"", "horizon = inf"), "horizon"),
+        ("negative duration", with("mean = \"30s\"", "mean = \"-30s\""), "workload.think_time.mean"),
+        ("unknown unit", with("mean = \"20s\"", "mean = \"20 parsecs\""), "workload.service_time.mean"),
+        ("negative rate", with("rate = \"2/min\"", "rate = \"-2/min\""), "workload.arrival.rate"),
+        ("zero rate", with("rate = \"2/min\"", "rate = 0"), "workload.arrival.rate"),
+        ("non-finite rate", with("rate = \"2/min\"", "rate = nan"), "workload.arrival.rate"),
+        ("warm-up >= horizon", with("warmup = \"5m\"", "warmup = \"1h\""), "warmup"),
+        ("empty sweep", with("reserved = [0, 1]", "reserved = []"), "sweep.reserved"),
+        ("repeated sweep value", with("reserved = [0, 1]", "reserved = [1, 1]"), "sweep.reserved[1]"),
+        ("bad distribution", with("dist = \"exponential\", mean = \"20s\"", "dist = \"pareto\", mean = \"20s\""), "workload.service_time.dist"),
+        ("wrong distribution parameters", with("mean = \"20s\"", "median = \"20s\""), "workload.service_time"),
+        ("bad choice", with("[[pools]]", "[gateway]\nwait = \"lifo\"\n[[pools]]"), "gateway.wait"),
+        ("target out of range", format!("{GOOD}\n[targets]\ncontinuity_failure_rate = 1.5"), "targets.continuity_failure_rate"),
+        ("missing pools", GOOD.replace("[[pools]]\naccounts = 2\nconcurrency = 3\n", ""), "pools"),
+        ("open-mode key in sessions mode", with("[sweep]", "bound_rate = 1\n[sweep]"), "workload.bound_rate"),
+        ("syntax error", with("accounts = 2", "accounts = = 2"), "s.toml:"),
+    ]
+}
+
+#[test]
+fn bad_scenarios_exit_2_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    for (what, text, fragment) in bad_inputs() {
+        let path = scenario_file(dir.path(), &text);
+        let out_dir = dir.path().join("out");
+        for cmd in ["check", "run"] {
+            let mut c = slotsim();
+            c.arg(cmd).arg(&path);
+            if cmd == "run" {
+                c.arg("--quiet").arg("--out").arg(&out_dir);
+            }
+            let out = c.output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{what} ({cmd}): {stderr}");
+            assert!(stderr.contains(fragment), "{what} ({cmd}): message lacks {fragment:?}: {stderr}");
+            assert!(stderr.contains("s.toml"), "{what} ({cmd}): message lacks the file: {stderr}");
+            assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+        }
+        assert!(!dir.path().join("out").exists(), "{what}: run wrote output for a bad scenario");
+    }
+}
+
+#[test]
+fn check_accepts_the_good_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario_file(dir.path(), GOOD);
+    slotsim().arg("check").arg(&path).assert().success();
+}
+
+#[test]
+fn check_notes_reserved_at_or_above_concurrency() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario_file(dir.path(), &GOOD.replace("reserved = [0, 1]", "reserved = [0, 3, -1]"));
+    let out = slotsim().arg("check").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("reserved = 3 >= concurrency = 3"), "{stdout}");
+    assert!(stdout.contains("behaves as 0"), "{stdout}");
+}
+
+#[test]
+fn missing_file_exits_2() {
+    let out = slotsim().args(["check", "/no/such/scenario.toml"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/scenario.toml"));
+}
+
+#[test]
+fn bad_flags_exit_2_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario_file(dir.path(), GOOD);
+    let cases: &[(&[&str], &str)] = &[
+        (&["--threads", "0"], "--threads"),
+        (&["--threads", "many"], "--threads"),
+        (&["--reserved", "a,b"], "--reserved"),
+        (&["--reserved", "3..=1"], "--reserved"),
+        (&["--horizon", "soon"], "--horizon"),
+        (&["--horizon", "1m"], "--horizon"),
+        (&["--replications", "0"], "--replications"),
+        (&["--seed", "-1"], "'-1'"),
+        (&["--baseline", "7"], "--baseline"),
+        (&["--precision", "0"], "--precision"),
+        (&["--no-such-flag"], "--no-such-flag"),
+    ];
+    for (args, fragment) in cases {
+        let out = slotsim().arg("run").arg(&path).args(*args).arg("--quiet").arg("--out").arg(dir.path().join("o")).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(fragment), "{args:?}: {stderr}");
+    }
+    let out = slotsim().arg("report").arg(dir.path().join("nothing-here")).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+fn run_to(path: &Path, out: &Path, threads: &str, extra: &[&str]) {
+    slotsim()
+        .arg("run")
+        .arg(path)
+        .args(["--quiet", "--threads", threads, "--out"])
+        .arg(out)
+        .args(extra)
+        .assert()
+        .success();
+}
+
+#[test]
+fn csv_is_byte_identical_for_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario_file(dir.path(), GOOD);
+    let (a, b) = (dir.path().join("t1"), dir.path().join("t2"));
+    run_to(&path, &a, "1", &["--reserved", "0..=2"]);
+    run_to(&path, &b, "2", &["--reserved", "0..=2"]);
+    for f in ["summary.csv", "replications.csv", "timeseries.csv", "wait_quantiles.csv"] {
+        let (x, y) = (std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap());
+        assert!(!x.is_empty(), "{f} is empty");
+        assert!(x == y, "{f} differs between --threads 1 and --threads 2");
+    }
+    let summary = std::fs::read_to_string(a.join("summary.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 4, "header + 3 points from --reserved 0..=2");
+    let header = summary.lines().next().unwrap();
+    for col in [
+        "point",
+        "reserved",
+        "replications",
+        "sessions_arrived",
+        "new_session_rejection_rate",
+        "new_session_rejection_rate_ci95",
+        "continuity_failure_rate",
+        "continuity_failure_rate_ci95",
+        "migration_rate",
+        "bound_rejection_rate",
+        "throughput_rps",
+        "slot_utilization",
+        "wait_p95_s",
+        "sessions_intact_rate",
+    ] {
+        assert!(header.split(',').any(|h| h == col), "summary.csv lacks {col}");
+    }
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(a.join("run.json")).unwrap()).unwrap();
+    assert_eq!(json["threads"], 1);
+    assert_eq!(json["scenario"]["sha256"].as_str().unwrap().len(), 64);
+    assert!(json["events_simulated"].as_u64().unwrap() > 0);
+}

@@ -1,0 +1,171 @@
+//! Hand-checkable cases: periodic arrivals and constant times, asserted exactly.
+//!
+//! The base case: two accounts with one slot each, a session every 10 s (t = 10, 20, 30,
+//! 40), two requests per session, service 7 s, think 9 s, horizon 45 s, no warm-up.
+//!
+//! | t  | event |
+//! |----|-------|
+//! | 10 | S0 r1: both accounts idle and never used: a random one, P (P busy to 17) |
+//! | 20 | S1 r1: P was used at 17, Q never: Q (to 27) |
+//! | 26 | S0 r2: bound to P, P idle: sticky hit (to 33) |
+//! | 30 | S2 r1: P busy, Q idle: Q (to 37) |
+//! | 36 | S1 r2: bound to Q, Q busy until 37. No waiting allowed: load-aware picks P: **migration** (to 43) |
+//! | 40 | S3 r1: P busy, Q idle: Q (to 47) |
+//! | 46, 56 | S2 r2 and S3 r2 would arrive after the horizon: not issued (sessions cut) |
+//!
+//! Six requests, two bound (S0 r2, S1 r2), one migration; S0 finishes intact (t = 33), S1
+//! finishes migrated (t = 43). Busy slot-seconds in [0, 45]: 7 x 5 + 5 = 40.
+
+use crate::common::*;
+use slotsim::engine::Counts;
+
+fn base(gateway: &str, pool_extra: &str) -> String {
+    format!(
+        r#"
+        horizon = 45
+        warmup = 0
+        replications = 1
+        [gateway]
+        {gateway}
+        [[pools]]
+        accounts = 2
+        concurrency = 1
+        {pool_extra}
+        [workload]
+        arrival = {{ process = "periodic", rate = "6/min" }}
+        requests_per_session = {{ dist = "constant", value = 2 }}
+        think_time = {{ dist = "constant", value = "9s" }}
+        service_time = {{ dist = "constant", value = "7s" }}
+        "#
+    )
+}
+
+#[test]
+fn second_request_migrates_when_its_account_is_full_and_waiting_is_off() {
+    let s = scenario(&base("sticky_max_waiting = 0\nfallback_max_waiting = 0", ""));
+    let p = &run(&s).points[0];
+    let c = &p.reps[0].counts;
+    let want = Counts {
+        sessions_arrived: 4,
+        sessions_rejected: 0,
+        sessions_finished: 2,
+        sessions_intact: 1,
+        sessions_abandoned: 0,
+        requests_arrived: 6,
+        requests_completed: 6,
+        requests_rejected: 0,
+        bound_requests: 2,
+        migrations: 1,
+        bound_rejections: 0,
+        expired_rebinds: 0,
+        rejected_queue_full: 0,
+        rejected_wait_timeout: 0,
+        rejected_no_account: 0,
+        rejected_user_limit: 0,
+    };
+    assert_eq!(c, &want);
+    let m = |name: &str| p.estimate(name).mean;
+    assert_eq!(m("continuity_failure_rate"), 0.5);
+    assert_eq!(m("migration_rate"), 0.5);
+    assert_eq!(m("sessions_intact_rate"), 0.5);
+    assert_eq!(m("throughput_rps"), 6.0 / 45.0);
+    assert_eq!(m("mean_busy_slots"), 40.0 / 45.0);
+    assert_eq!(m("slot_utilization"), 40.0 / 90.0);
+    assert_eq!(m("wait_p99_s"), 0.0);
+}
+
+/// With sticky waiting allowed, S1 r2 waits for Q (busy until 37) instead of migrating.
+/// In FIFO mode the freed slot goes to it at once: a wait of exactly 1 s.
+#[test]
+fn bound_request_waits_on_its_account_instead_of_migrating_fifo() {
+    let s = scenario(&base("wait = \"fifo\"", ""));
+    let p = &run(&s).points[0];
+    let c = &p.reps[0].counts;
+    assert_eq!((c.bound_requests, c.migrations, c.bound_rejections), (2, 0, 0));
+    assert_eq!(p.estimate("wait_mean_s").mean, 1.0 / 6.0, "one request waited 1 s of six");
+    // Quantiles come from a histogram with 3 significant digits, rounded up within 0.1%.
+    let p99 = p.estimate("wait_p99_s").mean;
+    assert!((1.0..=1.001).contains(&p99), "{p99}");
+}
+
+/// The same with sub2api's polling: the waiter is served on its own account after its
+/// polls find the slot free: 1 s plus at most one poll delay (<= 0.1 + 0.15 + ... jittered).
+#[test]
+fn bound_request_waits_on_its_account_instead_of_migrating_poll() {
+    let s = scenario(&base("wait = \"poll\"", ""));
+    let p = &run(&s).points[0];
+    let c = &p.reps[0].counts;
+    assert_eq!((c.bound_requests, c.migrations, c.bound_rejections), (2, 0, 0));
+    let waited = p.estimate("wait_mean_s").mean * 6.0;
+    // Poll times after 36 s: cumulative jittered delays 0.1, 0.25, 0.475, 0.81, 1.32 (x 0.8-1.2):
+    // the first poll at or after 37 s lands between 1.0 and 1.2 * 1.32 s after arrival.
+    assert!((1.0..=1.6).contains(&waited), "waited {waited} s");
+}
+
+/// With reserved = 1 on one-slot accounts, new
+/// sessions have no capacity anywhere: every session is rejected with 503.
+#[test]
+fn reserved_at_concurrency_turns_every_new_session_away() {
+    let s = scenario(&base("sticky_max_waiting = 0\nfallback_max_waiting = 0", "reserved = 1"));
+    let c = &run(&s).points[0].reps[0].counts;
+    assert_eq!(c.sessions_arrived, 4);
+    assert_eq!(c.sessions_rejected, 4);
+    assert_eq!(c.rejected_no_account, 4);
+    assert_eq!(c.requests_completed, 0);
+}
+
+/// With one account and no waiting, a bound request that finds its account busy has
+/// nowhere to go: a bound rejection (429, the fallback queue admits no waiter).
+#[test]
+fn bound_request_is_rejected_when_no_other_account_exists() {
+    let text = base("sticky_max_waiting = 0\nfallback_max_waiting = 0", "").replace("accounts = 2", "accounts = 1");
+    let c = &run(&scenario(&text)).points[0].reps[0].counts;
+    // t=10 S0 r1 (to 17); t=20 S1 r1 (to 27); t=26 S0 r2: bound, busy: rejected, S0 abandoned;
+    // t=30 S2 r1 (to 37); t=36 S1 r2: bound, busy: rejected, S1 abandoned; t=40 S3 r1 (to 47).
+    assert_eq!((c.sessions_arrived, c.sessions_rejected), (4, 0));
+    assert_eq!((c.bound_requests, c.migrations, c.bound_rejections), (2, 0, 2));
+    assert_eq!((c.rejected_queue_full, c.sessions_abandoned, c.sessions_finished), (2, 2, 2));
+    assert_eq!(c.sessions_intact, 0);
+}
+
+/// A negative reserved behaves exactly as 0.
+#[test]
+fn negative_reserved_behaves_as_zero() {
+    let zero = run(&scenario(&base("", "reserved = 0")));
+    let neg = run(&scenario(&base("", "reserved = -2")));
+    assert_eq!(zero.points[0].reps[0].counts, neg.points[0].reps[0].counts);
+}
+
+/// Bindings expire sticky_ttl after they were written; on Anthropic a sticky hit does not
+/// refresh them, on OpenAI it does.
+#[test]
+fn binding_ttl_and_platform_refresh() {
+    // One session of three requests: t=60 r1 (to 67), think 9: r2 at 76 (to 83), r3 at 92.
+    // TTL 20 s from the write at t=60: r2 at 76 is bound (76 < 80); r3 at 92 is not
+    // (Anthropic: no refresh at 76), but is on OpenAI (refreshed at 76: live until 96).
+    let text = |platform: &str| {
+        format!(
+            r#"
+            horizon = 100
+            replications = 1
+            [gateway]
+            platform = "{platform}"
+            sticky_ttl = "20s"
+            [[pools]]
+            accounts = 2
+            concurrency = 1
+            [workload]
+            arrival = {{ process = "periodic", rate = "1/min" }}
+            requests_per_session = {{ dist = "constant", value = 3 }}
+            think_time = {{ dist = "constant", value = "9s" }}
+            service_time = {{ dist = "constant", value = "7s" }}
+            "#
+        )
+    };
+    let anthropic = run(&scenario(&text("anthropic")));
+    let c = &anthropic.points[0].reps[0].counts;
+    assert_eq!((c.requests_arrived, c.bound_requests, c.expired_rebinds), (3, 1, 1));
+    let openai = run(&scenario(&text("openai")));
+    let c = &openai.points[0].reps[0].counts;
+    assert_eq!((c.requests_arrived, c.bound_requests, c.expired_rebinds), (3, 2, 0));
+}

@@ -1,0 +1,124 @@
+//! The simulator against exact results (MODEL.md section 6): the guard-channel model and
+//! Erlang B in open mode, insensitivity to the service-time law, and the two-dimensional
+//! Markov chain of session mode. Run times are sized for the optimised test profile.
+
+use crate::common::*;
+use crate::exact::{erlang_b, guard_channel, session_chain};
+
+/// One account, no waiting, two Poisson streams; sweeps reserved over `rs`.
+fn open_scenario(c: u32, rs: &[i32], bound: f64, new: f64, service: &str, horizon_s: u32, reps: u32) -> String {
+    let rs: Vec<String> = rs.iter().map(|r| r.to_string()).collect();
+    format!(
+        r#"
+        seed = 11
+        horizon = {horizon_s}
+        warmup = 200
+        replications = {reps}
+        [gateway]
+        sticky_max_waiting = 0
+        fallback_max_waiting = 0
+        [[pools]]
+        accounts = 1
+        concurrency = {c}
+        [workload]
+        mode = "open"
+        bound_rate = {bound}
+        new_rate = {new}
+        service_time = {service}
+        [sweep]
+        reserved = [{}]
+        "#,
+        rs.join(", ")
+    )
+}
+
+fn check_guard_channel(c: u32, rs: &[i32], a: f64, b: f64, service: &str, mean_service: f64) {
+    let s = scenario(&open_scenario(c, rs, a, b, service, 4000, 20));
+    let result = run(&s);
+    for (p, &r) in result.points.iter().zip(rs) {
+        let g = guard_channel(c, r, a, b, 1.0 / mean_service);
+        assert_close(p, "new_session_rejection_rate", g.new_blocking, RATE_SLACK);
+        assert_close(p, "continuity_failure_rate", g.bound_blocking, RATE_SLACK);
+        assert_close(p, "bound_rejection_rate", g.bound_blocking, RATE_SLACK);
+        assert_eq!(p.estimate("migration_rate").mean, 0.0, "one account: nowhere to migrate");
+        assert_close(p, "throughput_rps", g.throughput, THROUGHPUT_REL_SLACK * g.throughput);
+        assert_close(p, "slot_utilization", g.mean_busy / c as f64, RATE_SLACK);
+    }
+}
+
+#[test]
+fn open_mode_matches_guard_channel_c5() {
+    check_guard_channel(5, &[0, 1, 2, 3], 1.5, 2.5, r#"{ dist = "exponential", mean = "1s" }"#, 1.0);
+}
+
+#[test]
+fn open_mode_matches_guard_channel_c12() {
+    check_guard_channel(12, &[0, 2, 4], 4.0, 6.5, r#"{ dist = "exponential", mean = "1s" }"#, 1.0);
+}
+
+#[test]
+fn reserved_zero_is_erlang_b() {
+    let (c, a, b) = (5, 1.5, 2.5);
+    let s = scenario(&open_scenario(c, &[0], a, b, r#"{ dist = "exponential", mean = "1s" }"#, 4000, 20));
+    let p = &run(&s).points[0];
+    let eb = erlang_b(c, a + b);
+    assert_close(p, "new_session_rejection_rate", eb, RATE_SLACK);
+    assert_close(p, "continuity_failure_rate", eb, RATE_SLACK);
+}
+
+/// Both classes share a lognormal service time with the same mean: the blocking
+/// probabilities do not change (insensitivity).
+#[test]
+fn guard_channel_is_insensitive_to_lognormal_service() {
+    check_guard_channel(5, &[0, 1, 2, 3], 1.5, 2.5, r#"{ dist = "lognormal", mean = "1s", cv = 1.5 }"#, 1.0);
+}
+
+fn session_scenario(c: u32, r: i32, lambda: f64, q: f64, think: f64, service: f64) -> String {
+    format!(
+        r#"
+        seed = 5
+        horizon = 20000
+        warmup = 500
+        replications = 20
+        [gateway]
+        sticky_ttl = "3650d"
+        sticky_max_waiting = 0
+        fallback_max_waiting = 0
+        [[pools]]
+        accounts = 1
+        concurrency = {c}
+        reserved = {r}
+        [workload]
+        arrival = {{ process = "poisson", rate = {lambda} }}
+        requests_per_session = {{ dist = "geometric", mean = {} }}
+        think_time = {{ dist = "exponential", mean = {think} }}
+        service_time = {{ dist = "exponential", mean = {service} }}
+        "#,
+        1.0 / (1.0 - q)
+    )
+}
+
+fn check_session_chain(c: u32, r: i32, lambda: f64, q: f64, think: f64, service: f64) {
+    let chain = session_chain(c, r, lambda, q, think, service);
+    let s = scenario(&session_scenario(c, r, lambda, q, think, service));
+    let p = &run(&s).points[0];
+    assert_close(p, "new_session_rejection_rate", chain.new_session_rejection, RATE_SLACK);
+    assert_close(p, "continuity_failure_rate", chain.continuity_failure, RATE_SLACK);
+    assert_close(p, "throughput_rps", chain.throughput, THROUGHPUT_REL_SLACK * chain.throughput);
+    assert_close(p, "mean_busy_slots", chain.mean_busy, THROUGHPUT_REL_SLACK * c as f64);
+}
+
+#[test]
+fn session_mode_matches_markov_chain_c3_r1() {
+    check_session_chain(3, 1, 0.5, 0.5, 2.0, 1.0);
+}
+
+#[test]
+fn session_mode_matches_markov_chain_c5_r2() {
+    check_session_chain(5, 2, 1.0, 0.75, 4.0, 1.0);
+}
+
+#[test]
+fn session_mode_matches_markov_chain_c4_r0() {
+    check_session_chain(4, 0, 1.2, 0.6, 3.0, 1.0);
+}
