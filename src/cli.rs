@@ -103,10 +103,13 @@ macro_rules! out {
 fn emit(text: &str) -> Result<(), CliError> {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(CliError::Other(anyhow::Error::new(e).context("cannot write to standard output")))
-        }
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::Other(
+            anyhow::Error::new(e).context("cannot write to standard output"),
+        )),
         _ => Ok(()),
     }
 }
@@ -146,7 +149,8 @@ fn check(path: &Path) -> Result<(), CliError> {
     let s = load_scenario(path)?;
     let points = s.sweep.points();
     let mut o = String::new();
-    outln!(o, 
+    outln!(
+        o,
         "ok: {}: scenario {:?}, {} sweep point{} x {} replication{}, horizon {}, warm-up {}",
         path.display(),
         s.name,
@@ -315,15 +319,19 @@ fn run(a: RunArgs) -> Result<(), CliError> {
 
     write_outputs(&s, &result, &out, settings.common_random_numbers)?;
     out!(o, "{}", summary_table(&s, &result));
+    for w in warmup_warnings(&s, &result) {
+        outln!(o, "warning: {w}");
+    }
     let rendered = crate::report::render(&out).map_err(|e| CliError::Other(e.into()))?;
     outln!(o);
     outln!(o, "{}", rendered.text.trim_end());
     outln!(o);
-    outln!(o, 
+    outln!(o,
         "wrote {} (summary.csv, replications.csv, timeseries.csv, wait_quantiles.csv, run.json, report.html, charts/)",
         out.display()
     );
-    outln!(o, 
+    outln!(
+        o,
         "{} events in {:.2} s on {} thread{}",
         result.events,
         result.wall_time_s,
@@ -356,6 +364,28 @@ pub fn write_outputs(s: &Scenario, r: &RunResult, out: &Path, crn: bool) -> Resu
     write_atomic(out, "wait_quantiles.csv", &export::wait_quantiles_csv(r)).map_err(w)?;
     write_atomic(out, "run.json", &export::run_json(s, r, crn)).map_err(w)?;
     Ok(())
+}
+
+/// MSER-5 verdicts worth a warning: a warm-up shorter than suggested, or no steady state.
+pub fn warmup_warnings(s: &Scenario, r: &RunResult) -> Vec<String> {
+    let warmup_s = time_to_secs(s.warmup);
+    let mut warnings = Vec::new();
+    for p in &r.points {
+        let Some(m) = p.mser5 else { continue };
+        let label = p.point.label();
+        if !m.stationary {
+            warnings.push(format!(
+                "{label}: busy slots still drift in the second half of the horizon (MSER-5): the gateway may not reach a steady state; use a longer horizon or read the means as transient"
+            ));
+        } else if (m.truncate as f64 * 60.0) > warmup_s {
+            warnings.push(format!(
+                "{label}: the warm-up ({}) looks too short: MSER-5 on busy slots suggests discarding the first {}",
+                format_secs(warmup_s),
+                format_secs(m.truncate as f64 * 60.0)
+            ));
+        }
+    }
+    warnings
 }
 
 fn pct(e: &crate::stats::Estimate) -> String {

@@ -91,6 +91,7 @@ pub fn summary_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
         header.push(format!("{m}_delta"));
         header.push(format!("{m}_delta_ci95"));
     }
+    header.extend(["warmup_suggested_s", "warmup_ok", "stationary"].map(String::from));
     let baseline = &r.points[s.sweep.baseline.min(r.points.len() - 1)];
     let mut rows = vec![header];
     for p in &r.points {
@@ -110,6 +111,15 @@ pub fn summary_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
             let e = paired_delta(p, baseline, i);
             row.push(num(e.mean));
             row.push(opt(e.ci95));
+        }
+        match p.mser5 {
+            Some(m) => {
+                let suggested = m.truncate as u64 * 60;
+                row.push(suggested.to_string());
+                row.push((suggested as f64 <= time_to_secs(s.warmup)).to_string());
+                row.push(m.stationary.to_string());
+            }
+            None => row.extend([String::new(), String::new(), String::new()]),
         }
         rows.push(row);
     }

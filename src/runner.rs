@@ -6,7 +6,7 @@
 
 use crate::engine::{replication_seed, simulate, Counts, MinuteBin};
 use crate::scenario::{Point, Scenario};
-use crate::stats::{metric_index, rep_metrics, Estimate, HEADLINE, METRICS};
+use crate::stats::{metric_index, mser5, rep_metrics, Estimate, Mser5, HEADLINE, METRICS};
 use hdrhistogram::Histogram;
 use rayon::prelude::*;
 use std::time::Instant;
@@ -56,6 +56,8 @@ pub struct PointResult {
     pub timeseries: Vec<MinuteBin>,
     /// With a precision target: whether every headline metric met it.
     pub precision_met: Option<bool>,
+    /// MSER-5 on busy slots per minute, averaged over replications (None if too short).
+    pub mser5: Option<Mser5>,
 }
 
 impl PointResult {
@@ -142,6 +144,8 @@ fn run_point(
     let mut reps: Vec<RepRecord> = Vec::new();
     let mut wait_hist = Histogram::<u64>::new(3).map_err(|e| RunError::Histogram(e.to_string()))?;
     let mut timeseries = Vec::new();
+    // Busy slot-microseconds per minute, summed over replications, for MSER-5.
+    let mut busy_by_minute: Vec<u128> = Vec::new();
     let mut target = scenario.replications;
     loop {
         let batch: Vec<u32> = (reps.len() as u32..target).collect();
@@ -151,7 +155,7 @@ fn run_point(
             .par_iter()
             .map(|&rep| {
                 let seed = replication_seed(base_seed, rep);
-                let out = simulate(&model, seed, rep == 0);
+                let out = simulate(&model, seed, true);
                 tick();
                 let record = RepRecord {
                     replication: rep,
@@ -179,11 +183,23 @@ fn run_point(
             .add(&hist)
             .map_err(|e| RunError::Histogram(format!("{e:?}")))?;
         for (r, ts) in got {
-            if let Some(ts) = ts {
+            let ts = ts.expect("every replication records its series");
+            busy_by_minute.resize(ts.len(), 0);
+            for (sum, bin) in busy_by_minute.iter_mut().zip(&ts) {
+                *sum += bin.busy_us;
+            }
+            if r.replication == 0 {
                 timeseries = ts;
             }
             reps.push(r);
         }
+        // Whole minutes only: the last partial minute would look like a drop in load.
+        let whole = (model.horizon / 60_000_000) as usize;
+        let series: Vec<f64> = busy_by_minute[..whole.min(busy_by_minute.len())]
+            .iter()
+            .map(|&b| b as f64 / 60e6 / reps.len() as f64)
+            .collect();
+        let mser = mser5(&series);
         let Some(rel) = scenario.precision else {
             return Ok(PointResult {
                 point: point.clone(),
@@ -192,6 +208,7 @@ fn run_point(
                 wait_hist,
                 timeseries,
                 precision_met: None,
+                mser5: mser,
             });
         };
         let met = precision_met(&reps, rel);
@@ -203,11 +220,17 @@ fn run_point(
                 wait_hist,
                 timeseries,
                 precision_met: Some(met),
+                mser5: mser,
             });
         }
-        // Grow by half (at least 2) per round: few rounds, little overshoot.
-        target = (target + (target / 2).max(2)).min(scenario.max_replications);
+        target = next_replication_target(target, scenario.max_replications);
     }
+}
+
+/// Precision on demand grows the replication count by half (at least 2) per round: few
+/// rounds, little overshoot.
+pub fn next_replication_target(current: u32, max: u32) -> u32 {
+    current.saturating_add((current / 2).max(2)).min(max)
 }
 
 /// Whether every headline metric's CI half-width is within `rel` of its mean, or under

@@ -187,3 +187,81 @@ mod tests {
         assert_eq!(ratio(3.0, 4.0), 0.75);
     }
 }
+
+/// The MSER-5 warm-up heuristic (White 1997) on a series of per-minute observations.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Mser5 {
+    /// Observations (minutes) to drop from the start, a multiple of 5.
+    pub truncate: usize,
+    /// Batches of 5 available.
+    pub batches: usize,
+    /// False when the minimum falls in the second half of the series: the run has not
+    /// settled within the horizon (or drifts), so its means are suspect.
+    pub stationary: bool,
+}
+
+/// Batches `series` into means of 5 and returns the truncation point d minimising
+/// MSER(d) = sum_{i>=d} (b_i - mean_d)^2 / (n - d)^2 over d in [0, n/2]. None with fewer
+/// than 4 batches (too short to judge).
+pub fn mser5(series: &[f64]) -> Option<Mser5> {
+    let batches: Vec<f64> = series
+        .chunks_exact(5)
+        .map(|c| c.iter().sum::<f64>() / 5.0)
+        .collect();
+    let n = batches.len();
+    if n < 4 {
+        return None;
+    }
+    let mut best = (f64::INFINITY, 0);
+    for d in 0..=n / 2 {
+        let rest = &batches[d..];
+        let m = rest.iter().sum::<f64>() / rest.len() as f64;
+        let ss: f64 = rest.iter().map(|b| (b - m) * (b - m)).sum();
+        let stat = ss / (rest.len() * rest.len()) as f64;
+        if stat < best.0 {
+            best = (stat, d);
+        }
+    }
+    let d = best.1;
+    Some(Mser5 {
+        truncate: 5 * d,
+        batches: n,
+        stationary: d < n / 2,
+    })
+}
+
+#[cfg(test)]
+mod mser_tests {
+    use super::*;
+
+    #[test]
+    fn finds_an_initial_transient() {
+        // 30 minutes ramping up from 0, then 170 minutes at a noisy plateau.
+        let mut s: Vec<f64> = (0..30).map(|i| i as f64 / 30.0 * 10.0).collect();
+        s.extend((0..170).map(|i| 10.0 + if i % 2 == 0 { 0.3 } else { -0.3 }));
+        let m = mser5(&s).unwrap();
+        assert!((20..=35).contains(&m.truncate), "{m:?}");
+        assert!(m.stationary);
+    }
+
+    #[test]
+    fn stationary_series_needs_no_truncation() {
+        let s: Vec<f64> = (0..100)
+            .map(|i| 5.0 + ((i * 7919) % 13) as f64 / 13.0)
+            .collect();
+        let m = mser5(&s).unwrap();
+        assert!(m.truncate <= 10, "{m:?}");
+        assert!(m.stationary);
+    }
+
+    #[test]
+    fn steady_drift_is_not_stationary() {
+        let s: Vec<f64> = (0..100).map(|i| i as f64).collect();
+        assert!(!mser5(&s).unwrap().stationary);
+    }
+
+    #[test]
+    fn short_series_is_not_judged() {
+        assert_eq!(mser5(&[1.0; 19]), None);
+    }
+}
