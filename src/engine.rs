@@ -7,8 +7,9 @@
 //!
 //! Random streams (common random numbers across sweep points): every session draws its
 //! length, user, service and think times from its own stream keyed by (replication seed,
-//! session index); arrival times and the gateway's own choices (ties, poll jitter) have
-//! streams of their own. Changing R therefore changes only what R causes.
+//! session index); the gateway's random choices for that session's requests (ties, poll
+//! jitter) come from a second stream of the session's, and arrival times from streams of
+//! their own. Changing R therefore changes only what R causes.
 
 mod metrics;
 mod queue;
@@ -128,7 +129,11 @@ struct User {
 }
 
 struct Session {
+    /// The session's own draws: length, user, service and think times.
     rng: Pcg64,
+    /// The gateway's random choices for this session's requests (ties, poll jitter), kept
+    /// apart so that they do not shift the session's own draws, nor other sessions'.
+    choices: Pcg64,
     /// (account, expiry): live while now < expiry.
     binding: Option<(u32, Time)>,
     /// False in open mode, where requests write no binding.
@@ -219,7 +224,6 @@ struct Sim<'a> {
     users: Vec<User>,
     sessions: Slab<Session>,
     requests: Slab<Request>,
-    gateway_rng: Pcg64,
     arrivals_rng: Pcg64,
     bound_arrivals_rng: Pcg64,
     next_session: u64,
@@ -267,7 +271,6 @@ pub fn simulate(cfg: &ModelConfig, rep_seed: u64, timeseries: bool) -> RepOutput
         users,
         sessions: Slab::new(),
         requests: Slab::new(),
-        gateway_rng: stream(rep_seed, StreamKind::Gateway, 0),
         arrivals_rng: stream(rep_seed, StreamKind::SessionArrivals, 0),
         bound_arrivals_rng: stream(rep_seed, StreamKind::BoundArrivals, 0),
         next_session: 0,
@@ -406,6 +409,7 @@ impl Sim<'_> {
         }
         let sid = self.sessions.insert(Session {
             rng,
+            choices: stream(self.rep_seed, StreamKind::Gateway, index),
             binding: None,
             writes_binding: true,
             counted,
@@ -424,8 +428,14 @@ impl Sim<'_> {
     /// Time to the next session arrival.
     fn session_gap(&mut self) -> Time {
         match self.cfg.workload {
-            Workload::Sessions { arrival_rate, periodic: true, .. } => secs_to_time(1.0 / arrival_rate).max(1),
-            Workload::Sessions { arrival_rate, .. } => exp_gap(&mut self.arrivals_rng, arrival_rate),
+            Workload::Sessions {
+                arrival_rate,
+                periodic: true,
+                ..
+            } => secs_to_time(1.0 / arrival_rate).max(1),
+            Workload::Sessions { arrival_rate, .. } => {
+                exp_gap(&mut self.arrivals_rng, arrival_rate)
+            }
             Workload::Open { .. } => unreachable!("session arrivals happen only in sessions mode"),
         }
     }
@@ -469,6 +479,7 @@ impl Sim<'_> {
         }
         let sid = self.sessions.insert(Session {
             rng,
+            choices: stream(self.rep_seed, StreamKind::Gateway, index | (bound as u64) << 63),
             binding,
             writes_binding: false,
             counted,
@@ -480,9 +491,11 @@ impl Sim<'_> {
             user,
         });
         let next = if bound {
-            self.now.saturating_add(exp_gap(&mut self.bound_arrivals_rng, bound_rate))
+            self.now
+                .saturating_add(exp_gap(&mut self.bound_arrivals_rng, bound_rate))
         } else {
-            self.now.saturating_add(exp_gap(&mut self.arrivals_rng, new_rate))
+            self.now
+                .saturating_add(exp_gap(&mut self.arrivals_rng, new_rate))
         };
         self.schedule_arrival(next, Ev::OpenArrival { bound });
         self.issue(sid);
@@ -543,6 +556,8 @@ impl Sim<'_> {
 
     fn dispatch(&mut self, rid: u32) {
         let gw = &self.cfg.gateway;
+        let sid = self.requests.items[rid as usize].session;
+        let choices = &mut self.sessions.items[sid as usize].choices;
         // Step 3: the sticky layer. Without a fault model every account is schedulable.
         if let Some(b) = self.requests.items[rid as usize].bound {
             let a = &self.accounts[b as usize];
@@ -570,7 +585,7 @@ impl Sim<'_> {
                 Some((k, _)) if key > *k => {}
                 Some((k, idx)) if key == *k => {
                     ties += 1;
-                    if self.gateway_rng.random_range(0..ties) == 0 {
+                    if choices.random_range(0..ties) == 0 {
                         *idx = i as u32;
                     }
                 }
@@ -597,7 +612,7 @@ impl Sim<'_> {
                 Some((k, _)) if key > *k => {}
                 Some((k, idx)) if key == *k => {
                     ties += 1;
-                    if self.gateway_rng.random_range(0..ties) == 0 {
+                    if choices.random_range(0..ties) == 0 {
                         *idx = i as u32;
                     }
                 }
@@ -669,7 +684,8 @@ impl Sim<'_> {
         let r = &self.requests.items[rid as usize];
         let base = r.poll_base_s.min(p.max_s);
         let jitter = if p.jitter > 0.0 {
-            self.gateway_rng
+            self.sessions.items[r.session as usize]
+                .choices
                 .random_range(1.0 - p.jitter..=1.0 + p.jitter)
         } else {
             1.0
@@ -798,7 +814,8 @@ impl Sim<'_> {
                 }
             }
         }
-        self.queue.push(now.saturating_add(service), Ev::Complete { req: rid });
+        self.queue
+            .push(now.saturating_add(service), Ev::Complete { req: rid });
     }
 
     fn complete(&mut self, rid: u32) {

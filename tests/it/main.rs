@@ -1,0 +1,10 @@
+//! slotsim's integration tests, built as one binary.
+
+mod cli;
+mod common;
+mod compare;
+mod exact;
+mod hand;
+mod model_exact;
+mod report;
+mod scenarios;
