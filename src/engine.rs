@@ -479,7 +479,11 @@ impl Sim<'_> {
         }
         let sid = self.sessions.insert(Session {
             rng,
-            choices: stream(self.rep_seed, StreamKind::Gateway, index | (bound as u64) << 63),
+            choices: stream(
+                self.rep_seed,
+                StreamKind::Gateway,
+                index | (bound as u64) << 63,
+            ),
             binding,
             writes_binding: false,
             counted,
@@ -569,62 +573,30 @@ impl Sim<'_> {
                 return self.join_wait(rid, b, cap, gw.sticky_max_waiting, gw.sticky_wait_timeout);
             }
         }
-        // Step 4: the load-aware layer, with every account's new-session capacity.
-        let mut best: Option<((i64, u64, Option<Time>), u32)> = None;
-        let mut ties = 0u32;
-        for (i, a) in self.accounts.iter().enumerate() {
+        // Step 4: the load-aware layer, with every account's new-session capacity:
+        // priority, then load rate, then least recently used (never used first).
+        let load_aware = self.accounts.iter().enumerate().filter_map(|(i, a)| {
             if a.cap_new == 0 {
-                continue;
+                return None;
             }
             let load = (a.busy as u64 + a.waiting as u64) * 100 / a.cap_new as u64;
-            if load >= 100 {
-                continue;
-            }
-            let key = (a.priority, load, a.last_used);
-            match &mut best {
-                Some((k, _)) if key > *k => {}
-                Some((k, idx)) if key == *k => {
-                    ties += 1;
-                    if choices.random_range(0..ties) == 0 {
-                        *idx = i as u32;
-                    }
-                }
-                _ => {
-                    best = Some((key, i as u32));
-                    ties = 1;
-                }
-            }
-        }
-        if let Some((_, a)) = best {
+            (load < 100).then_some(((a.priority, load, a.last_used), i as u32))
+        });
+        if let Some(a) = pick_min(load_aware, choices) {
             // load < 100 means busy + waiting < cap, so the acquire succeeds.
             return self.acquire(rid, a, Acquired::LoadAware);
         }
-        // Step 5: the fallback queue, on the first candidate only.
+        // Step 5: the fallback queue, on the first candidate only: priority, then least
+        // recently used (or at random within the priority).
         let by_lru = gw.fallback_selection == FallbackSelection::LastUsed;
-        let mut best: Option<((i64, Option<Time>), u32)> = None;
-        let mut ties = 0u32;
-        for (i, a) in self.accounts.iter().enumerate() {
-            if a.cap_new == 0 {
-                continue;
-            }
-            let key = (a.priority, if by_lru { a.last_used } else { None });
-            match &mut best {
-                Some((k, _)) if key > *k => {}
-                Some((k, idx)) if key == *k => {
-                    ties += 1;
-                    if choices.random_range(0..ties) == 0 {
-                        *idx = i as u32;
-                    }
-                }
-                _ => {
-                    best = Some((key, i as u32));
-                    ties = 1;
-                }
-            }
-        }
+        let fallback = self.accounts.iter().enumerate().filter_map(|(i, a)| {
+            let lru = if by_lru { a.last_used } else { None };
+            (a.cap_new > 0).then_some(((a.priority, lru), i as u32))
+        });
+        let best = pick_min(fallback, choices);
         match best {
             None => self.reject(rid, Reject::NoAccount),
-            Some((_, a)) => {
+            Some(a) => {
                 let cap = self.accounts[a as usize].cap_new;
                 self.join_wait(
                     rid,
@@ -961,6 +933,29 @@ impl Sim<'_> {
         }
         self.sessions.remove(sid);
     }
+}
+
+/// The account with the least key; ties broken uniformly at random (reservoir sampling,
+/// which draws only when there is a tie).
+fn pick_min<K: Ord>(candidates: impl Iterator<Item = (K, u32)>, rng: &mut Pcg64) -> Option<u32> {
+    let mut best: Option<(K, u32)> = None;
+    let mut ties = 0u32;
+    for (key, i) in candidates {
+        match &mut best {
+            Some((k, _)) if key > *k => {}
+            Some((k, idx)) if key == *k => {
+                ties += 1;
+                if rng.random_range(0..ties) == 0 {
+                    *idx = i;
+                }
+            }
+            _ => {
+                best = Some((key, i));
+                ties = 1;
+            }
+        }
+    }
+    best.map(|(_, i)| i)
 }
 
 fn think_time_of(d: &Dist, rng: &mut Pcg64) -> Time {

@@ -180,6 +180,15 @@ pub fn format_secs(s: f64) -> String {
     }
 }
 
+/// Rounds to `digits` significant digits, for human-readable descriptions.
+pub fn round_sig(x: f64, digits: i32) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let scale = 10f64.powi(digits - 1 - x.abs().log10().floor() as i32);
+    (x * scale).round() / scale
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,13 +238,4 @@ mod tests {
         assert_eq!(secs_to_time(f64::NAN), 0);
         assert_eq!(secs_to_time(f64::INFINITY), u64::MAX);
     }
-}
-
-/// Rounds to `digits` significant digits, for human-readable descriptions.
-pub fn round_sig(x: f64, digits: i32) -> f64 {
-    if x == 0.0 || !x.is_finite() {
-        return x;
-    }
-    let scale = 10f64.powi(digits - 1 - x.abs().log10().floor() as i32);
-    (x * scale).round() / scale
 }

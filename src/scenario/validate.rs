@@ -512,7 +512,7 @@ impl Validator<'_> {
             ("uniform", _) => Dist::uniform(val("min")?, val("max")?),
             _ => Dist::geometric(val("mean")?),
         };
-        let made = made.map_err(|why| self.err(path, format!("{why}")))?;
+        let made = made.map_err(|why| self.err(path, why))?;
         if !time {
             if let Dist::Constant { value } = made {
                 if value < 1.0 || value.fract() != 0.0 {

@@ -38,29 +38,124 @@ fn bad_inputs() -> Vec<(&'static str, String, &'static str)> {
         GOOD.replacen(from, to, 1)
     };
     vec![
-        ("unknown top-level key", format!("colour = 1\n{GOOD}"), "colour"),
-        ("unknown nested key", with("concurrency = 3", "concurrency = 3\nslots = 2"), "pools[0].slots"),
-        ("wrong type", with("replications = 3", "replications = \"three\""), "replications"),
-        ("wrong type for a table", with("[[pools]]", "gateway = 5\n[[pools]]"), "gateway"),
-        ("negative count", with("accounts = 2", "accounts = -2"), "pools[0].accounts"),
-        ("zero count", with("replications = 3", "replications = 0"), "replications"),
-        ("zero concurrency", with("concurrency = 3", "concurrency = 0"), "pools[0].concurrency"),
-        ("non-finite duration", with("horizon = \"1h\"", "horizon = inf"), "horizon"),
-        ("negative duration", with("mean = \"30s\"", "mean = \"-30s\""), "workload.think_time.mean"),
-        ("unknown unit", with("mean = \"20s\"", "mean = \"20 parsecs\""), "workload.service_time.mean"),
-        ("negative rate", with("rate = \"2/min\"", "rate = \"-2/min\""), "workload.arrival.rate"),
-        ("zero rate", with("rate = \"2/min\"", "rate = 0"), "workload.arrival.rate"),
-        ("non-finite rate", with("rate = \"2/min\"", "rate = nan"), "workload.arrival.rate"),
-        ("warm-up >= horizon", with("warmup = \"5m\"", "warmup = \"1h\""), "warmup"),
-        ("empty sweep", with("reserved = [0, 1]", "reserved = []"), "sweep.reserved"),
-        ("repeated sweep value", with("reserved = [0, 1]", "reserved = [1, 1]"), "sweep.reserved[1]"),
-        ("bad distribution", with("dist = \"exponential\", mean = \"20s\"", "dist = \"pareto\", mean = \"20s\""), "workload.service_time.dist"),
-        ("wrong distribution parameters", with("mean = \"20s\"", "median = \"20s\""), "workload.service_time"),
-        ("bad choice", with("[[pools]]", "[gateway]\nwait = \"lifo\"\n[[pools]]"), "gateway.wait"),
-        ("target out of range", format!("{GOOD}\n[targets]\ncontinuity_failure_rate = 1.5"), "targets.continuity_failure_rate"),
-        ("missing pools", GOOD.replace("[[pools]]\naccounts = 2\nconcurrency = 3\n", ""), "pools"),
-        ("open-mode key in sessions mode", with("[sweep]", "bound_rate = 1\n[sweep]"), "workload.bound_rate"),
-        ("syntax error", with("accounts = 2", "accounts = = 2"), "s.toml:"),
+        (
+            "unknown top-level key",
+            format!("colour = 1\n{GOOD}"),
+            "colour",
+        ),
+        (
+            "unknown nested key",
+            with("concurrency = 3", "concurrency = 3\nslots = 2"),
+            "pools[0].slots",
+        ),
+        (
+            "wrong type",
+            with("replications = 3", "replications = \"three\""),
+            "replications",
+        ),
+        (
+            "wrong type for a table",
+            with("[[pools]]", "gateway = 5\n[[pools]]"),
+            "gateway",
+        ),
+        (
+            "negative count",
+            with("accounts = 2", "accounts = -2"),
+            "pools[0].accounts",
+        ),
+        (
+            "zero count",
+            with("replications = 3", "replications = 0"),
+            "replications",
+        ),
+        (
+            "zero concurrency",
+            with("concurrency = 3", "concurrency = 0"),
+            "pools[0].concurrency",
+        ),
+        (
+            "non-finite duration",
+            with("horizon = \"1h\"", "horizon = inf"),
+            "horizon",
+        ),
+        (
+            "negative duration",
+            with("mean = \"30s\"", "mean = \"-30s\""),
+            "workload.think_time.mean",
+        ),
+        (
+            "unknown unit",
+            with("mean = \"20s\"", "mean = \"20 parsecs\""),
+            "workload.service_time.mean",
+        ),
+        (
+            "negative rate",
+            with("rate = \"2/min\"", "rate = \"-2/min\""),
+            "workload.arrival.rate",
+        ),
+        (
+            "zero rate",
+            with("rate = \"2/min\"", "rate = 0"),
+            "workload.arrival.rate",
+        ),
+        (
+            "non-finite rate",
+            with("rate = \"2/min\"", "rate = nan"),
+            "workload.arrival.rate",
+        ),
+        (
+            "warm-up >= horizon",
+            with("warmup = \"5m\"", "warmup = \"1h\""),
+            "warmup",
+        ),
+        (
+            "empty sweep",
+            with("reserved = [0, 1]", "reserved = []"),
+            "sweep.reserved",
+        ),
+        (
+            "repeated sweep value",
+            with("reserved = [0, 1]", "reserved = [1, 1]"),
+            "sweep.reserved[1]",
+        ),
+        (
+            "bad distribution",
+            with(
+                "dist = \"exponential\", mean = \"20s\"",
+                "dist = \"pareto\", mean = \"20s\"",
+            ),
+            "workload.service_time.dist",
+        ),
+        (
+            "wrong distribution parameters",
+            with("mean = \"20s\"", "median = \"20s\""),
+            "workload.service_time",
+        ),
+        (
+            "bad choice",
+            with("[[pools]]", "[gateway]\nwait = \"lifo\"\n[[pools]]"),
+            "gateway.wait",
+        ),
+        (
+            "target out of range",
+            format!("{GOOD}\n[targets]\ncontinuity_failure_rate = 1.5"),
+            "targets.continuity_failure_rate",
+        ),
+        (
+            "missing pools",
+            GOOD.replace("[[pools]]\naccounts = 2\nconcurrency = 3\n", ""),
+            "pools",
+        ),
+        (
+            "open-mode key in sessions mode",
+            with("[sweep]", "bound_rate = 1\n[sweep]"),
+            "workload.bound_rate",
+        ),
+        (
+            "syntax error",
+            with("accounts = 2", "accounts = = 2"),
+            "s.toml:",
+        ),
     ]
 }
 
@@ -79,11 +174,20 @@ fn bad_scenarios_exit_2_naming_the_key() {
             let out = c.output().unwrap();
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(2), "{what} ({cmd}): {stderr}");
-            assert!(stderr.contains(fragment), "{what} ({cmd}): message lacks {fragment:?}: {stderr}");
-            assert!(stderr.contains("s.toml"), "{what} ({cmd}): message lacks the file: {stderr}");
+            assert!(
+                stderr.contains(fragment),
+                "{what} ({cmd}): message lacks {fragment:?}: {stderr}"
+            );
+            assert!(
+                stderr.contains("s.toml"),
+                "{what} ({cmd}): message lacks the file: {stderr}"
+            );
             assert!(!stderr.contains("panicked"), "{what}: {stderr}");
         }
-        assert!(!dir.path().join("out").exists(), "{what}: run wrote output for a bad scenario");
+        assert!(
+            !dir.path().join("out").exists(),
+            "{what}: run wrote output for a bad scenario"
+        );
     }
 }
 
@@ -97,17 +201,26 @@ fn check_accepts_the_good_scenario() {
 #[test]
 fn check_notes_reserved_at_or_above_concurrency() {
     let dir = tempfile::tempdir().unwrap();
-    let path = scenario_file(dir.path(), &GOOD.replace("reserved = [0, 1]", "reserved = [0, 3, -1]"));
+    let path = scenario_file(
+        dir.path(),
+        &GOOD.replace("reserved = [0, 1]", "reserved = [0, 3, -1]"),
+    );
     let out = slotsim().arg("check").arg(&path).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("reserved = 3 >= concurrency = 3"), "{stdout}");
+    assert!(
+        stdout.contains("reserved = 3 >= concurrency = 3"),
+        "{stdout}"
+    );
     assert!(stdout.contains("behaves as 0"), "{stdout}");
 }
 
 #[test]
 fn missing_file_exits_2() {
-    let out = slotsim().args(["check", "/no/such/scenario.toml"]).output().unwrap();
+    let out = slotsim()
+        .args(["check", "/no/such/scenario.toml"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/scenario.toml"));
 }
@@ -130,12 +243,24 @@ fn bad_flags_exit_2_naming_the_flag() {
         (&["--no-such-flag"], "--no-such-flag"),
     ];
     for (args, fragment) in cases {
-        let out = slotsim().arg("run").arg(&path).args(*args).arg("--quiet").arg("--out").arg(dir.path().join("o")).output().unwrap();
+        let out = slotsim()
+            .arg("run")
+            .arg(&path)
+            .args(*args)
+            .arg("--quiet")
+            .arg("--out")
+            .arg(dir.path().join("o"))
+            .output()
+            .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(fragment), "{args:?}: {stderr}");
     }
-    let out = slotsim().arg("report").arg(dir.path().join("nothing-here")).output().unwrap();
+    let out = slotsim()
+        .arg("report")
+        .arg(dir.path().join("nothing-here"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -157,13 +282,25 @@ fn csv_is_byte_identical_for_any_thread_count() {
     let (a, b) = (dir.path().join("t1"), dir.path().join("t2"));
     run_to(&path, &a, "1", &["--reserved", "0..=2"]);
     run_to(&path, &b, "2", &["--reserved", "0..=2"]);
-    for f in ["summary.csv", "replications.csv", "timeseries.csv", "wait_quantiles.csv"] {
-        let (x, y) = (std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap());
+    for f in [
+        "summary.csv",
+        "replications.csv",
+        "timeseries.csv",
+        "wait_quantiles.csv",
+    ] {
+        let (x, y) = (
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+        );
         assert!(!x.is_empty(), "{f} is empty");
         assert!(x == y, "{f} differs between --threads 1 and --threads 2");
     }
     let summary = std::fs::read_to_string(a.join("summary.csv")).unwrap();
-    assert_eq!(summary.lines().count(), 4, "header + 3 points from --reserved 0..=2");
+    assert_eq!(
+        summary.lines().count(),
+        4,
+        "header + 3 points from --reserved 0..=2"
+    );
     let header = summary.lines().next().unwrap();
     for col in [
         "point",
@@ -181,9 +318,13 @@ fn csv_is_byte_identical_for_any_thread_count() {
         "wait_p95_s",
         "sessions_intact_rate",
     ] {
-        assert!(header.split(',').any(|h| h == col), "summary.csv lacks {col}");
+        assert!(
+            header.split(',').any(|h| h == col),
+            "summary.csv lacks {col}"
+        );
     }
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(a.join("run.json")).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("run.json")).unwrap()).unwrap();
     assert_eq!(json["threads"], 1);
     assert_eq!(json["scenario"]["sha256"].as_str().unwrap().len(), 64);
     assert!(json["events_simulated"].as_u64().unwrap() > 0);

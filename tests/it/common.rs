@@ -22,14 +22,24 @@ pub fn scenario(text: &str) -> Scenario {
 }
 
 pub fn run(s: &Scenario) -> RunResult {
-    runner::run(s, &RunSettings { threads: Some(2), ..RunSettings::default() }, &|_| {}).expect("run succeeds")
+    runner::run(
+        s,
+        &RunSettings {
+            threads: Some(2),
+            ..RunSettings::default()
+        },
+        &|_| {},
+    )
+    .expect("run succeeds")
 }
 
 /// Half-width of the `COVERAGE` interval, from an estimate's 95% half-width.
 pub fn widened(e: &Estimate) -> f64 {
     let h = e.ci95.expect("at least two replications");
     let df = (e.n - 1) as f64;
-    let t = StudentsT::new(0.0, 1.0, df).unwrap().inverse_cdf(0.5 + COVERAGE / 2.0);
+    let t = StudentsT::new(0.0, 1.0, df)
+        .unwrap()
+        .inverse_cdf(0.5 + COVERAGE / 2.0);
     h * t / t975(e.n as u64 - 1)
 }
 

@@ -33,12 +33,23 @@ fn difference_variances(text: &str) -> (f64, f64) {
     let s = scenario(text);
     let i = metric_index("new_session_rejection_rate").unwrap();
     let diffs = |crn: bool| -> Vec<f64> {
-        let settings = RunSettings { threads: Some(2), common_random_numbers: crn };
+        let settings = RunSettings {
+            threads: Some(2),
+            common_random_numbers: crn,
+        };
         let r = runner::run(&s, &settings, &|_| {}).unwrap();
-        r.points[1].reps.iter().zip(&r.points[0].reps).map(|(b, a)| b.metrics[i] - a.metrics[i]).collect()
+        r.points[1]
+            .reps
+            .iter()
+            .zip(&r.points[0].reps)
+            .map(|(b, a)| b.metrics[i] - a.metrics[i])
+            .collect()
     };
     let (with, without) = (variance(&diffs(true)), variance(&diffs(false)));
-    eprintln!("difference variance: CRN {with:.3e}, independent {without:.3e}, ratio {:.2}", without / with);
+    eprintln!(
+        "difference variance: CRN {with:.3e}, independent {without:.3e}, ratio {:.2}",
+        without / with
+    );
     (with, without)
 }
 
@@ -68,7 +79,11 @@ fn common_random_numbers_shrink_the_variance_of_differences() {
     "#;
     let (with, without) = difference_variances(text);
     assert!(with > 0.0, "the difference should still vary");
-    assert!(without >= 5.0 * with, "variance with CRN {with:.3e}, without {without:.3e}: ratio {:.2}", without / with);
+    assert!(
+        without >= 5.0 * with,
+        "variance with CRN {with:.3e}, without {without:.3e}: ratio {:.2}",
+        without / with
+    );
 }
 
 /// In session mode the gain is smaller: a session turned away under one setting vanishes
@@ -77,8 +92,13 @@ fn common_random_numbers_shrink_the_variance_of_differences() {
 /// replications (the ratio's sampling spread is about x/÷1.67).
 #[test]
 fn common_random_numbers_help_in_session_mode_too() {
-    let (with, without) = difference_variances(&POOL.replace("replications = 30", "replications = 60"));
-    assert!(without >= 1.5 * with, "variance with CRN {with:.3e}, without {without:.3e}: ratio {:.2}", without / with);
+    let (with, without) =
+        difference_variances(&POOL.replace("replications = 30", "replications = 60"));
+    assert!(
+        without >= 1.5 * with,
+        "variance with CRN {with:.3e}, without {without:.3e}: ratio {:.2}",
+        without / with
+    );
 }
 
 /// Each point's arrivals are the same sessions under CRN: sessions_arrived agrees exactly.
@@ -93,7 +113,12 @@ fn sweep_points_see_the_same_sessions() {
 
 #[test]
 fn two_parameter_grid_has_one_row_per_combination_in_order() {
-    let text = POOL.replace("reserved = [1, 2]", "concurrency = [3, 4, 5]\nreserved = [0, 1]").replace("replications = 30", "replications = 2");
+    let text = POOL
+        .replace(
+            "reserved = [1, 2]",
+            "concurrency = [3, 4, 5]\nreserved = [0, 1]",
+        )
+        .replace("replications = 30", "replications = 2");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("grid.toml");
     std::fs::write(&path, text).unwrap();
@@ -108,24 +133,48 @@ fn two_parameter_grid_has_one_row_per_combination_in_order() {
         .success();
     let mut rdr = csv::Reader::from_path(out.join("summary.csv")).unwrap();
     let header = rdr.headers().unwrap().clone();
-    let col = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+    };
     let (p, r, c) = (col("point"), col("reserved"), col("concurrency"));
-    assert_eq!((p, r, c), (0, 1, 2), "point, then the parameters in fixed order");
-    let rows: Vec<(String, String, String)> =
-        rdr.records().map(|rec| rec.unwrap()).map(|rec| (rec[p].to_string(), rec[r].to_string(), rec[c].to_string())).collect();
-    // Parameters in the fixed order reserved, concurrency, accounts, load; the last varies fastest.
-    let want: Vec<(String, String, String)> = [(0, 0, 3), (1, 0, 4), (2, 0, 5), (3, 1, 3), (4, 1, 4), (5, 1, 5)]
-        .iter()
-        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+    assert_eq!(
+        (p, r, c),
+        (0, 1, 2),
+        "point, then the parameters in fixed order"
+    );
+    let rows: Vec<(String, String, String)> = rdr
+        .records()
+        .map(|rec| rec.unwrap())
+        .map(|rec| (rec[p].to_string(), rec[r].to_string(), rec[c].to_string()))
         .collect();
+    // Parameters in the fixed order reserved, concurrency, accounts, load; the last varies fastest.
+    let want: Vec<(String, String, String)> = [
+        (0, 0, 3),
+        (1, 0, 4),
+        (2, 0, 5),
+        (3, 1, 3),
+        (4, 1, 4),
+        (5, 1, 5),
+    ]
+    .iter()
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+    .collect();
     assert_eq!(rows, want);
 }
 
 #[test]
 fn load_multiplies_every_arrival_rate() {
-    let text = POOL.replace("reserved = [1, 2]", "load = [1, 2]").replace("replications = 30", "replications = 4");
+    let text = POOL
+        .replace("reserved = [1, 2]", "load = [1, 2]")
+        .replace("replications = 30", "replications = 4");
     let r = run(&scenario(&text));
-    let (one, two) = (r.points[0].estimate("sessions_arrived").mean, r.points[1].estimate("sessions_arrived").mean);
+    let (one, two) = (
+        r.points[0].estimate("sessions_arrived").mean,
+        r.points[1].estimate("sessions_arrived").mean,
+    );
     // 3/min over 90 min = 270 expected; Poisson sd ~16 per replication, ~8 over four.
     assert!((one - 270.0).abs() < 40.0, "{one}");
     assert!((two - 540.0).abs() < 60.0, "{two}");
@@ -139,7 +188,8 @@ fn paired_delta_of_baseline_is_zero_and_others_match_means() {
     let base = slotsim::export::paired_delta(&r.points[0], &r.points[0], i);
     assert_eq!((base.mean, base.ci95), (0.0, Some(0.0)));
     let d = slotsim::export::paired_delta(&r.points[1], &r.points[0], i);
-    let want = r.points[1].estimate("continuity_failure_rate").mean - r.points[0].estimate("continuity_failure_rate").mean;
+    let want = r.points[1].estimate("continuity_failure_rate").mean
+        - r.points[0].estimate("continuity_failure_rate").mean;
     assert!((d.mean - want).abs() < 1e-12);
 }
 
@@ -158,11 +208,17 @@ fn precision_stops_once_the_target_is_met() {
         // Replay the rounds: every earlier round fell short.
         let mut round = 4;
         while round < n {
-            assert!(!precision_met(&p.reps[..round as usize], 0.10), "round {round} already met it");
+            assert!(
+                !precision_met(&p.reps[..round as usize], 0.10),
+                "round {round} already met it"
+            );
             round = next_replication_target(round, 200);
         }
         assert_eq!(round, n, "the count is one of the rounds");
-        assert!(n > 4, "this target needs more than the initial replications");
+        assert!(
+            n > 4,
+            "this target needs more than the initial replications"
+        );
     }
 }
 
@@ -177,14 +233,29 @@ fn precision_runs_are_byte_identical_across_thread_counts() {
             .unwrap()
             .arg("run")
             .arg(&path)
-            .args(["--quiet", "--precision", "0.15", "--max-replications", "40", "--threads", threads, "--out"])
+            .args([
+                "--quiet",
+                "--precision",
+                "0.15",
+                "--max-replications",
+                "40",
+                "--threads",
+                threads,
+                "--out",
+            ])
             .arg(&out)
             .assert()
             .success();
-        (std::fs::read(out.join("summary.csv")).unwrap(), std::fs::read(out.join("replications.csv")).unwrap())
+        (
+            std::fs::read(out.join("summary.csv")).unwrap(),
+            std::fs::read(out.join("replications.csv")).unwrap(),
+        )
     };
     let (a, b) = (run_with("1"), run_with("2"));
-    assert!(a == b, "--precision results differ between --threads 1 and 2");
+    assert!(
+        a == b,
+        "--precision results differ between --threads 1 and 2"
+    );
     let summary = String::from_utf8(a.0).unwrap();
     assert!(summary.lines().next().unwrap().contains("precision_met"));
 }

@@ -42,7 +42,10 @@ fn base(gateway: &str, pool_extra: &str) -> String {
 
 #[test]
 fn second_request_migrates_when_its_account_is_full_and_waiting_is_off() {
-    let s = scenario(&base("sticky_max_waiting = 0\nfallback_max_waiting = 0", ""));
+    let s = scenario(&base(
+        "sticky_max_waiting = 0\nfallback_max_waiting = 0",
+        "",
+    ));
     let p = &run(&s).points[0];
     let c = &p.reps[0].counts;
     let want = Counts {
@@ -81,8 +84,15 @@ fn bound_request_waits_on_its_account_instead_of_migrating_fifo() {
     let s = scenario(&base("wait = \"fifo\"", ""));
     let p = &run(&s).points[0];
     let c = &p.reps[0].counts;
-    assert_eq!((c.bound_requests, c.migrations, c.bound_rejections), (2, 0, 0));
-    assert_eq!(p.estimate("wait_mean_s").mean, 1.0 / 6.0, "one request waited 1 s of six");
+    assert_eq!(
+        (c.bound_requests, c.migrations, c.bound_rejections),
+        (2, 0, 0)
+    );
+    assert_eq!(
+        p.estimate("wait_mean_s").mean,
+        1.0 / 6.0,
+        "one request waited 1 s of six"
+    );
     // Quantiles come from a histogram with 3 significant digits, rounded up within 0.1%.
     let p99 = p.estimate("wait_p99_s").mean;
     assert!((1.0..=1.001).contains(&p99), "{p99}");
@@ -95,7 +105,10 @@ fn bound_request_waits_on_its_account_instead_of_migrating_poll() {
     let s = scenario(&base("wait = \"poll\"", ""));
     let p = &run(&s).points[0];
     let c = &p.reps[0].counts;
-    assert_eq!((c.bound_requests, c.migrations, c.bound_rejections), (2, 0, 0));
+    assert_eq!(
+        (c.bound_requests, c.migrations, c.bound_rejections),
+        (2, 0, 0)
+    );
     let waited = p.estimate("wait_mean_s").mean * 6.0;
     // Poll times after 36 s: cumulative jittered delays 0.1, 0.25, 0.475, 0.81, 1.32 (x 0.8-1.2):
     // the first poll at or after 37 s lands between 1.0 and 1.2 * 1.32 s after arrival.
@@ -106,7 +119,10 @@ fn bound_request_waits_on_its_account_instead_of_migrating_poll() {
 /// sessions have no capacity anywhere: every session is rejected with 503.
 #[test]
 fn reserved_at_concurrency_turns_every_new_session_away() {
-    let s = scenario(&base("sticky_max_waiting = 0\nfallback_max_waiting = 0", "reserved = 1"));
+    let s = scenario(&base(
+        "sticky_max_waiting = 0\nfallback_max_waiting = 0",
+        "reserved = 1",
+    ));
     let c = &run(&s).points[0].reps[0].counts;
     assert_eq!(c.sessions_arrived, 4);
     assert_eq!(c.sessions_rejected, 4);
@@ -118,13 +134,24 @@ fn reserved_at_concurrency_turns_every_new_session_away() {
 /// nowhere to go: a bound rejection (429, the fallback queue admits no waiter).
 #[test]
 fn bound_request_is_rejected_when_no_other_account_exists() {
-    let text = base("sticky_max_waiting = 0\nfallback_max_waiting = 0", "").replace("accounts = 2", "accounts = 1");
+    let text = base("sticky_max_waiting = 0\nfallback_max_waiting = 0", "")
+        .replace("accounts = 2", "accounts = 1");
     let c = &run(&scenario(&text)).points[0].reps[0].counts;
     // t=10 S0 r1 (to 17); t=20 S1 r1 (to 27); t=26 S0 r2: bound, busy: rejected, S0 abandoned;
     // t=30 S2 r1 (to 37); t=36 S1 r2: bound, busy: rejected, S1 abandoned; t=40 S3 r1 (to 47).
     assert_eq!((c.sessions_arrived, c.sessions_rejected), (4, 0));
-    assert_eq!((c.bound_requests, c.migrations, c.bound_rejections), (2, 0, 2));
-    assert_eq!((c.rejected_queue_full, c.sessions_abandoned, c.sessions_finished), (2, 2, 2));
+    assert_eq!(
+        (c.bound_requests, c.migrations, c.bound_rejections),
+        (2, 0, 2)
+    );
+    assert_eq!(
+        (
+            c.rejected_queue_full,
+            c.sessions_abandoned,
+            c.sessions_finished
+        ),
+        (2, 2, 2)
+    );
     assert_eq!(c.sessions_intact, 0);
 }
 
@@ -164,8 +191,14 @@ fn binding_ttl_and_platform_refresh() {
     };
     let anthropic = run(&scenario(&text("anthropic")));
     let c = &anthropic.points[0].reps[0].counts;
-    assert_eq!((c.requests_arrived, c.bound_requests, c.expired_rebinds), (3, 1, 1));
+    assert_eq!(
+        (c.requests_arrived, c.bound_requests, c.expired_rebinds),
+        (3, 1, 1)
+    );
     let openai = run(&scenario(&text("openai")));
     let c = &openai.points[0].reps[0].counts;
-    assert_eq!((c.requests_arrived, c.bound_requests, c.expired_rebinds), (3, 2, 0));
+    assert_eq!(
+        (c.requests_arrived, c.bound_requests, c.expired_rebinds),
+        (3, 2, 0)
+    );
 }

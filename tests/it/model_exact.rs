@@ -6,7 +6,15 @@ use crate::common::*;
 use crate::exact::{erlang_b, guard_channel, session_chain};
 
 /// One account, no waiting, two Poisson streams; sweeps reserved over `rs`.
-fn open_scenario(c: u32, rs: &[i32], bound: f64, new: f64, service: &str, horizon_s: u32, reps: u32) -> String {
+fn open_scenario(
+    c: u32,
+    rs: &[i32],
+    bound: f64,
+    new: f64,
+    service: &str,
+    horizon_s: u32,
+    reps: u32,
+) -> String {
     let rs: Vec<String> = rs.iter().map(|r| r.to_string()).collect();
     format!(
         r#"
@@ -40,26 +48,57 @@ fn check_guard_channel(c: u32, rs: &[i32], a: f64, b: f64, service: &str, mean_s
         assert_close(p, "new_session_rejection_rate", g.new_blocking, RATE_SLACK);
         assert_close(p, "continuity_failure_rate", g.bound_blocking, RATE_SLACK);
         assert_close(p, "bound_rejection_rate", g.bound_blocking, RATE_SLACK);
-        assert_eq!(p.estimate("migration_rate").mean, 0.0, "one account: nowhere to migrate");
-        assert_close(p, "throughput_rps", g.throughput, THROUGHPUT_REL_SLACK * g.throughput);
+        assert_eq!(
+            p.estimate("migration_rate").mean,
+            0.0,
+            "one account: nowhere to migrate"
+        );
+        assert_close(
+            p,
+            "throughput_rps",
+            g.throughput,
+            THROUGHPUT_REL_SLACK * g.throughput,
+        );
         assert_close(p, "slot_utilization", g.mean_busy / c as f64, RATE_SLACK);
     }
 }
 
 #[test]
 fn open_mode_matches_guard_channel_c5() {
-    check_guard_channel(5, &[0, 1, 2, 3], 1.5, 2.5, r#"{ dist = "exponential", mean = "1s" }"#, 1.0);
+    check_guard_channel(
+        5,
+        &[0, 1, 2, 3],
+        1.5,
+        2.5,
+        r#"{ dist = "exponential", mean = "1s" }"#,
+        1.0,
+    );
 }
 
 #[test]
 fn open_mode_matches_guard_channel_c12() {
-    check_guard_channel(12, &[0, 2, 4], 4.0, 6.5, r#"{ dist = "exponential", mean = "1s" }"#, 1.0);
+    check_guard_channel(
+        12,
+        &[0, 2, 4],
+        4.0,
+        6.5,
+        r#"{ dist = "exponential", mean = "1s" }"#,
+        1.0,
+    );
 }
 
 #[test]
 fn reserved_zero_is_erlang_b() {
     let (c, a, b) = (5, 1.5, 2.5);
-    let s = scenario(&open_scenario(c, &[0], a, b, r#"{ dist = "exponential", mean = "1s" }"#, 4000, 20));
+    let s = scenario(&open_scenario(
+        c,
+        &[0],
+        a,
+        b,
+        r#"{ dist = "exponential", mean = "1s" }"#,
+        4000,
+        20,
+    ));
     let p = &run(&s).points[0];
     let eb = erlang_b(c, a + b);
     assert_close(p, "new_session_rejection_rate", eb, RATE_SLACK);
@@ -70,7 +109,14 @@ fn reserved_zero_is_erlang_b() {
 /// probabilities do not change (insensitivity).
 #[test]
 fn guard_channel_is_insensitive_to_lognormal_service() {
-    check_guard_channel(5, &[0, 1, 2, 3], 1.5, 2.5, r#"{ dist = "lognormal", mean = "1s", cv = 1.5 }"#, 1.0);
+    check_guard_channel(
+        5,
+        &[0, 1, 2, 3],
+        1.5,
+        2.5,
+        r#"{ dist = "lognormal", mean = "1s", cv = 1.5 }"#,
+        1.0,
+    );
 }
 
 fn session_scenario(c: u32, r: i32, lambda: f64, q: f64, think: f64, service: f64) -> String {
@@ -102,10 +148,30 @@ fn check_session_chain(c: u32, r: i32, lambda: f64, q: f64, think: f64, service:
     let chain = session_chain(c, r, lambda, q, think, service);
     let s = scenario(&session_scenario(c, r, lambda, q, think, service));
     let p = &run(&s).points[0];
-    assert_close(p, "new_session_rejection_rate", chain.new_session_rejection, RATE_SLACK);
-    assert_close(p, "continuity_failure_rate", chain.continuity_failure, RATE_SLACK);
-    assert_close(p, "throughput_rps", chain.throughput, THROUGHPUT_REL_SLACK * chain.throughput);
-    assert_close(p, "mean_busy_slots", chain.mean_busy, THROUGHPUT_REL_SLACK * c as f64);
+    assert_close(
+        p,
+        "new_session_rejection_rate",
+        chain.new_session_rejection,
+        RATE_SLACK,
+    );
+    assert_close(
+        p,
+        "continuity_failure_rate",
+        chain.continuity_failure,
+        RATE_SLACK,
+    );
+    assert_close(
+        p,
+        "throughput_rps",
+        chain.throughput,
+        THROUGHPUT_REL_SLACK * chain.throughput,
+    );
+    assert_close(
+        p,
+        "mean_busy_slots",
+        chain.mean_busy,
+        THROUGHPUT_REL_SLACK * c as f64,
+    );
 }
 
 #[test]

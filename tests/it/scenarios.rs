@@ -18,11 +18,24 @@ fn every_example_scenario_checks_and_runs_briefly() {
         s.horizon = s.horizon.min(s.warmup + 20 * 60 * 1_000_000);
         s.replications = 2;
         s.precision = None;
-        let r = runner::run(&s, &RunSettings { threads: Some(2), ..Default::default() }, &|_| {})
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let r = runner::run(
+            &s,
+            &RunSettings {
+                threads: Some(2),
+                ..Default::default()
+            },
+            &|_| {},
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert_eq!(r.points.len(), s.sweep.points().len());
         assert!(r.events > 0, "{}: nothing happened", path.display());
-        assert!(r.points.iter().all(|p| p.reps[0].counts.requests_arrived > 0), "{}", path.display());
+        assert!(
+            r.points
+                .iter()
+                .all(|p| p.reps[0].counts.requests_arrived > 0),
+            "{}",
+            path.display()
+        );
     }
     assert!(n >= 2, "expected at least two example scenarios, found {n}");
 }
