@@ -243,61 +243,72 @@ struct Sim<'a> {
 /// Runs one replication of `cfg` with replication seed `rep_seed`. With `timeseries`,
 /// also records per-minute busy, waiting and failure counts over [0, horizon).
 pub fn simulate(cfg: &ModelConfig, rep_seed: u64, timeseries: bool) -> RepOutput {
-    let mut accounts = Vec::new();
-    for pool in &cfg.pools {
-        for _ in 0..pool.accounts {
-            accounts.push(Account {
-                concurrency: pool.concurrency,
-                cap_new: effective_concurrency(pool.concurrency, pool.reserved, false),
-                priority: pool.priority,
-                busy: 0,
-                waiting: 0,
-                last_used: None,
-                fifo: VecDeque::new(),
-            });
+    let mut sim = Sim::new(cfg, rep_seed, timeseries);
+    sim.run();
+    sim.into_output()
+}
+
+impl<'a> Sim<'a> {
+    fn new(cfg: &'a ModelConfig, rep_seed: u64, timeseries: bool) -> Sim<'a> {
+        let mut accounts = Vec::new();
+        for pool in &cfg.pools {
+            for _ in 0..pool.accounts {
+                accounts.push(Account {
+                    concurrency: pool.concurrency,
+                    cap_new: effective_concurrency(pool.concurrency, pool.reserved, false),
+                    priority: pool.priority,
+                    busy: 0,
+                    waiting: 0,
+                    last_used: None,
+                    fifo: VecDeque::new(),
+                });
+            }
+        }
+        let users = match &cfg.users {
+            Some(u) => (0..u.count).map(|_| User::default()).collect(),
+            None => Vec::new(),
+        };
+        let minutes = cfg.horizon.div_ceil(MINUTE) as usize;
+        Sim {
+            cfg,
+            rep_seed,
+            now: 0,
+            queue: EventQueue::default(),
+            accounts,
+            users,
+            sessions: Slab::new(),
+            requests: Slab::new(),
+            arrivals_rng: stream(rep_seed, StreamKind::SessionArrivals, 0),
+            bound_arrivals_rng: stream(rep_seed, StreamKind::BoundArrivals, 0),
+            next_session: 0,
+            next_bound: 0,
+            counts: Counts::default(),
+            busy_total: 0,
+            waiting_total: 0,
+            last_integrated: 0,
+            busy_slot_us: 0,
+            waiting_us: 0,
+            wait_hist: Histogram::new(3)
+                .expect("3 significant figures is a valid histogram precision"),
+            wait_sum_us: 0,
+            events: 0,
+            timeseries: timeseries.then(|| vec![MinuteBin::default(); minutes]),
         }
     }
-    let users = match &cfg.users {
-        Some(u) => (0..u.count).map(|_| User::default()).collect(),
-        None => Vec::new(),
-    };
-    let minutes = cfg.horizon.div_ceil(MINUTE) as usize;
-    let mut sim = Sim {
-        cfg,
-        rep_seed,
-        now: 0,
-        queue: EventQueue::default(),
-        accounts,
-        users,
-        sessions: Slab::new(),
-        requests: Slab::new(),
-        arrivals_rng: stream(rep_seed, StreamKind::SessionArrivals, 0),
-        bound_arrivals_rng: stream(rep_seed, StreamKind::BoundArrivals, 0),
-        next_session: 0,
-        next_bound: 0,
-        counts: Counts::default(),
-        busy_total: 0,
-        waiting_total: 0,
-        last_integrated: 0,
-        busy_slot_us: 0,
-        waiting_us: 0,
-        wait_hist: Histogram::new(3).expect("3 significant figures is a valid histogram precision"),
-        wait_sum_us: 0,
-        events: 0,
-        timeseries: timeseries.then(|| vec![MinuteBin::default(); minutes]),
-    };
-    sim.run();
-    let total_slots = sim.accounts.iter().map(|a| a.concurrency as u64).sum();
-    RepOutput {
-        counts: sim.counts,
-        busy_slot_us: sim.busy_slot_us,
-        waiting_us: sim.waiting_us,
-        total_slots,
-        measured: cfg.horizon - cfg.warmup,
-        wait_hist: sim.wait_hist,
-        wait_sum_us: sim.wait_sum_us,
-        events: sim.events,
-        timeseries: sim.timeseries,
+
+    fn into_output(self) -> RepOutput {
+        let total_slots = self.accounts.iter().map(|a| a.concurrency as u64).sum();
+        RepOutput {
+            counts: self.counts,
+            busy_slot_us: self.busy_slot_us,
+            waiting_us: self.waiting_us,
+            total_slots,
+            measured: self.cfg.horizon - self.cfg.warmup,
+            wait_hist: self.wait_hist,
+            wait_sum_us: self.wait_sum_us,
+            events: self.events,
+            timeseries: self.timeseries,
+        }
     }
 }
 
@@ -991,6 +1002,77 @@ mod tests {
                 "C={c} R={r} bound={bound}"
             );
         }
+    }
+
+    fn model(text: &str) -> ModelConfig {
+        let s = crate::scenario::parse_scenario(text, "unit.toml").expect("valid test scenario");
+        s.model_at(&s.sweep.points()[0])
+    }
+
+    /// A session every 10 s, one request of 25 s each, two pools of one 2-slot account.
+    fn two_pools(backup_reserved: i64) -> ModelConfig {
+        model(&format!(
+            r#"
+            horizon = 35
+            replications = 1
+            [gateway]
+            sticky_max_waiting = 0
+            fallback_max_waiting = 0
+            [[pools]]
+            name = "primary"
+            accounts = 1
+            concurrency = 2
+            priority = 10
+            [[pools]]
+            name = "backup"
+            accounts = 1
+            concurrency = 2
+            priority = 50
+            reserved = {backup_reserved}
+            [workload]
+            arrival = {{ process = "periodic", rate = "6/min" }}
+            requests_per_session = {{ dist = "constant", value = 1 }}
+            service_time = {{ dist = "constant", value = "25s" }}
+            "#
+        ))
+    }
+
+    /// The lower priority number wins while it has room (t=10, 20); the third session
+    /// (t=30) finds it full and goes to the backup pool.
+    #[test]
+    fn priority_pools_fill_in_order() {
+        let cfg = two_pools(0);
+        let mut sim = Sim::new(&cfg, 1, false);
+        sim.run();
+        assert_eq!(
+            sim.accounts[0].last_used,
+            Some(45_000_000),
+            "primary served t=10 and t=20 (to 35, 45)"
+        );
+        assert_eq!(
+            sim.accounts[1].last_used,
+            Some(55_000_000),
+            "backup served t=30 (to 55)"
+        );
+        assert_eq!(sim.counts.requests_completed, 3);
+    }
+
+    /// A backup pool whose reserve is its whole concurrency takes no new session: the third
+    /// session is turned away (503) rather than sent there, even through the fallback queue.
+    #[test]
+    fn reserved_at_concurrency_skips_the_account_entirely() {
+        let cfg = two_pools(2);
+        let mut sim = Sim::new(&cfg, 1, false);
+        sim.run();
+        assert_eq!(sim.accounts[1].last_used, None);
+        assert_eq!(
+            (sim.counts.sessions_rejected, sim.counts.rejected_no_account),
+            (1, 0)
+        );
+        assert_eq!(
+            sim.counts.rejected_queue_full, 1,
+            "fallback waits on the full primary, which admits no waiter"
+        );
     }
 
     #[test]
