@@ -243,6 +243,10 @@ impl Validator<'_> {
             ));
         }
         let replications = self.count("replications", &raw.replications, 10, 1)?;
+        let switches_given = raw
+            .gateway
+            .as_ref()
+            .is_some_and(|g| g.max_account_switches.is_some());
         let gateway = self.gateway(raw.gateway.unwrap_or_default())?;
         let pools = self.pools(raw.pools)?;
         let workload = self.workload(raw.workload)?;
@@ -282,6 +286,11 @@ impl Validator<'_> {
             notes: Vec::new(),
         };
         scenario.notes = notes(&scenario);
+        if switches_given {
+            scenario.notes.push(
+                "gateway.max_account_switches has no effect yet: upstream faults are not modelled, so no request switches accounts".into(),
+            );
+        }
         Ok(scenario)
     }
 

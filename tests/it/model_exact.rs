@@ -188,3 +188,39 @@ fn session_mode_matches_markov_chain_c5_r2() {
 fn session_mode_matches_markov_chain_c4_r0() {
     check_session_chain(4, 0, 1.2, 0.6, 3.0, 1.0);
 }
+
+/// Heavier versions: ten times the simulated time, no slack beyond the widened CI.
+/// Run with `cargo test --test it -- --ignored heavy` (a few seconds after the build).
+#[test]
+#[ignore]
+fn heavy_guard_channel_and_session_chain() {
+    let (c, a, b) = (5, 1.5, 2.5);
+    let rs = [0, 1, 2, 3];
+    let s = scenario(&open_scenario(
+        c,
+        &rs,
+        a,
+        b,
+        r#"{ dist = "exponential", mean = "1s" }"#,
+        20000,
+        40,
+    ));
+    for (p, &r) in run(&s).points.iter().zip(&rs) {
+        let g = guard_channel(c, r, a, b, 1.0);
+        assert_close(p, "new_session_rejection_rate", g.new_blocking, 0.0);
+        assert_close(p, "continuity_failure_rate", g.bound_blocking, 0.0);
+        assert_close(p, "throughput_rps", g.throughput, 0.0);
+    }
+    let chain = session_chain(3, 1, 0.5, 0.5, 2.0, 1.0);
+    let text =
+        session_scenario(3, 1, 0.5, 0.5, 2.0, 1.0).replace("horizon = 20000", "horizon = 200000");
+    let p = &run(&scenario(&text)).points[0];
+    assert_close(
+        p,
+        "new_session_rejection_rate",
+        chain.new_session_rejection,
+        0.0,
+    );
+    assert_close(p, "continuity_failure_rate", chain.continuity_failure, 0.0);
+    assert_close(p, "throughput_rps", chain.throughput, 0.0);
+}
