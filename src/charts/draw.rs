@@ -1,0 +1,734 @@
+//! Drawing pieces shared by the charts: text styles, the title block, legends laid out
+//! above the plot (so they never cover data), panels with axes from [`Axis`], lines,
+//! markers, CI bars and point labels placed so that they do not overlap.
+
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::axis::Axis;
+use super::FONT_FAMILY;
+
+pub type DrawResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
+pub type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<Ticked, Ticked>>;
+
+/// A linear f64 coordinate whose grid lines and labels are exactly the given ticks
+/// (plotters' own f64 range picks its own ticks, and its key-point wrapper cannot take a
+/// custom label formatter).
+#[derive(Debug, Clone)]
+pub struct Ticked {
+    lo: f64,
+    hi: f64,
+    ticks: Vec<f64>,
+}
+
+impl Ticked {
+    pub fn new(axis: &Axis) -> Ticked {
+        Ticked {
+            lo: axis.lo,
+            hi: axis.hi,
+            ticks: axis.ticks.clone(),
+        }
+    }
+}
+
+impl Ranged for Ticked {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
+        let span = self.hi - self.lo;
+        let len = (limit.1 - limit.0) as f64;
+        if span <= 0.0 || !v.is_finite() {
+            return limit.0 + (len / 2.0) as i32;
+        }
+        let f = ((v - self.lo) / span).clamp(-10.0, 10.0);
+        limit.0 + (len * f).round() as i32
+    }
+
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.lo..self.hi
+    }
+}
+
+pub const TEXT: RGBColor = RGBColor(0x22, 0x22, 0x22);
+pub const MUTED: RGBColor = RGBColor(0x66, 0x66, 0x66);
+pub const GRID: RGBColor = RGBColor(0xE4, 0xE4, 0xE4);
+pub const MAIN_COLOR: RGBColor = RGBColor(0x1F, 0x4E, 0x8C);
+pub const TARGET: RGBColor = RGBColor(0x2E, 0x8B, 0x3E);
+pub const WARMUP: RGBColor = RGBColor(0xCC, 0xCC, 0xCC);
+
+pub const TITLE_SIZE: f64 = 24.0;
+pub const LABEL_SIZE: f64 = 16.0;
+pub const DESC_SIZE: f64 = 17.0;
+pub const SMALL_SIZE: f64 = 14.0;
+
+/// `c` blended towards white by `f` (0 = unchanged, 1 = white).
+pub fn lighten(c: RGBColor, f: f64) -> RGBColor {
+    let m = |v: u8| (v as f64 + (255.0 - v as f64) * f).round() as u8;
+    RGBColor(m(c.0), m(c.1), m(c.2))
+}
+
+pub fn font(size: f64) -> TextStyle<'static> {
+    (FONT_FAMILY, size).into_font().color(&TEXT)
+}
+
+pub fn muted(size: f64) -> TextStyle<'static> {
+    (FONT_FAMILY, size).into_font().color(&MUTED)
+}
+
+/// Draws the chart title and a grey subtitle; returns the area below them.
+pub fn title_block<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    subtitle: &str,
+) -> DrawResult<DrawingArea<DB, Shift>>
+where
+    DB::ErrorType: 'static,
+{
+    root.draw_text(
+        title,
+        &(FONT_FAMILY, TITLE_SIZE, FontStyle::Bold)
+            .into_font()
+            .color(&TEXT),
+        (18, 12),
+    )?;
+    let mut h = 46;
+    if !subtitle.is_empty() {
+        root.draw_text(subtitle, &muted(SMALL_SIZE), (18, 44))?;
+        h = 68;
+    }
+    Ok(root.split_vertically(h).1)
+}
+
+/// How a legend entry is drawn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Symbol {
+    /// A line with a marker on it.
+    Line,
+    /// A line alone (series drawn without markers).
+    Plain,
+    /// A dashed line with a marker.
+    Dashed,
+    /// A dashed line alone (a target or reference level).
+    Rule,
+    /// A filled box (a shaded region).
+    Band,
+    /// A black ring (the featured point).
+    Ring,
+    /// A hollow marker (a zero clamped onto a log axis).
+    Hollow,
+}
+
+#[derive(Debug, Clone)]
+pub struct LegendEntry {
+    pub label: String,
+    pub color: RGBColor,
+    pub symbol: Symbol,
+}
+
+impl LegendEntry {
+    pub fn new(label: impl Into<String>, color: RGBColor, symbol: Symbol) -> LegendEntry {
+        LegendEntry {
+            label: label.into(),
+            color,
+            symbol,
+        }
+    }
+}
+
+const LEGEND_ROW: i32 = 26;
+const LEGEND_SYMBOL: i32 = 30;
+
+/// Draws the legend as rows of entries across the top of `area`; returns the area below.
+pub fn legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[LegendEntry],
+) -> DrawResult<DrawingArea<DB, Shift>>
+where
+    DB::ErrorType: 'static,
+{
+    if entries.is_empty() {
+        return Ok(area.split_vertically(4).1);
+    }
+    let style = font(LABEL_SIZE);
+    let (w, _) = area.dim_in_pixel();
+    let left = 24;
+    let right = w as i32 - 16;
+    let mut x = left;
+    let mut row = 0;
+    let mut placed = Vec::with_capacity(entries.len());
+    for e in entries {
+        let (tw, _) = area.estimate_text_size(&e.label, &style)?;
+        let ew = LEGEND_SYMBOL + 6 + tw as i32;
+        if x > left && x + ew > right {
+            row += 1;
+            x = left;
+        }
+        placed.push((x, row));
+        x += ew + 26;
+    }
+    let height = (row + 1) * LEGEND_ROW + 8;
+    let (top, rest) = area.split_vertically(height);
+    for (e, (x, row)) in entries.iter().zip(placed) {
+        let cy = row * LEGEND_ROW + LEGEND_ROW / 2 + 2;
+        draw_symbol(&top, e, x, cy)?;
+        top.draw_text(
+            &e.label,
+            &style.pos(Pos::new(HPos::Left, VPos::Center)),
+            (x + LEGEND_SYMBOL + 6, cy),
+        )?;
+    }
+    Ok(rest)
+}
+
+fn draw_symbol<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    e: &LegendEntry,
+    x: i32,
+    cy: i32,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let c = e.color;
+    match e.symbol {
+        Symbol::Line => {
+            area.draw(&PathElement::new(
+                vec![(x, cy), (x + LEGEND_SYMBOL, cy)],
+                c.stroke_width(3),
+            ))?;
+            area.draw(&Circle::new((x + LEGEND_SYMBOL / 2, cy), 4, c.filled()))?;
+        }
+        Symbol::Dashed => {
+            area.draw(&PathElement::new(
+                vec![(x, cy), (x + 9, cy)],
+                c.stroke_width(3),
+            ))?;
+            area.draw(&PathElement::new(
+                vec![(x + 21, cy), (x + LEGEND_SYMBOL, cy)],
+                c.stroke_width(3),
+            ))?;
+            area.draw(&Circle::new((x + LEGEND_SYMBOL / 2, cy), 4, c.filled()))?;
+        }
+        Symbol::Plain => {
+            area.draw(&PathElement::new(
+                vec![(x, cy), (x + LEGEND_SYMBOL, cy)],
+                c.stroke_width(3),
+            ))?;
+        }
+        Symbol::Rule => {
+            for (a, b) in [(0, 8), (12, 20), (24, LEGEND_SYMBOL)] {
+                area.draw(&PathElement::new(
+                    vec![(x + a, cy), (x + b, cy)],
+                    c.stroke_width(2),
+                ))?;
+            }
+        }
+        Symbol::Band => {
+            area.draw(&Rectangle::new(
+                [(x, cy - 8), (x + LEGEND_SYMBOL, cy + 8)],
+                c.mix(0.35).filled(),
+            ))?;
+            area.draw(&Rectangle::new(
+                [(x, cy - 8), (x + LEGEND_SYMBOL, cy + 8)],
+                c.stroke_width(1),
+            ))?;
+        }
+        Symbol::Ring => {
+            area.draw(&Circle::new(
+                (x + LEGEND_SYMBOL / 2, cy),
+                9,
+                BLACK.stroke_width(2),
+            ))?;
+        }
+        Symbol::Hollow => {
+            area.draw(&Circle::new(
+                (x + LEGEND_SYMBOL / 2, cy),
+                5,
+                c.stroke_width(2),
+            ))?;
+            area.draw(&Circle::new((x + LEGEND_SYMBOL / 2, cy), 3, WHITE.filled()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Width in pixels the y tick labels and the rotated axis title need.
+pub fn y_label_width<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, y: &Axis) -> DrawResult<u32>
+where
+    DB::ErrorType: 'static,
+{
+    let style = font(LABEL_SIZE);
+    let mut w = 0;
+    for t in &y.ticks {
+        w = w.max(area.estimate_text_size(&y.label(*t), &style)?.0);
+    }
+    Ok(w + 44)
+}
+
+/// Builds a panel with a mesh from the two axes.
+pub fn panel<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    x: &Axis,
+    y: &Axis,
+    caption: Option<&str>,
+    x_desc: &str,
+    y_desc: &str,
+) -> DrawResult<Chart<'a, DB>>
+where
+    DB::ErrorType: 'static,
+{
+    let y_area = y_label_width(area, y)?;
+    panel_sized(area, x, y, caption, x_desc, y_desc, y_area)
+}
+
+/// [`panel`] with a given width for the y label area, so that stacked panels line up.
+pub fn panel_sized<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    x: &Axis,
+    y: &Axis,
+    caption: Option<&str>,
+    x_desc: &str,
+    y_desc: &str,
+    y_area: u32,
+) -> DrawResult<Chart<'a, DB>>
+where
+    DB::ErrorType: 'static,
+{
+    let mut builder = ChartBuilder::on(area);
+    builder
+        .margin_left(10)
+        .margin_right(26)
+        .margin_top(if caption.is_some() { 4 } else { 12 })
+        .margin_bottom(6)
+        .x_label_area_size(if x_desc.is_empty() { 30 } else { 58 })
+        .y_label_area_size(y_area);
+    if let Some(c) = caption {
+        builder.caption(
+            c,
+            (FONT_FAMILY, DESC_SIZE, FontStyle::Bold)
+                .into_font()
+                .color(&TEXT),
+        );
+    }
+    let mut chart = builder.build_cartesian_2d(Ticked::new(x), Ticked::new(y))?;
+    let xf = |v: &f64| x.label(*v);
+    let yf = |v: &f64| y.label(*v);
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_label_formatter(&xf)
+        .y_label_formatter(&yf)
+        .label_style(font(LABEL_SIZE))
+        .axis_desc_style(font(DESC_SIZE))
+        .bold_line_style(GRID.stroke_width(1))
+        .light_line_style(TRANSPARENT)
+        .axis_style(MUTED.stroke_width(1))
+        .draw()?;
+    Ok(chart)
+}
+
+/// A polyline through points in plot coordinates; NaN points break nothing, they are
+/// skipped.
+pub fn line<DB: DrawingBackend>(
+    chart: &mut Chart<DB>,
+    pts: &[(f64, f64)],
+    color: RGBColor,
+    width: u32,
+    dashed: bool,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let pts: Vec<(f64, f64)> = pts
+        .iter()
+        .copied()
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .collect();
+    if pts.len() < 2 {
+        return Ok(());
+    }
+    if dashed {
+        chart.draw_series(DashedLineSeries::new(pts, 10, 6, color.stroke_width(width)))?;
+    } else {
+        chart.draw_series(LineSeries::new(pts, color.stroke_width(width)))?;
+    }
+    Ok(())
+}
+
+/// Markers at points in plot coordinates; `hollow[i]` draws an open marker (a value
+/// clamped onto the lower edge of a log axis).
+pub fn markers<DB: DrawingBackend>(
+    chart: &mut Chart<DB>,
+    pts: &[(f64, f64)],
+    hollow: &[bool],
+    color: RGBColor,
+    radius: i32,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    for (i, &(x, y)) in pts.iter().enumerate() {
+        if !(x.is_finite() && y.is_finite()) {
+            continue;
+        }
+        if hollow.get(i).copied().unwrap_or(false) {
+            chart.draw_series(std::iter::once(Circle::new(
+                (x, y),
+                radius + 1,
+                color.stroke_width(2),
+            )))?;
+            chart.draw_series(std::iter::once(Circle::new(
+                (x, y),
+                (radius - 1).max(1),
+                WHITE.filled(),
+            )))?;
+        } else {
+            chart.draw_series(std::iter::once(Circle::new((x, y), radius, color.filled())))?;
+        }
+    }
+    Ok(())
+}
+
+/// Vertical CI bars, `(x, lo, hi)` in plot coordinates.
+pub fn ci_bars<DB: DrawingBackend>(
+    chart: &mut Chart<DB>,
+    bars: &[(f64, f64, f64)],
+    color: RGBColor,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    for &(x, lo, hi) in bars {
+        if !(x.is_finite() && lo.is_finite() && hi.is_finite()) || hi <= lo {
+            continue;
+        }
+        chart.draw_series(std::iter::once(ErrorBar::new_vertical(
+            x,
+            lo,
+            (lo + hi) / 2.0,
+            hi,
+            color.stroke_width(2),
+            10,
+        )))?;
+    }
+    Ok(())
+}
+
+/// A black ring around a point (the featured setting).
+pub fn ring<DB: DrawingBackend>(chart: &mut Chart<DB>, p: (f64, f64)) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    if p.0.is_finite() && p.1.is_finite() {
+        chart.draw_series(std::iter::once(Circle::new(p, 10, BLACK.stroke_width(2))))?;
+    }
+    Ok(())
+}
+
+/// A horizontal dashed target line across the panel, labelled at its right end.
+pub fn target_line<DB: DrawingBackend>(chart: &mut Chart<DB>, y: f64, label: &str) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    target_line_colored(chart, y, label, TARGET, 2)
+}
+
+/// A thin grey reference line (e.g. the p95 level), labelled at its right end.
+pub fn reference_line<DB: DrawingBackend>(chart: &mut Chart<DB>, y: f64, label: &str) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    target_line_colored(chart, y, label, RGBColor(0x99, 0x99, 0x99), 1)
+}
+
+/// [`target_line`] in another colour.
+pub fn target_line_colored<DB: DrawingBackend>(
+    chart: &mut Chart<DB>,
+    y: f64,
+    label: &str,
+    color: RGBColor,
+    width: u32,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let xr = chart.x_range();
+    let yr = chart.y_range();
+    if !(y >= yr.start && y <= yr.end) {
+        return Ok(());
+    }
+    chart.draw_series(DashedLineSeries::new(
+        vec![(xr.start, y), (xr.end, y)],
+        8,
+        5,
+        color.stroke_width(width),
+    ))?;
+    let (px, py) = chart.backend_coord(&(xr.end, y));
+    let style = (FONT_FAMILY, SMALL_SIZE)
+        .into_font()
+        .color(&color)
+        .pos(Pos::new(HPos::Right, VPos::Bottom));
+    chart.plotting_area().strip_coord_spec().draw_text(
+        label,
+        &style,
+        plot_rel(chart, (px - 6, py - 3)),
+    )?;
+    Ok(())
+}
+
+/// Converts an absolute backend coordinate to one relative to the chart's plotting area.
+pub fn plot_rel<DB: DrawingBackend>(chart: &Chart<DB>, p: (i32, i32)) -> (i32, i32) {
+    let (bx, by) = chart.plotting_area().get_base_pixel();
+    (p.0 - bx, p.1 - by)
+}
+
+/// A message in the middle of an otherwise empty area.
+pub fn empty_note<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, text: &str) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let (w, h) = area.dim_in_pixel();
+    area.draw_text(
+        text,
+        &muted(DESC_SIZE).pos(Pos::new(HPos::Center, VPos::Center)),
+        (w as i32 / 2, h as i32 / 2),
+    )?;
+    Ok(())
+}
+
+/// An axis-aligned box in pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rect {
+    pub x0: i32,
+    pub y0: i32,
+    pub x1: i32,
+    pub y1: i32,
+}
+
+impl Rect {
+    /// The box spanned by two corners in any order.
+    pub fn span(a: (i32, i32), b: (i32, i32)) -> Rect {
+        Rect {
+            x0: a.0.min(b.0),
+            y0: a.1.min(b.1),
+            x1: a.0.max(b.0),
+            y1: a.1.max(b.1),
+        }
+    }
+    fn at(x: i32, y: i32, w: i32, h: i32) -> Rect {
+        Rect {
+            x0: x,
+            y0: y,
+            x1: x + w,
+            y1: y + h,
+        }
+    }
+    fn overlaps(&self, o: &Rect) -> bool {
+        self.x0 < o.x1 && o.x0 < self.x1 && self.y0 < o.y1 && o.y0 < self.y1
+    }
+    fn inside(&self, o: &Rect) -> bool {
+        self.x0 >= o.x0 && self.x1 <= o.x1 && self.y0 >= o.y0 && self.y1 <= o.y1
+    }
+    /// The point of the box nearest to `p`.
+    fn nearest(&self, p: (i32, i32)) -> (i32, i32) {
+        (p.0.clamp(self.x0, self.x1), p.1.clamp(self.y0, self.y1))
+    }
+}
+
+/// Places text boxes in a panel's plotting area (pixel coordinates relative to it) so that
+/// they overlap neither each other nor the *hard* obstacles (markers, CI bars, other
+/// labels), and if possible not the *soft* ones (lines).
+pub struct Placer {
+    bounds: Rect,
+    hard: Vec<Rect>,
+    soft: Vec<Rect>,
+}
+
+impl Placer {
+    pub fn new<DB: DrawingBackend>(chart: &Chart<DB>) -> Placer {
+        let (w, h) = chart.plotting_area().dim_in_pixel();
+        Placer::with_size(w, h)
+    }
+
+    /// A placer for an area of `w` x `h` pixels.
+    pub fn with_size(w: u32, h: u32) -> Placer {
+        Placer {
+            bounds: Rect::at(2, 2, w as i32 - 4, h as i32 - 4),
+            hard: Vec::new(),
+            soft: Vec::new(),
+        }
+    }
+
+    pub fn block(&mut self, r: Rect) {
+        self.hard.push(r);
+    }
+
+    pub fn block_point(&mut self, p: (i32, i32), radius: i32) {
+        self.hard.push(Rect::span(
+            (p.0 - radius, p.1 - radius),
+            (p.0 + radius, p.1 + radius),
+        ));
+    }
+
+    /// Lines are soft obstacles, sampled as small boxes along each segment.
+    pub fn block_polyline(&mut self, pts: &[(i32, i32)]) {
+        for w in pts.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            let len = (((b.0 - a.0).pow(2) + (b.1 - a.1).pow(2)) as f64).sqrt();
+            let n = (len / 4.0).ceil().max(1.0) as i32;
+            for k in 0..=n {
+                let x = a.0 + (b.0 - a.0) * k / n;
+                let y = a.1 + (b.1 - a.1) * k / n;
+                self.soft.push(Rect::span((x - 2, y - 2), (x + 2, y + 2)));
+            }
+        }
+    }
+
+    fn free(&self, r: &Rect, with_soft: bool) -> bool {
+        r.inside(&self.bounds)
+            && !self.hard.iter().any(|t| t.overlaps(r))
+            && !(with_soft && self.soft.iter().any(|t| t.overlaps(r)))
+    }
+
+    /// Finds a place for a `w` x `h` box from a list of candidate top-left corners (in order
+    /// of preference), first avoiding lines too, then only hard obstacles; falls back to the
+    /// first candidate (clamped into the area). The chosen box becomes a hard obstacle.
+    pub fn place(&mut self, w: i32, h: i32, candidates: &[(i32, i32)]) -> Rect {
+        let chosen = [true, false]
+            .into_iter()
+            .find_map(|with_soft| {
+                candidates
+                    .iter()
+                    .map(|&(x, y)| Rect::at(x, y, w, h))
+                    .find(|r| self.free(r, with_soft))
+            })
+            .unwrap_or_else(|| {
+                let (x, y) = candidates.first().copied().unwrap_or((0, 0));
+                let x = x.clamp(self.bounds.x0, (self.bounds.x1 - w).max(self.bounds.x0));
+                let y = y.clamp(self.bounds.y0, (self.bounds.y1 - h).max(self.bounds.y0));
+                Rect::at(x, y, w, h)
+            });
+        self.hard.push(chosen);
+        chosen
+    }
+
+    /// Candidate corners for a label of size `w` x `h` around a point, nearest first.
+    pub fn around(p: (i32, i32), w: i32, h: i32) -> Vec<(i32, i32)> {
+        let (x, y) = p;
+        let mut out = Vec::new();
+        for d in [9, 16, 28, 44, 64] {
+            out.extend([
+                (x + d, y - h / 2),
+                (x - d - w, y - h / 2),
+                (x - w / 2, y - d - h),
+                (x - w / 2, y + d),
+                (x + d * 2 / 3, y - h - d * 2 / 3),
+                (x + d * 2 / 3, y + d * 2 / 3),
+                (x - w - d * 2 / 3, y - h - d * 2 / 3),
+                (x - w - d * 2 / 3, y + d * 2 / 3),
+            ]);
+        }
+        out
+    }
+}
+
+/// Pixel position of a plot coordinate, relative to the chart's plotting area.
+pub fn to_px<DB: DrawingBackend>(chart: &Chart<DB>, p: (f64, f64)) -> (i32, i32) {
+    plot_rel(chart, chart.backend_coord(&p))
+}
+
+/// Draws a label in a box chosen by [`Placer::place`], with a leader line to its point when
+/// the box is not right beside it.
+pub fn draw_label<DB: DrawingBackend>(
+    chart: &Chart<DB>,
+    r: Rect,
+    text: &str,
+    style: &TextStyle,
+    point: Option<(i32, i32)>,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let area = chart.plotting_area().strip_coord_spec();
+    if let Some(p) = point {
+        let n = r.nearest(p);
+        let (dx, dy) = ((n.0 - p.0) as f64, (n.1 - p.1) as f64);
+        let d = (dx * dx + dy * dy).sqrt();
+        if d > 15.0 {
+            let start = (
+                p.0 + (dx / d * 8.0).round() as i32,
+                p.1 + (dy / d * 8.0).round() as i32,
+            );
+            area.draw(&PathElement::new(vec![start, n], MUTED.stroke_width(1)))?;
+        }
+    }
+    area.draw(&Rectangle::new(
+        [(r.x0, r.y0), (r.x1, r.y1)],
+        WHITE.mix(0.9).filled(),
+    ))?;
+    area.draw_text(text, style, (r.x0 + 3, r.y0 + 2))?;
+    Ok(())
+}
+
+/// Size of a label box for `text`, with a small padding.
+pub fn label_size<DB: DrawingBackend>(
+    chart: &Chart<DB>,
+    text: &str,
+    style: &TextStyle,
+) -> DrawResult<(i32, i32)>
+where
+    DB::ErrorType: 'static,
+{
+    let (w, h) = chart.plotting_area().estimate_text_size(text, style)?;
+    Ok((w as i32 + 6, h as i32 + 5))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placed_labels_do_not_overlap_points_or_each_other() {
+        let mut p = Placer::with_size(600, 400);
+        // A crowded diagonal of points, like a trade-off curve.
+        let pts: Vec<(i32, i32)> = (0..12).map(|i| (100 + i * 25, 80 + i * 18)).collect();
+        for &q in &pts {
+            p.block_point(q, 8);
+        }
+        p.block_polyline(&pts);
+        let mut placed = Vec::new();
+        for &q in &pts {
+            let r = p.place(70, 18, &Placer::around(q, 70, 18));
+            placed.push(r);
+        }
+        for (i, a) in placed.iter().enumerate() {
+            assert!(a.inside(&p.bounds), "{a:?}");
+            for b in &placed[i + 1..] {
+                assert!(!a.overlaps(b), "{a:?} overlaps {b:?}");
+            }
+            for &q in &pts {
+                let marker = Rect::span((q.0 - 8, q.1 - 8), (q.0 + 8, q.1 + 8));
+                assert!(!a.overlaps(&marker), "{a:?} covers the point {q:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn lighten_blends_towards_white() {
+        assert_eq!(lighten(RGBColor(0, 100, 255), 0.5), RGBColor(128, 178, 255));
+        assert_eq!(lighten(RGBColor(10, 20, 30), 0.0), RGBColor(10, 20, 30));
+    }
+}

@@ -1,0 +1,373 @@
+//! Charts of a sweep, drawn with plotters into `<out>/charts/` as PNG and SVG.
+//!
+//! Each chart is drawn by one generic function over the plotters backend, once into an RGB
+//! buffer (encoded as PNG here, so no file is ever half written) and once into an SVG
+//! string. Text uses DejaVu Sans, embedded in the binary (see `assets/fonts/`), so a fresh
+//! machine without any system font library still renders labelled axes.
+//!
+//! Sub-modules: [`axis`] picks scales from the data, `draw` holds the shared drawing
+//! pieces (titles, legends, panels, label placement), and one module per chart family.
+
+pub mod axis;
+mod draw;
+mod sweep;
+mod text;
+mod timeseries;
+mod tradeoff;
+mod wait;
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::recommend::Recommendation;
+use crate::report::input::{fmt_num, RunData};
+use crate::report::{commit_temp, temp_path_for, write_atomic, ReportError};
+
+pub use draw::DrawResult;
+
+/// The font family name under which the embedded font is registered.
+pub const FONT_FAMILY: &str = "sans-serif";
+
+static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+
+/// Registers the embedded font with plotters (once per process).
+pub fn register_fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        for style in [FontStyle::Normal, FontStyle::Bold] {
+            // The bytes are a known-good TrueType file compiled into the binary; a failure
+            // here would only mean text is missing, so it is not worth a panic.
+            let _ = plotters::style::register_font(FONT_FAMILY, style, FONT_BYTES);
+        }
+    });
+}
+
+/// One chart written as PNG and SVG.
+#[derive(Debug, Clone)]
+pub struct RenderedChart {
+    /// File stem, e.g. `continuity`.
+    pub stem: &'static str,
+    /// Heading for the report.
+    pub title: String,
+    /// How to read the chart, for the report.
+    pub caption: String,
+    pub png: PathBuf,
+    pub svg: PathBuf,
+    /// The SVG document, for inlining into the page.
+    pub svg_text: String,
+}
+
+/// The charts this module draws, in report order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChartKind {
+    Tradeoff,
+    Continuity,
+    NewSessionRejection,
+    ThroughputUtilization,
+    Timeseries,
+    WaitCdf,
+}
+
+impl ChartKind {
+    pub const ALL: [ChartKind; 6] = [
+        ChartKind::Tradeoff,
+        ChartKind::Continuity,
+        ChartKind::NewSessionRejection,
+        ChartKind::ThroughputUtilization,
+        ChartKind::Timeseries,
+        ChartKind::WaitCdf,
+    ];
+
+    pub fn stem(self) -> &'static str {
+        match self {
+            ChartKind::Tradeoff => "tradeoff",
+            ChartKind::Continuity => "continuity",
+            ChartKind::NewSessionRejection => "new_session_rejection",
+            ChartKind::ThroughputUtilization => "throughput_utilization",
+            ChartKind::Timeseries => "timeseries",
+            ChartKind::WaitCdf => "wait_cdf",
+        }
+    }
+}
+
+/// A sweep line: the points that share the values of every parameter but the first.
+#[derive(Debug, Clone)]
+pub(crate) struct Series {
+    /// `concurrency=5` for two-parameter sweeps; `None` with a single parameter.
+    pub label: Option<String>,
+    pub color: RGBColor,
+    /// Indices into `summary.points`, sorted by the x parameter.
+    pub members: Vec<usize>,
+    /// Small horizontal offset (in x units) so that CI bars of several lines do not overlap.
+    pub dx: f64,
+}
+
+/// What every chart needs: the data, the recommendation and the sweep layout.
+pub(crate) struct Ctx<'a> {
+    pub data: &'a RunData,
+    pub rec: &'a Recommendation,
+    pub x_name: String,
+    pub x_axis: axis::Axis,
+    pub series: Vec<Series>,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(data: &'a RunData, rec: &'a Recommendation) -> Ctx<'a> {
+        let s = &data.summary;
+        let x_name = s.parameters[0].clone();
+        let xs: Vec<f64> = s.points.iter().map(|p| p.params[0]).collect();
+        let x_axis = axis::Axis::sweep(&xs);
+        let mut groups: Vec<(Vec<f64>, Vec<usize>)> = Vec::new();
+        for (i, p) in s.points.iter().enumerate() {
+            let key = p.params[1..].to_vec();
+            match groups.iter_mut().find(|(k, _)| k == &key) {
+                Some((_, m)) => m.push(i),
+                None => groups.push((key, vec![i])),
+            }
+        }
+        groups.sort_by(|a, b| {
+            a.0.iter()
+                .zip(&b.0)
+                .map(|(x, y)| x.total_cmp(y))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        let n = groups.len();
+        let step = {
+            let mut v = xs.clone();
+            v.sort_by(f64::total_cmp);
+            v.dedup();
+            axis::min_step(&v)
+        };
+        let series = groups
+            .into_iter()
+            .enumerate()
+            .map(|(gi, (key, mut members))| {
+                members.sort_by(|a, b| {
+                    s.points[*a].params[0]
+                        .total_cmp(&s.points[*b].params[0])
+                        .then(a.cmp(b))
+                });
+                let label = if key.is_empty() {
+                    None
+                } else {
+                    Some(
+                        s.parameters[1..]
+                            .iter()
+                            .zip(&key)
+                            .map(|(n, v)| format!("{n}={}", fmt_num(*v)))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    )
+                };
+                let dx = if n > 1 {
+                    (gi as f64 - (n - 1) as f64 / 2.0) * step * (0.18 / n as f64).min(0.06)
+                } else {
+                    0.0
+                };
+                Series {
+                    label,
+                    color: if n > 1 { palette(gi) } else { draw::MAIN_COLOR },
+                    members,
+                    dx,
+                }
+            })
+            .collect();
+        Ctx {
+            data,
+            rec,
+            x_name,
+            x_axis,
+            series,
+        }
+    }
+
+    /// The featured point (recommended / closest / fewest failures) as an index into
+    /// `summary.points`.
+    pub fn featured_index(&self) -> Option<usize> {
+        let p = self.rec.featured_point()?;
+        self.data.summary.points.iter().position(|s| s.point == p)
+    }
+
+    /// What the featured point is, in words.
+    pub fn featured_role(&self) -> &'static str {
+        match self.rec {
+            Recommendation::Recommended { .. } => "recommended",
+            Recommendation::NoneMeets { .. } => "closest to targets",
+            Recommendation::NoTargets { .. } => "fewest continuity failures",
+            Recommendation::NoPoints => "",
+        }
+    }
+
+    /// `reserved=2` for the point at index `i` of `summary.points` (every parameter).
+    pub fn point_label(&self, i: usize) -> String {
+        self.data.summary.points[i].label(&self.data.summary.parameters)
+    }
+
+    /// The x value of the point at index `i`.
+    pub fn x_of(&self, i: usize) -> f64 {
+        self.data.summary.points[i].params[0]
+    }
+
+    /// `± 95% CI`, or a warning when no point has a confidence interval (one replication).
+    pub fn ci_words(&self) -> &'static str {
+        let known = self.data.summary.points.iter().any(|p| {
+            p.ci("continuity_failure_rate").is_finite()
+                || p.ci("new_session_rejection_rate").is_finite()
+        });
+        if known {
+            "± 95% CI"
+        } else {
+            "CI unknown: 1 replication"
+        }
+    }
+
+    /// A line to say which scenario this is, under each chart title.
+    pub fn subtitle(&self) -> String {
+        let run = &self.data.run;
+        let mut parts = Vec::new();
+        if !run.scenario_name.is_empty() {
+            parts.push(format!("scenario {}", run.scenario_name));
+        }
+        if let Some(r) = run.replications {
+            parts.push(format!("{r} replication{}", if r == 1 { "" } else { "s" }));
+        }
+        if let Some(seed) = run.seed {
+            parts.push(format!("seed {seed}"));
+        }
+        parts.join(" · ")
+    }
+}
+
+/// Tableau 10, a palette that stays distinguishable for most colour-blind readers.
+pub(crate) fn palette(i: usize) -> RGBColor {
+    const P: [RGBColor; 10] = [
+        RGBColor(0x4E, 0x79, 0xA7),
+        RGBColor(0xF2, 0x8E, 0x2B),
+        RGBColor(0xE1, 0x57, 0x59),
+        RGBColor(0x59, 0xA1, 0x4F),
+        RGBColor(0xB0, 0x7A, 0xA1),
+        RGBColor(0x76, 0xB7, 0xB2),
+        RGBColor(0xED, 0xC9, 0x48),
+        RGBColor(0x9C, 0x75, 0x5F),
+        RGBColor(0xFF, 0x9D, 0xA7),
+        RGBColor(0xBA, 0xB0, 0xAC),
+    ];
+    P[i % P.len()]
+}
+
+/// Draws every chart into `dir` (which must exist) as PNG and SVG.
+pub fn render_all(
+    data: &RunData,
+    rec: &Recommendation,
+    dir: &Path,
+) -> Result<Vec<RenderedChart>, ReportError> {
+    register_fonts();
+    if data.summary.points.is_empty() {
+        return Err(ReportError::Invalid {
+            path: data.dir.join("summary.csv"),
+            message: "no sweep point rows: nothing to chart".to_string(),
+        });
+    }
+    let ctx = Ctx::new(data, rec);
+    ChartKind::ALL
+        .iter()
+        .map(|&kind| emit(&ctx, kind, dir))
+        .collect()
+}
+
+fn size_of(ctx: &Ctx, kind: ChartKind) -> (u32, u32) {
+    match kind {
+        ChartKind::Continuity if ctx.series.len() > 1 => (1500, 640),
+        ChartKind::Continuity | ChartKind::NewSessionRejection => (1100, 640),
+        ChartKind::ThroughputUtilization => (1100, 860),
+        ChartKind::Tradeoff => (1100, 780),
+        ChartKind::Timeseries => (1100, 960),
+        ChartKind::WaitCdf => (1100, 680),
+    }
+}
+
+fn draw_kind<DB: DrawingBackend>(
+    ctx: &Ctx,
+    kind: ChartKind,
+    root: &DrawingArea<DB, Shift>,
+) -> DrawResult<(String, String)>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    match kind {
+        ChartKind::Continuity => sweep::continuity(ctx, root),
+        ChartKind::NewSessionRejection => sweep::new_session_rejection(ctx, root),
+        ChartKind::ThroughputUtilization => sweep::throughput_utilization(ctx, root),
+        ChartKind::Tradeoff => tradeoff::tradeoff(ctx, root),
+        ChartKind::Timeseries => timeseries::timeseries(ctx, root),
+        ChartKind::WaitCdf => wait::wait_distribution(ctx, root),
+    }
+}
+
+fn chart_error(path: &Path, e: impl std::fmt::Display) -> ReportError {
+    ReportError::Chart {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+fn emit(ctx: &Ctx, kind: ChartKind, dir: &Path) -> Result<RenderedChart, ReportError> {
+    let stem = kind.stem();
+    let (w, h) = size_of(ctx, kind);
+    let png = dir.join(format!("{stem}.png"));
+    let svg = dir.join(format!("{stem}.svg"));
+
+    let mut rgb = vec![0u8; (w as usize) * (h as usize) * 3];
+    let (title, caption) = {
+        let root =
+            text::CrispText(BitMapBackend::with_buffer(&mut rgb, (w, h))).into_drawing_area();
+        let tc = draw_kind(ctx, kind, &root).map_err(|e| chart_error(&png, e))?;
+        root.present().map_err(|e| chart_error(&png, e))?;
+        tc
+    };
+    let bytes = encode_png(&rgb, w, h).map_err(|e| chart_error(&png, e))?;
+    let tmp = temp_path_for(&png);
+    std::fs::write(&tmp, &bytes).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        ReportError::Write {
+            path: png.clone(),
+            source: e,
+        }
+    })?;
+    commit_temp(&tmp, &png)?;
+
+    let mut svg_text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg_text, (w, h)).into_drawing_area();
+        draw_kind(ctx, kind, &root).map_err(|e| chart_error(&svg, e))?;
+        root.present().map_err(|e| chart_error(&svg, e))?;
+    }
+    write_atomic(&svg, svg_text.as_bytes())?;
+    Ok(RenderedChart {
+        stem,
+        title,
+        caption,
+        png,
+        svg,
+        svg_text,
+    })
+}
+
+fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, png::EncodingError> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.set_compression(png::Compression::Default);
+        let mut writer = enc.write_header()?;
+        writer.write_image_data(rgb)?;
+        writer.finish()?;
+    }
+    Ok(out)
+}

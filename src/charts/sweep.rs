@@ -1,0 +1,419 @@
+//! Metrics against the swept parameter: continuity failures (split into migrations and
+//! bound rejections), new-session rejections, throughput and slot utilisation. One line per
+//! value of the other swept parameters; 95% CI bars from `summary.csv`.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::axis::{Axis, Unit};
+use super::draw::{self, Chart, DrawResult, LegendEntry, Symbol};
+use super::{palette, Ctx};
+use crate::recommend::fmt_pct;
+
+/// Values (mean ± CI) of `metric` for every point, for axis ranges.
+fn extent(ctx: &Ctx, metric: &str, with_ci: bool) -> Vec<f64> {
+    let mut v = Vec::new();
+    for p in &ctx.data.summary.points {
+        let m = p.mean(metric);
+        v.push(m);
+        if with_ci {
+            let ci = p.ci(metric);
+            if ci.is_finite() {
+                v.push(m + ci);
+                // Every metric is non-negative: a t interval reaching below 0 is cut at 0.
+                v.push((m - ci).max(0.0));
+            }
+        }
+    }
+    v
+}
+
+/// Draws one metric for every series: line, CI bars, markers; rings the featured point.
+#[allow(clippy::too_many_arguments)]
+fn metric_series<DB: DrawingBackend>(
+    ctx: &Ctx,
+    chart: &mut Chart<DB>,
+    y: &Axis,
+    metric: &str,
+    with_ci: bool,
+    color_override: Option<RGBColor>,
+    dashed: bool,
+    ring_featured: bool,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let featured = ctx.featured_index();
+    for s in &ctx.series {
+        let color = color_override.unwrap_or(s.color);
+        let pts: Vec<(f64, f64)> = s
+            .members
+            .iter()
+            .map(|&i| {
+                (
+                    ctx.x_of(i) + s.dx,
+                    y.pos(ctx.data.summary.points[i].mean(metric)),
+                )
+            })
+            .collect();
+        let hollow: Vec<bool> = s
+            .members
+            .iter()
+            .map(|&i| y.clamped(ctx.data.summary.points[i].mean(metric)))
+            .collect();
+        draw::line(chart, &pts, color, if dashed { 2 } else { 3 }, dashed)?;
+        if with_ci {
+            let bars: Vec<(f64, f64, f64)> = s
+                .members
+                .iter()
+                .map(|&i| {
+                    let p = &ctx.data.summary.points[i];
+                    let (m, ci) = (p.mean(metric), p.ci(metric));
+                    (ctx.x_of(i) + s.dx, y.pos((m - ci).max(0.0)), y.pos(m + ci))
+                })
+                .collect();
+            draw::ci_bars(chart, &bars, color)?;
+        }
+        draw::markers(chart, &pts, &hollow, color, 5)?;
+        if ring_featured {
+            if let Some(f) = featured {
+                if let Some(k) = s.members.iter().position(|&i| i == f) {
+                    draw::ring(chart, pts[k])?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Legend entries naming each series (two-parameter sweeps only).
+fn series_entries(ctx: &Ctx) -> Vec<LegendEntry> {
+    ctx.series
+        .iter()
+        .filter_map(|s| {
+            s.label
+                .as_ref()
+                .map(|l| LegendEntry::new(l.clone(), s.color, Symbol::Line))
+        })
+        .collect()
+}
+
+fn featured_entry(ctx: &Ctx) -> Option<LegendEntry> {
+    ctx.featured_index().map(|i| {
+        LegendEntry::new(
+            format!("{}: {}", ctx.featured_role(), ctx.point_label(i)),
+            RGBColor(0, 0, 0),
+            Symbol::Ring,
+        )
+    })
+}
+
+/// A legend entry explaining hollow markers, when some plotted value is a 0 clamped onto
+/// the lower edge of a log axis.
+fn zero_entry(ctx: &Ctx, y: &Axis, metrics: &[&str]) -> Option<LegendEntry> {
+    let any = ctx
+        .data
+        .summary
+        .points
+        .iter()
+        .any(|p| metrics.iter().any(|m| y.clamped(p.mean(m))));
+    any.then(|| {
+        LegendEntry::new(
+            "0 (drawn on the bottom edge of the log scale)",
+            draw::MUTED,
+            Symbol::Hollow,
+        )
+    })
+}
+
+/// The y axis title, saying when the scale is logarithmic.
+fn y_title(base: &str, y: &Axis) -> String {
+    if y.log {
+        format!("{base} (log scale)")
+    } else {
+        base.to_string()
+    }
+}
+
+fn x_desc(ctx: &Ctx) -> String {
+    match ctx.x_name.as_str() {
+        "reserved" => "reserved_concurrency (slots kept for bound requests, per account)".into(),
+        "concurrency" => "concurrency (slots per account)".into(),
+        "accounts" => "accounts in the pool".into(),
+        "load" => "load (multiple of the scenario's arrival rate)".into(),
+        other => other.to_string(),
+    }
+}
+
+pub fn continuity<DB: DrawingBackend>(
+    ctx: &Ctx,
+    root: &DrawingArea<DB, Shift>,
+) -> DrawResult<(String, String)>
+where
+    DB::ErrorType: 'static,
+{
+    let title = "Continuity failures: bound requests that lose their account".to_string();
+    let target = ctx.data.run.targets.continuity_failure_rate;
+    let mut values = extent(ctx, "continuity_failure_rate", true);
+    values.extend(extent(ctx, "migration_rate", false));
+    values.extend(extent(ctx, "bound_rejection_rate", false));
+    values.extend(target);
+    let y = Axis::auto(&values, Unit::Percent, true, true);
+    let area = draw::title_block(root, &title, &ctx.subtitle())?;
+    let xd = x_desc(ctx);
+    let yd = y_title("share of bound requests", &y);
+    let zero = zero_entry(
+        ctx,
+        &y,
+        &[
+            "continuity_failure_rate",
+            "migration_rate",
+            "bound_rejection_rate",
+        ],
+    );
+    let target_label = target.map(|t| format!("target {}", fmt_pct(t)));
+
+    if ctx.series.len() == 1 {
+        let total = palette(0);
+        let migr = palette(1);
+        let rej = palette(2);
+        let mut entries = vec![
+            LegendEntry::new(
+                format!("all continuity failures ({})", ctx.ci_words()),
+                total,
+                Symbol::Line,
+            ),
+            LegendEntry::new("by migration to another account", migr, Symbol::Dashed),
+            LegendEntry::new("by rejection (429/503)", rej, Symbol::Dashed),
+        ];
+        entries.extend(featured_entry(ctx));
+        entries.extend(zero.clone());
+        if target.is_some() {
+            entries.push(LegendEntry::new(
+                "target (CI must end below it)",
+                draw::TARGET,
+                Symbol::Rule,
+            ));
+        }
+        let area = draw::legend(&area, &entries)?;
+        let mut chart = draw::panel(&area, &ctx.x_axis, &y, None, &xd, &yd)?;
+        if let (Some(t), Some(l)) = (target, &target_label) {
+            draw::target_line(&mut chart, y.pos(t), l)?;
+        }
+        metric_series(
+            ctx,
+            &mut chart,
+            &y,
+            "migration_rate",
+            false,
+            Some(migr),
+            true,
+            false,
+        )?;
+        metric_series(
+            ctx,
+            &mut chart,
+            &y,
+            "bound_rejection_rate",
+            false,
+            Some(rej),
+            true,
+            false,
+        )?;
+        metric_series(
+            ctx,
+            &mut chart,
+            &y,
+            "continuity_failure_rate",
+            true,
+            Some(total),
+            false,
+            true,
+        )?;
+    } else {
+        let mut entries = series_entries(ctx);
+        entries.extend(featured_entry(ctx));
+        entries.extend(zero.clone());
+        if target.is_some() {
+            entries.push(LegendEntry::new("target", draw::TARGET, Symbol::Rule));
+        }
+        let area = draw::legend(&area, &entries)?;
+        let panels = area.split_evenly((1, 3));
+        let specs = [
+            (
+                "All continuity failures (± 95% CI)",
+                "continuity_failure_rate",
+                true,
+            ),
+            ("by migration", "migration_rate", false),
+            ("by rejection (429/503)", "bound_rejection_rate", false),
+        ];
+        for (k, (panel_area, (caption, metric, ci))) in panels.iter().zip(specs).enumerate() {
+            let mut chart = draw::panel(
+                panel_area,
+                &ctx.x_axis,
+                &y,
+                Some(caption),
+                &ctx.x_name,
+                if k == 0 { &yd } else { "" },
+            )?;
+            if let (Some(t), Some(l)) = (target, &target_label) {
+                if k == 0 {
+                    draw::target_line(&mut chart, y.pos(t), l)?;
+                }
+            }
+            metric_series(ctx, &mut chart, &y, metric, ci, None, false, k == 0)?;
+        }
+    }
+    let caption = format!(
+        "A continuity failure is a request of a session that already has an account (a bound \
+         request) that is served elsewhere (a migration, which loses the upstream prompt \
+         cache) or rejected. Bars are 95% confidence intervals across replications{}.",
+        target_label
+            .map(|l| format!("; the dashed green line is the {l}"))
+            .unwrap_or_default()
+    );
+    Ok((title, caption))
+}
+
+pub fn new_session_rejection<DB: DrawingBackend>(
+    ctx: &Ctx,
+    root: &DrawingArea<DB, Shift>,
+) -> DrawResult<(String, String)>
+where
+    DB::ErrorType: 'static,
+{
+    let title = "New-session rejections: the cost of reserving slots".to_string();
+    let target = ctx.data.run.targets.new_session_rejection_rate;
+    let mut values = extent(ctx, "new_session_rejection_rate", true);
+    values.extend(target);
+    let y = Axis::auto(&values, Unit::Percent, true, true);
+    let area = draw::title_block(root, &title, &ctx.subtitle())?;
+    let mut entries = series_entries(ctx);
+    if entries.is_empty() {
+        entries.push(LegendEntry::new(
+            format!(
+                "sessions whose first request is rejected ({})",
+                ctx.ci_words()
+            ),
+            draw::MAIN_COLOR,
+            Symbol::Line,
+        ));
+    }
+    entries.extend(featured_entry(ctx));
+    entries.extend(zero_entry(ctx, &y, &["new_session_rejection_rate"]));
+    let target_label = target.map(|t| format!("target {}", fmt_pct(t)));
+    if target.is_some() {
+        entries.push(LegendEntry::new(
+            "target (mean at most)",
+            draw::TARGET,
+            Symbol::Rule,
+        ));
+    }
+    let area = draw::legend(&area, &entries)?;
+    let mut chart = draw::panel(
+        &area,
+        &ctx.x_axis,
+        &y,
+        None,
+        &x_desc(ctx),
+        &y_title("share of new sessions rejected", &y),
+    )?;
+    if let (Some(t), Some(l)) = (target, &target_label) {
+        draw::target_line(&mut chart, y.pos(t), l)?;
+    }
+    metric_series(
+        ctx,
+        &mut chart,
+        &y,
+        "new_session_rejection_rate",
+        true,
+        None,
+        false,
+        true,
+    )?;
+    let caption = "Share of arriving sessions whose first request is rejected: reserved slots \
+                   are closed to new sessions, so this rises with reserved_concurrency. Bars are \
+                   95% confidence intervals."
+        .to_string();
+    Ok((title, caption))
+}
+
+pub fn throughput_utilization<DB: DrawingBackend>(
+    ctx: &Ctx,
+    root: &DrawingArea<DB, Shift>,
+) -> DrawResult<(String, String)>
+where
+    DB::ErrorType: 'static,
+{
+    let title = "Throughput and slot utilisation".to_string();
+    let area = draw::title_block(root, &title, &ctx.subtitle())?;
+    let mut entries = series_entries(ctx);
+    if entries.is_empty() {
+        entries.push(LegendEntry::new(
+            format!("mean ({})", ctx.ci_words()),
+            draw::MAIN_COLOR,
+            Symbol::Line,
+        ));
+    }
+    entries.extend(featured_entry(ctx));
+    let area = draw::legend(&area, &entries)?;
+    let (top, bottom) = area.split_vertically(area.dim_in_pixel().1 / 2);
+
+    let y1 = Axis::auto(
+        &extent(ctx, "throughput_rps", true),
+        Unit::Number,
+        false,
+        false,
+    );
+    let y2 = Axis::auto(
+        &extent(ctx, "slot_utilization", true),
+        Unit::Percent,
+        false,
+        false,
+    );
+    let y_area = draw::y_label_width(&top, &y1)?.max(draw::y_label_width(&top, &y2)?);
+    let mut c1 = draw::panel_sized(
+        &top,
+        &ctx.x_axis,
+        &y1,
+        Some(if y1.lo > 0.0 {
+            "Throughput (axis does not start at 0)"
+        } else {
+            "Throughput"
+        }),
+        "",
+        "completed requests per second",
+        y_area,
+    )?;
+    metric_series(ctx, &mut c1, &y1, "throughput_rps", true, None, false, true)?;
+
+    let mut c2 = draw::panel_sized(
+        &bottom,
+        &ctx.x_axis,
+        &y2,
+        Some(if y2.lo > 0.0 {
+            "Slot utilisation (axis does not start at 0)"
+        } else {
+            "Slot utilisation"
+        }),
+        &x_desc(ctx),
+        "mean busy slots / all slots",
+        y_area,
+    )?;
+    metric_series(
+        ctx,
+        &mut c2,
+        &y2,
+        "slot_utilization",
+        true,
+        None,
+        false,
+        true,
+    )?;
+    let caption = "Requests completed per second after warm-up, and the time-average share of \
+                   all account slots that are busy. Axes are fitted to the data, so small \
+                   differences show; read the numbers on the axis."
+        .to_string();
+    Ok((title, caption))
+}

@@ -1,0 +1,236 @@
+//! Over simulated time (first replication, per minute, warm-up included): busy slots,
+//! waiting requests and failures per minute, for the baseline point and the featured one
+//! (recommended, or closest to the targets).
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::axis::{Axis, Unit};
+use super::draw::{self, Chart, DrawResult, LegendEntry, Symbol};
+use super::{palette, Ctx};
+use crate::report::input::TimeRow;
+
+struct Shown<'a> {
+    rows: Vec<&'a TimeRow>,
+    color: RGBColor,
+}
+
+pub fn timeseries<DB: DrawingBackend>(
+    ctx: &Ctx,
+    root: &DrawingArea<DB, Shift>,
+) -> DrawResult<(String, String)>
+where
+    DB::ErrorType: 'static,
+{
+    let title = "Over simulated time: baseline and chosen setting".to_string();
+    let run = &ctx.data.run;
+    let summary = &ctx.data.summary;
+    let area = draw::title_block(root, &title, &ctx.subtitle())?;
+
+    // Which points: the baseline, then the featured one if different.
+    let mut chosen: Vec<(usize, String)> = Vec::new();
+    let baseline = summary
+        .points
+        .iter()
+        .position(|p| p.point == run.baseline_point)
+        .unwrap_or(0);
+    let featured = ctx.featured_index();
+    if featured == Some(baseline) {
+        chosen.push((
+            baseline,
+            format!(
+                "baseline, also {}: {}",
+                ctx.featured_role(),
+                ctx.point_label(baseline)
+            ),
+        ));
+    } else {
+        chosen.push((baseline, format!("baseline: {}", ctx.point_label(baseline))));
+        if let Some(f) = featured {
+            chosen.push((
+                f,
+                format!("{}: {}", ctx.featured_role(), ctx.point_label(f)),
+            ));
+        }
+    }
+    let shown: Vec<Shown> = chosen
+        .iter()
+        .enumerate()
+        .map(|(k, (i, _))| {
+            let point = summary.points[*i].point;
+            let mut rows: Vec<&TimeRow> = ctx
+                .data
+                .timeseries
+                .iter()
+                .filter(|r| r.point == point)
+                .collect();
+            rows.sort_by(|a, b| a.minute.total_cmp(&b.minute));
+            Shown {
+                rows,
+                color: if k == 0 { palette(0) } else { palette(1) },
+            }
+        })
+        .collect();
+
+    let mut entries: Vec<LegendEntry> = chosen
+        .iter()
+        .zip(&shown)
+        .map(|((_, l), s)| LegendEntry::new(l.clone(), s.color, Symbol::Plain))
+        .collect();
+    entries.push(LegendEntry::new(
+        "warm-up (not measured)",
+        RGBColor(0xAA, 0xAA, 0xAA),
+        Symbol::Band,
+    ));
+    let area = draw::legend(&area, &entries)?;
+
+    if shown.iter().all(|s| s.rows.is_empty()) {
+        draw::empty_note(&area, "timeseries.csv has no rows for these points")?;
+        let caption = "No time series was recorded for these points.".to_string();
+        return Ok((title, caption));
+    }
+
+    let max_minute = shown
+        .iter()
+        .flat_map(|s| s.rows.iter().map(|r| r.minute + 1.0))
+        .fold(1.0, f64::max);
+    let hours = max_minute > 180.0;
+    let scale = if hours { 1.0 / 60.0 } else { 1.0 };
+    let x = Axis::linear(0.0, max_minute * scale, Unit::Number);
+    let x_desc = if hours {
+        "simulated time (hours)"
+    } else {
+        "simulated time (minutes)"
+    };
+    let warmup = if run.warmup_s.is_finite() {
+        run.warmup_s / 60.0 * scale
+    } else {
+        0.0
+    };
+
+    let panels = area.split_evenly((3, 1));
+    let slot_line = {
+        let swept_capacity = summary
+            .parameters
+            .iter()
+            .any(|p| p == "concurrency" || p == "accounts");
+        (!swept_capacity && run.total_slots.is_finite() && run.total_slots > 0.0)
+            .then_some(run.total_slots)
+    };
+
+    let values = |f: &dyn Fn(&TimeRow) -> f64| -> Vec<f64> {
+        shown
+            .iter()
+            .flat_map(|s| s.rows.iter().map(|r| f(r)))
+            .collect()
+    };
+    let mut v = values(&|r| r.busy_slots);
+    v.extend(slot_line);
+    let y_busy = Axis::auto(&v, Unit::Number, false, true);
+    let y_wait = Axis::auto(&values(&|r| r.waiting), Unit::Number, false, true);
+    let mut v = values(&|r| r.continuity_failures);
+    v.extend(values(&|r| r.new_session_rejections));
+    let y_fail = Axis::auto(&v, Unit::Number, false, true);
+    // One label width for all three panels, so that their time axes line up.
+    let mut y_area = 0;
+    for y in [&y_busy, &y_wait, &y_fail] {
+        y_area = y_area.max(draw::y_label_width(&panels[0], y)?);
+    }
+
+    // Busy slots.
+    let y = &y_busy;
+    let mut c = draw::panel_sized(
+        &panels[0],
+        &x,
+        y,
+        Some("Busy slots (time average per minute)"),
+        "",
+        "busy slots",
+        y_area,
+    )?;
+    shade_warmup(&mut c, y, warmup)?;
+    if let Some(t) = slot_line {
+        draw::target_line_colored(
+            &mut c,
+            t,
+            &format!("all slots ({})", super::fmt_num(t)),
+            draw::MUTED,
+            2,
+        )?;
+    }
+    for s in &shown {
+        let pts: Vec<(f64, f64)> = s
+            .rows
+            .iter()
+            .map(|r| ((r.minute + 0.5) * scale, r.busy_slots))
+            .collect();
+        draw::line(&mut c, &pts, s.color, 2, false)?;
+    }
+
+    // Waiting requests.
+    let y = &y_wait;
+    let mut c = draw::panel_sized(
+        &panels[1],
+        &x,
+        y,
+        Some("Requests waiting for a slot (time average per minute)"),
+        "",
+        "waiting requests",
+        y_area,
+    )?;
+    shade_warmup(&mut c, y, warmup)?;
+    for s in &shown {
+        let pts: Vec<(f64, f64)> = s
+            .rows
+            .iter()
+            .map(|r| ((r.minute + 0.5) * scale, r.waiting))
+            .collect();
+        draw::line(&mut c, &pts, s.color, 2, false)?;
+    }
+
+    // Failures per minute.
+    let y = &y_fail;
+    let mut c = draw::panel_sized(
+        &panels[2],
+        &x,
+        y,
+        Some("Per minute: continuity failures (solid), new-session rejections (dashed)"),
+        x_desc,
+        "events per minute",
+        y_area,
+    )?;
+    shade_warmup(&mut c, y, warmup)?;
+    for s in &shown {
+        let cf: Vec<(f64, f64)> = s
+            .rows
+            .iter()
+            .map(|r| ((r.minute + 0.5) * scale, r.continuity_failures))
+            .collect();
+        let nsr: Vec<(f64, f64)> = s
+            .rows
+            .iter()
+            .map(|r| ((r.minute + 0.5) * scale, r.new_session_rejections))
+            .collect();
+        draw::line(&mut c, &nsr, draw::lighten(s.color, 0.2), 2, true)?;
+        draw::line(&mut c, &cf, s.color, 2, false)?;
+    }
+
+    let caption = "One replication of each setting, minute by minute, warm-up included (grey). \
+                   Busy slots near the total mean the pool is saturated; waiting requests and \
+                   failures should be rare outside bursts."
+        .to_string();
+    Ok((title, caption))
+}
+
+fn shade_warmup<DB: DrawingBackend>(chart: &mut Chart<DB>, y: &Axis, warmup: f64) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    if warmup > 0.0 {
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(0.0, y.lo), (warmup, y.hi)],
+            draw::WARMUP.mix(0.35).filled(),
+        )))?;
+    }
+    Ok(())
+}

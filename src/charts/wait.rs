@@ -1,0 +1,147 @@
+//! The distribution of slot wait times per setting, from `wait_quantiles.csv`, drawn as
+//! the share of served requests that waited longer than t, on log-log axes: most waits are
+//! 0, and what matters is the tail (where a curve crosses 5% is its p95).
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::axis::{floor_125, Axis, Unit};
+use super::draw::{self, DrawResult, LegendEntry, Symbol};
+use super::{palette, Ctx};
+
+/// Quantiles above this are too coarse (few samples) to draw as a tail share.
+const MAX_QUANTILE: f64 = 0.999;
+
+struct Curve {
+    label: String,
+    color: RGBColor,
+    /// (wait_s, share waiting longer), from the first positive wait on.
+    pts: Vec<(f64, f64)>,
+    /// Share of requests that waited at all.
+    any_wait: f64,
+}
+
+pub fn wait_distribution<DB: DrawingBackend>(
+    ctx: &Ctx,
+    root: &DrawingArea<DB, Shift>,
+) -> DrawResult<(String, String)>
+where
+    DB::ErrorType: 'static,
+{
+    let title = "Slot wait: share of served requests that waited longer than t".to_string();
+    let area = draw::title_block(root, &title, &ctx.subtitle())?;
+    let many_series = ctx.series.len() > 1;
+    let curves: Vec<Curve> = ctx
+        .data
+        .summary
+        .points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut rows: Vec<(f64, f64)> = ctx
+                .data
+                .waits
+                .iter()
+                .filter(|w| w.point == p.point && w.wait_s.is_finite())
+                .map(|w| (w.quantile, w.wait_s))
+                .collect();
+            rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let q_zero = rows
+                .iter()
+                .filter(|(_, w)| *w <= 0.0)
+                .map(|(q, _)| *q)
+                .fold(f64::NAN, f64::max);
+            let any_wait = if q_zero.is_nan() {
+                1.0
+            } else {
+                (1.0 - q_zero).max(0.0)
+            };
+            let pts: Vec<(f64, f64)> = rows
+                .iter()
+                .filter(|(q, w)| *w > 0.0 && *q <= MAX_QUANTILE + 1e-12)
+                .map(|(q, w)| (*w, 1.0 - q))
+                .collect();
+            let label = if many_series {
+                ctx.point_label(i)
+            } else {
+                format!("{}={}", ctx.x_name, super::fmt_num(ctx.x_of(i)))
+            };
+            Curve {
+                label,
+                color: palette(i),
+                pts,
+                any_wait,
+            }
+        })
+        .collect();
+
+    let entries: Vec<LegendEntry> = curves
+        .iter()
+        .map(|c| {
+            let l = if c.pts.is_empty() && c.any_wait <= 1e-3 {
+                format!("{} (no request waited)", c.label)
+            } else {
+                c.label.clone()
+            };
+            LegendEntry::new(l, c.color, Symbol::Plain)
+        })
+        .collect();
+    let area = draw::legend(&area, &entries)?;
+
+    let waits: Vec<f64> = curves
+        .iter()
+        .flat_map(|c| c.pts.iter().map(|p| p.0))
+        .collect();
+    if waits.is_empty() {
+        draw::empty_note(
+            &area,
+            "No served request waited for a slot in any setting (or wait_quantiles.csv is empty).",
+        )?;
+        let caption =
+            "No request waited for a slot, so there is no wait distribution to show.".to_string();
+        return Ok((title, caption));
+    }
+    let w_min = waits.iter().copied().fold(f64::MAX, f64::min);
+    let w_max = waits.iter().copied().fold(f64::MIN, f64::max);
+    let x = Axis::log(floor_125(w_min / 1.5), w_max, Unit::Number);
+    let shares: Vec<f64> = curves
+        .iter()
+        .flat_map(|c| c.pts.iter().map(|p| p.1).chain([c.any_wait]))
+        .filter(|s| *s > 0.0)
+        .collect();
+    let s_min = shares.iter().copied().fold(1.0, f64::min);
+    let s_max = shares.iter().copied().fold(0.0, f64::max);
+    let y = Axis::log(
+        floor_125(s_min / 1.5),
+        (s_max * 1.3).min(1.0),
+        Unit::Percent,
+    );
+    let mut chart = draw::panel(
+        &area,
+        &x,
+        &y,
+        None,
+        "slot wait t (seconds, log scale)",
+        "requests that waited longer than t (log scale)",
+    )?;
+    for (share, name) in [(0.05, "p95"), (0.01, "p99"), (0.001, "p99.9")] {
+        let yy = y.pos(share);
+        if yy > y.lo && yy < y.hi {
+            draw::reference_line(&mut chart, yy, name)?;
+        }
+    }
+    for c in &curves {
+        if c.pts.is_empty() {
+            continue;
+        }
+        let mut pts = vec![(x.lo, y.pos(c.any_wait))];
+        pts.extend(c.pts.iter().map(|(w, s)| (x.pos(*w), y.pos(*s))));
+        draw::line(&mut chart, &pts, c.color, 3, false)?;
+    }
+    let caption = "For each setting, the share of served requests whose wait for an account slot \
+                   exceeded t, all replications pooled. Lower and further left is better. Where \
+                   a curve crosses the p95 line, t is its 95th percentile wait; requests that \
+                   never waited make the curve start below 100%."
+        .to_string();
+    Ok((title, caption))
+}

@@ -1,0 +1,408 @@
+//! `report.html`: one self-contained page (inline SVG charts, inline CSS, no script, no
+//! network). All text that comes from the input files is escaped.
+
+use std::fmt::Write as _;
+
+use super::input::{fmt_num, RunData};
+use crate::charts::RenderedChart;
+use crate::recommend::{fmt_pct, Recommendation};
+
+const CSS: &str = "
+body{font-family:'DejaVu Sans',system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;
+  color:#222;max-width:1180px;margin:0 auto;padding:24px;line-height:1.45;background:#fff}
+h1{font-size:1.7em;margin:0 0 4px}h2{margin-top:36px;border-bottom:1px solid #ddd;padding-bottom:4px}
+.muted{color:#666}.ci{color:#666;font-size:.85em;font-weight:normal}
+.rec{border-left:6px solid #2e8b3e;background:#f2f9f3;padding:12px 18px;margin:18px 0}
+.rec.warn{border-color:#d08a00;background:#fdf6e6}.rec.info{border-color:#4e79a7;background:#f1f5fa}
+.rec .head{font-size:1.2em;font-weight:bold;margin:0 0 6px}
+table{border-collapse:collapse;font-size:.86em;margin:8px 0}
+th,td{border:1px solid #ddd;padding:4px 8px;text-align:right;white-space:nowrap}
+th{background:#f4f4f4;white-space:normal;vertical-align:bottom}td.l,th.l{text-align:left;white-space:normal}td.note{min-width:9em}
+tr.featured td{background:#f2f9f3;font-weight:bold}tr.baseline td:first-child{border-left:4px solid #4e79a7}
+.scroll{overflow-x:auto}
+figure{margin:28px 0}figure svg{width:100%;height:auto;border:1px solid #eee}
+figcaption{color:#444;margin-top:6px}
+pre{background:#f7f7f7;padding:10px;overflow-x:auto;font-size:.9em}
+";
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A number with about three significant digits.
+fn fmt_sig(v: f64) -> String {
+    if !v.is_finite() {
+        return "n/a".to_string();
+    }
+    if v == 0.0 {
+        return "0".to_string();
+    }
+    let a = v.abs();
+    let d = if a >= 100.0 {
+        0
+    } else if a >= 10.0 {
+        1
+    } else if a >= 1.0 {
+        2
+    } else {
+        ((-a.log10()).floor() as usize + 3).min(8)
+    };
+    let s = format!("{v:.d$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// `6h`, `30m`, `90s`.
+fn fmt_duration(s: f64) -> String {
+    if !s.is_finite() {
+        return "unknown".to_string();
+    }
+    if s >= 3600.0 && (s / 3600.0).fract() == 0.0 {
+        format!("{}h", s / 3600.0)
+    } else if s >= 60.0 && (s / 60.0).fract() == 0.0 {
+        format!("{}m", s / 60.0)
+    } else {
+        format!("{}s", fmt_sig(s))
+    }
+}
+
+fn or_unknown(s: &str) -> String {
+    if s.is_empty() {
+        "unknown".to_string()
+    } else {
+        escape(s)
+    }
+}
+
+/// Builds the page.
+pub fn page(data: &RunData, rec: &Recommendation, charts: &[RenderedChart]) -> String {
+    let run = &data.run;
+    let name = if run.scenario_name.is_empty() {
+        "unnamed scenario".to_string()
+    } else {
+        run.scenario_name.clone()
+    };
+    let mut h =
+        String::with_capacity(64 * 1024 + charts.iter().map(|c| c.svg_text.len()).sum::<usize>());
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>slotsim report: {}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
+        escape(&name)
+    );
+    let _ = writeln!(h, "<h1>slotsim report: {}</h1>", escape(&name));
+    if !run.scenario_description.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p class=\"muted\">{}</p>",
+            escape(&run.scenario_description)
+        );
+    }
+
+    // Scenario in words.
+    h.push_str("<h2>Scenario</h2>\n");
+    if run.scenario_words.is_empty() {
+        h.push_str("<p class=\"muted\">run.json does not describe the scenario in words.</p>\n");
+    } else {
+        let _ = writeln!(h, "<p>{}</p>", escape(&run.scenario_words));
+    }
+    let _ = writeln!(
+        h,
+        "<p>Sweep: {} point{} over {}. Targets: {}.</p>",
+        data.summary.points.len(),
+        if data.summary.points.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        escape(&data.summary.parameters.join(" × ")),
+        targets_words(data)
+    );
+
+    // Recommendation.
+    let class = match rec {
+        Recommendation::Recommended { .. } => "rec",
+        Recommendation::NoneMeets { .. } => "rec warn",
+        _ => "rec info",
+    };
+    let _ = writeln!(
+        h,
+        "<h2>Recommendation</h2>\n<div class=\"{class}\"><p class=\"head\">{}</p><p>{}</p></div>",
+        escape(&rec.headline()),
+        escape(&rec.text())
+    );
+
+    summary_table(&mut h, data, rec);
+
+    // Charts.
+    h.push_str("<h2>Charts</h2>\n");
+    for c in charts {
+        let svg = c
+            .svg_text
+            .find("<svg")
+            .map_or(c.svg_text.as_str(), |i| &c.svg_text[i..]);
+        // The chart draws its own title; the figure carries it for screen readers.
+        let _ = writeln!(
+            h,
+            "<figure id=\"{stem}\" aria-label=\"{}\">\n{svg}\n<figcaption>{} \
+             <a href=\"charts/{stem}.png\">PNG</a> · <a href=\"charts/{stem}.svg\">SVG</a>\
+             </figcaption>\n</figure>",
+            escape(&c.title),
+            escape(&c.caption),
+            stem = c.stem,
+        );
+    }
+
+    provenance(&mut h, data);
+    h.push_str("</body>\n</html>\n");
+    h
+}
+
+fn targets_words(data: &RunData) -> String {
+    let t = &data.run.targets;
+    let mut parts = Vec::new();
+    if let Some(c) = t.continuity_failure_rate {
+        parts.push(format!(
+            "continuity failure rate under {} (upper end of the 95% CI)",
+            fmt_pct(c)
+        ));
+    }
+    if let Some(n) = t.new_session_rejection_rate {
+        parts.push(format!("new-session rejection rate at most {}", fmt_pct(n)));
+    }
+    if parts.is_empty() {
+        "none set".to_string()
+    } else {
+        escape(&parts.join("; "))
+    }
+}
+
+fn summary_table(h: &mut String, data: &RunData, rec: &Recommendation) {
+    let s = &data.summary;
+    let targets = data.run.targets;
+    let featured = rec.featured_point();
+    h.push_str("<h2>Summary</h2>\n<div class=\"scroll\"><table>\n<tr><th>point</th>");
+    for p in &s.parameters {
+        let _ = write!(h, "<th>{}</th>", escape(p));
+    }
+    let reps: Vec<String> = s.points.iter().map(|p| fmt_num(p.replications)).collect();
+    let reps_vary = reps.windows(2).any(|w| w[0] != w[1]);
+    if reps_vary {
+        h.push_str("<th>replications</th>");
+    }
+    h.push_str(
+        "<th>new-session rejection</th><th>continuity failure</th>\
+         <th>CI upper</th><th>by migration</th><th>by rejection</th><th>throughput (req/s)</th>\
+         <th>slot utilisation</th><th>wait p95 (s)</th><th>sessions intact</th>",
+    );
+    if targets.any() {
+        h.push_str("<th>meets targets</th>");
+    }
+    h.push_str("<th class=\"l\">note</th></tr>\n");
+    let summaries = s.point_summaries();
+    for (p, ps) in s.points.iter().zip(&summaries) {
+        let mut classes = Vec::new();
+        if Some(p.point) == featured {
+            classes.push("featured");
+        }
+        if p.point == data.run.baseline_point {
+            classes.push("baseline");
+        }
+        let _ = write!(
+            h,
+            "<tr class=\"{}\"><td>{}</td>",
+            classes.join(" "),
+            p.point
+        );
+        for v in &p.params {
+            let _ = write!(h, "<td>{}</td>", fmt_num(*v));
+        }
+        if reps_vary {
+            let _ = write!(h, "<td>{}</td>", fmt_num(p.replications));
+        }
+        let pct = |m: &str| cell(&fmt_pct(p.mean(m)), &ci_text(p.ci(m), fmt_pct));
+        let num = |m: &str| cell(&fmt_sig(p.mean(m)), &ci_text(p.ci(m), fmt_sig));
+        let cells = [
+            pct("new_session_rejection_rate"),
+            pct("continuity_failure_rate"),
+            escape(&fmt_pct(ps.continuity_upper())),
+            pct("migration_rate"),
+            pct("bound_rejection_rate"),
+            num("throughput_rps"),
+            pct("slot_utilization"),
+            num("wait_p95_s"),
+            pct("sessions_intact_rate"),
+        ];
+        for c in cells {
+            let _ = write!(h, "<td>{c}</td>");
+        }
+        if targets.any() {
+            let _ = write!(
+                h,
+                "<td>{}</td>",
+                if ps.meets(&targets) { "yes" } else { "no" }
+            );
+        }
+        let mut notes = Vec::new();
+        if p.point == data.run.baseline_point {
+            notes.push("baseline".to_string());
+        }
+        if Some(p.point) == featured {
+            notes.push(
+                match rec {
+                    Recommendation::Recommended { .. } => "recommended",
+                    Recommendation::NoneMeets { .. } => "closest to targets",
+                    _ => "fewest continuity failures",
+                }
+                .to_string(),
+            );
+        }
+        let _ = writeln!(
+            h,
+            "<td class=\"l note\">{}</td></tr>",
+            escape(&notes.join(", "))
+        );
+    }
+    let reps_note = if reps_vary {
+        String::new()
+    } else {
+        format!(
+            " Every point ran {} replication{}.",
+            reps.first().map_or("?", |r| r.as_str()),
+            if reps.first().is_some_and(|r| r == "1") {
+                ""
+            } else {
+                "s"
+            }
+        )
+    };
+    h.push_str(
+        "</table></div>\n<p class=\"muted\">Rates are means over replications; ± is the \
+         half-width of the 95% confidence interval (Student t), “?” when unknown (a single \
+         replication). “CI upper” is mean + half-width of the continuity failure rate, the \
+         number the recommendation compares with its target.",
+    );
+    h.push_str(&escape(&reps_note));
+    h.push_str("</p>\n");
+}
+
+/// `± half-width` (two significant digits), or `± ?` when unknown.
+fn ci_text(ci: f64, fmt: fn(f64) -> String) -> String {
+    if ci.is_nan() {
+        "± ?".to_string()
+    } else {
+        format!("± {}", fmt(round_sig2(ci)))
+    }
+}
+
+fn round_sig2(v: f64) -> f64 {
+    if v == 0.0 || !v.is_finite() {
+        return v;
+    }
+    let e = v.abs().log10().floor() as i32;
+    let f = 10f64.powi(1 - e);
+    (v * f).round() / f
+}
+
+/// A table cell: the mean, and the CI half-width in small type below it.
+fn cell(mean: &str, ci: &str) -> String {
+    format!(
+        "{}<br><span class=\"ci\">{}</span>",
+        escape(mean),
+        escape(ci)
+    )
+}
+
+fn provenance(h: &mut String, data: &RunData) {
+    let r = &data.run;
+    let opt = |v: Option<u64>| v.map_or("unknown".to_string(), |v| v.to_string());
+    let rows: Vec<(&str, String)> = vec![
+        ("slotsim version", or_unknown(&r.slotsim_version)),
+        ("scenario file", or_unknown(&r.scenario_path)),
+        ("scenario SHA-256", or_unknown(&r.scenario_sha256)),
+        ("seed", opt(r.seed)),
+        ("horizon", escape(&fmt_duration(r.horizon_s))),
+        ("warm-up", escape(&fmt_duration(r.warmup_s))),
+        ("replications per point", opt(r.replications)),
+        (
+            "sweep",
+            escape(&format!(
+                "{} ({} points)",
+                data.summary.parameters.join(" × "),
+                data.summary.points.len()
+            )),
+        ),
+        ("targets", targets_words(data)),
+        ("threads", opt(r.threads)),
+        (
+            "wall time",
+            if r.wall_time_s.is_finite() {
+                format!("{} s", fmt_sig(r.wall_time_s))
+            } else {
+                "unknown".to_string()
+            },
+        ),
+        ("events simulated", opt(r.events_simulated)),
+    ];
+    h.push_str("<h2>Provenance</h2>\n<table>\n");
+    for (k, v) in rows {
+        let _ = writeln!(
+            h,
+            "<tr><th class=\"l\">{k}</th><td class=\"l\">{v}</td></tr>"
+        );
+    }
+    h.push_str(
+        "</table>\n<p class=\"muted\">Results depend only on the scenario file and the seed; \
+         threads and wall time describe the machine that ran them. <code>slotsim report</code> redraws \
+         this page from the CSV files of the output folder.</p>\n",
+    );
+    if !r.scenario_toml.is_empty() {
+        let _ = writeln!(
+            h,
+            "<details><summary>Scenario file</summary><pre>{}</pre></details>",
+            escape(&r.scenario_toml)
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            escape("<script>\"a\" & 'b'</script>"),
+            "&lt;script&gt;&quot;a&quot; &amp; &#39;b&#39;&lt;/script&gt;"
+        );
+    }
+
+    #[test]
+    fn number_formats() {
+        assert_eq!(fmt_sig(12.345), "12.3");
+        assert_eq!(fmt_sig(0.01234), "0.0123");
+        assert_eq!(fmt_sig(150.2), "150");
+        assert_eq!(ci_text(f64::NAN, fmt_sig), "± ?");
+        assert_eq!(ci_text(0.01634, fmt_sig), "± 0.016");
+        assert_eq!(ci_text(0.00552, fmt_pct), "± 0.55%");
+        assert_eq!(fmt_duration(21600.0), "6h");
+        assert_eq!(fmt_duration(1800.0), "30m");
+        assert_eq!(fmt_duration(45.0), "45s");
+    }
+}

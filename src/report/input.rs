@@ -1,0 +1,624 @@
+//! Reading an output folder written by `slotsim run`: `summary.csv`, `timeseries.csv`,
+//! `wait_quantiles.csv` and `run.json`, into plain data that the charts and the page use.
+//!
+//! Columns are found by header name; unknown columns are ignored so that later versions
+//! can append columns. Every problem is a [`ReportError`] naming the file.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::ReportError;
+use crate::recommend::{PointSummary, Targets};
+
+/// The metric columns of `summary.csv` that the report knows, each with a `_ci95` partner.
+pub const METRICS: &[&str] = &[
+    "sessions_arrived",
+    "sessions_rejected",
+    "new_session_rejection_rate",
+    "bound_requests",
+    "migrations",
+    "bound_rejections",
+    "continuity_failures",
+    "continuity_failure_rate",
+    "migration_rate",
+    "bound_rejection_rate",
+    "requests_arrived",
+    "requests_completed",
+    "requests_rejected",
+    "request_rejection_rate",
+    "throughput_rps",
+    "slot_utilization",
+    "mean_busy_slots",
+    "mean_waiting",
+    "wait_mean_s",
+    "wait_p50_s",
+    "wait_p95_s",
+    "wait_p99_s",
+    "sessions_finished",
+    "sessions_intact_rate",
+    "sessions_abandoned",
+    "expired_rebinds",
+];
+
+/// Metrics the charts and the recommendation cannot do without.
+const REQUIRED_METRICS: &[&str] = &[
+    "new_session_rejection_rate",
+    "continuity_failure_rate",
+    "migration_rate",
+    "bound_rejection_rate",
+    "throughput_rps",
+    "slot_utilization",
+];
+
+/// The parameters a sweep may vary, in the order `summary.csv` writes them.
+pub const SWEEP_PARAMETERS: &[&str] = &["reserved", "concurrency", "accounts", "load"];
+
+/// Everything read from one output folder.
+#[derive(Debug, Clone)]
+pub struct RunData {
+    pub dir: PathBuf,
+    pub run: RunInfo,
+    pub summary: Summary,
+    pub timeseries: Vec<TimeRow>,
+    pub waits: Vec<WaitQuantile>,
+}
+
+/// Provenance and settings from `run.json`. Absent fields get neutral values
+/// (empty strings, NaN, `None`) so that an older or partial file still renders.
+#[derive(Debug, Clone, Default)]
+pub struct RunInfo {
+    pub slotsim_version: String,
+    pub scenario_name: String,
+    pub scenario_description: String,
+    pub scenario_path: String,
+    pub scenario_sha256: String,
+    pub scenario_words: String,
+    pub scenario_toml: String,
+    pub seed: Option<u64>,
+    pub horizon_s: f64,
+    pub warmup_s: f64,
+    pub replications: Option<u64>,
+    pub threads: Option<u64>,
+    pub wall_time_s: f64,
+    pub events_simulated: Option<u64>,
+    /// Swept parameters in grid order: the first is the x axis, the rest make one line each.
+    pub sweep_parameters: Vec<String>,
+    pub baseline_point: usize,
+    pub targets: Targets,
+    pub total_slots: f64,
+}
+
+/// `summary.csv`: one row per sweep point, in sweep order.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// The parameters that identify a point (first = x axis), all present as columns.
+    pub parameters: Vec<String>,
+    pub points: Vec<SummaryPoint>,
+}
+
+/// One row of `summary.csv`.
+#[derive(Debug, Clone)]
+pub struct SummaryPoint {
+    pub point: usize,
+    /// Values of [`Summary::parameters`], in that order.
+    pub params: Vec<f64>,
+    /// NaN when the column is absent.
+    pub replications: f64,
+    /// Mean and CI half-width per entry of [`METRICS`], NaN when absent or empty.
+    values: Vec<(f64, f64)>,
+}
+
+impl SummaryPoint {
+    /// Mean of a metric in [`METRICS`]; NaN when unknown.
+    pub fn mean(&self, metric: &str) -> f64 {
+        metric_index(metric).map_or(f64::NAN, |i| self.values[i].0)
+    }
+
+    /// 95% CI half-width of a metric in [`METRICS`]; NaN when unknown.
+    pub fn ci(&self, metric: &str) -> f64 {
+        metric_index(metric).map_or(f64::NAN, |i| self.values[i].1)
+    }
+
+    /// `reserved=2, concurrency=5`.
+    pub fn label(&self, names: &[String]) -> String {
+        names
+            .iter()
+            .zip(&self.params)
+            .map(|(n, v)| format!("{n}={}", fmt_num(*v)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl Summary {
+    /// The points as the recommendation sees them.
+    pub fn point_summaries(&self) -> Vec<PointSummary> {
+        self.points
+            .iter()
+            .map(|p| PointSummary {
+                point: p.point,
+                label: p.label(&self.parameters),
+                new_session_rejection_rate: p.mean("new_session_rejection_rate"),
+                new_session_rejection_rate_ci95: p.ci("new_session_rejection_rate"),
+                continuity_failure_rate: p.mean("continuity_failure_rate"),
+                continuity_failure_rate_ci95: p.ci("continuity_failure_rate"),
+            })
+            .collect()
+    }
+
+    /// The row of a sweep point index.
+    pub fn by_point(&self, point: usize) -> Option<&SummaryPoint> {
+        self.points.iter().find(|p| p.point == point)
+    }
+}
+
+/// One row of `timeseries.csv`: one simulated minute of one point (first replication).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimeRow {
+    pub point: usize,
+    pub minute: f64,
+    pub time_s: f64,
+    pub busy_slots: f64,
+    pub waiting: f64,
+    pub requests_completed: f64,
+    pub new_session_rejections: f64,
+    pub migrations: f64,
+    pub bound_rejections: f64,
+    pub continuity_failures: f64,
+}
+
+/// One row of `wait_quantiles.csv`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WaitQuantile {
+    pub point: usize,
+    pub quantile: f64,
+    pub wait_s: f64,
+}
+
+fn metric_index(metric: &str) -> Option<usize> {
+    METRICS.iter().position(|m| *m == metric)
+}
+
+/// A number for a label: integers without a decimal point, others trimmed.
+pub fn fmt_num(v: f64) -> String {
+    if v.is_nan() {
+        return "?".to_string();
+    }
+    if v == v.trunc() && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// Reads the four input files of `dir`.
+pub fn read_run_dir(dir: &Path) -> Result<RunData, ReportError> {
+    let run = read_run_json(&dir.join("run.json"))?;
+    let summary = read_summary(&dir.join("summary.csv"), &run.sweep_parameters)?;
+    let timeseries = read_timeseries(&dir.join("timeseries.csv"))?;
+    let waits = read_wait_quantiles(&dir.join("wait_quantiles.csv"))?;
+    Ok(RunData {
+        dir: dir.to_path_buf(),
+        run,
+        summary,
+        timeseries,
+        waits,
+    })
+}
+
+/// A CSV file read whole, with the helpers that turn cells into numbers or errors.
+struct CsvFile {
+    path: PathBuf,
+    header: Vec<String>,
+    rows: Vec<(u64, csv::StringRecord)>,
+}
+
+impl CsvFile {
+    fn read(path: &Path) -> Result<CsvFile, ReportError> {
+        let file = open(path)?;
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .trim(csv::Trim::All)
+            .from_reader(file);
+        let header = reader
+            .headers()
+            .map_err(|e| invalid(path, format!("cannot read the header row: {e}")))?
+            .iter()
+            .map(str::to_string)
+            .collect::<Vec<_>>();
+        if header.iter().all(|h| h.is_empty()) {
+            return Err(invalid(
+                path,
+                "the file is empty (no header row)".to_string(),
+            ));
+        }
+        let mut rows = Vec::new();
+        for rec in reader.records() {
+            let rec = rec.map_err(|e| invalid(path, format!("malformed CSV: {e}")))?;
+            let line = rec.position().map_or(0, |p| p.line());
+            rows.push((line, rec));
+        }
+        Ok(CsvFile {
+            path: path.to_path_buf(),
+            header,
+            rows,
+        })
+    }
+
+    fn column(&self, name: &str) -> Option<usize> {
+        self.header.iter().position(|h| h == name)
+    }
+
+    fn required_column(&self, name: &str) -> Result<usize, ReportError> {
+        self.column(name).ok_or_else(|| ReportError::MissingColumn {
+            path: self.path.clone(),
+            column: name.to_string(),
+        })
+    }
+
+    /// A number; an empty cell is NaN (unknown).
+    fn number(&self, row: usize, col: usize) -> Result<f64, ReportError> {
+        let (line, rec) = &self.rows[row];
+        let cell = rec.get(col).unwrap_or("");
+        if cell.is_empty() {
+            return Ok(f64::NAN);
+        }
+        cell.parse::<f64>().map_err(|_| ReportError::BadNumber {
+            path: self.path.clone(),
+            line: *line,
+            column: self.header[col].clone(),
+            value: cell.to_string(),
+        })
+    }
+
+    /// A number that must be present.
+    fn required_number(&self, row: usize, col: usize) -> Result<f64, ReportError> {
+        let v = self.number(row, col)?;
+        if v.is_nan() {
+            let (line, rec) = &self.rows[row];
+            return Err(ReportError::BadNumber {
+                path: self.path.clone(),
+                line: *line,
+                column: self.header[col].clone(),
+                value: rec.get(col).unwrap_or("").to_string(),
+            });
+        }
+        Ok(v)
+    }
+
+    /// A non-negative integer index such as `point`.
+    fn index(&self, row: usize, col: usize) -> Result<usize, ReportError> {
+        let v = self.required_number(row, col)?;
+        if v < 0.0 || v != v.trunc() || v > u32::MAX as f64 {
+            let (line, rec) = &self.rows[row];
+            return Err(ReportError::BadNumber {
+                path: self.path.clone(),
+                line: *line,
+                column: self.header[col].clone(),
+                value: rec.get(col).unwrap_or("").to_string(),
+            });
+        }
+        Ok(v as usize)
+    }
+}
+
+fn open(path: &Path) -> Result<std::fs::File, ReportError> {
+    std::fs::File::open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            ReportError::MissingFile {
+                path: path.to_path_buf(),
+            }
+        } else {
+            ReportError::Read {
+                path: path.to_path_buf(),
+                source: e,
+            }
+        }
+    })
+}
+
+fn invalid(path: &Path, message: String) -> ReportError {
+    ReportError::Invalid {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
+/// Reads `summary.csv`. `sweep_parameters` (from `run.json`) names the parameter columns;
+/// when it is empty, `reserved` alone identifies a point.
+pub fn read_summary(path: &Path, sweep_parameters: &[String]) -> Result<Summary, ReportError> {
+    let csv = CsvFile::read(path)?;
+    let parameters: Vec<String> = if sweep_parameters.is_empty() {
+        vec!["reserved".to_string()]
+    } else {
+        sweep_parameters.to_vec()
+    };
+    let point_col = csv.required_column("point")?;
+    let param_cols = parameters
+        .iter()
+        .map(|p| csv.required_column(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    for m in REQUIRED_METRICS {
+        csv.required_column(m)?;
+    }
+    let replications_col = csv.column("replications");
+    let metric_cols: Vec<(Option<usize>, Option<usize>)> = METRICS
+        .iter()
+        .map(|m| (csv.column(m), csv.column(&format!("{m}_ci95"))))
+        .collect();
+
+    let mut points = Vec::with_capacity(csv.rows.len());
+    let mut seen = BTreeSet::new();
+    for row in 0..csv.rows.len() {
+        let point = csv.index(row, point_col)?;
+        if !seen.insert(point) {
+            return Err(invalid(
+                path,
+                format!(
+                    "line {}: point {point} appears more than once",
+                    csv.rows[row].0
+                ),
+            ));
+        }
+        let params = param_cols
+            .iter()
+            .map(|&c| csv.required_number(row, c))
+            .collect::<Result<Vec<_>, _>>()?;
+        let replications = match replications_col {
+            Some(c) => csv.number(row, c)?,
+            None => f64::NAN,
+        };
+        let mut values = Vec::with_capacity(METRICS.len());
+        for (mean_col, ci_col) in &metric_cols {
+            let mean = match mean_col {
+                Some(c) => csv.number(row, *c)?,
+                None => f64::NAN,
+            };
+            let ci = match ci_col {
+                Some(c) => csv.number(row, *c)?,
+                None => f64::NAN,
+            };
+            values.push((mean, ci));
+        }
+        points.push(SummaryPoint {
+            point,
+            params,
+            replications,
+            values,
+        });
+    }
+    Ok(Summary { parameters, points })
+}
+
+/// Reads `timeseries.csv`.
+pub fn read_timeseries(path: &Path) -> Result<Vec<TimeRow>, ReportError> {
+    let csv = CsvFile::read(path)?;
+    let names = [
+        "point",
+        "minute",
+        "time_s",
+        "busy_slots",
+        "waiting",
+        "requests_completed",
+        "new_session_rejections",
+        "migrations",
+        "bound_rejections",
+        "continuity_failures",
+    ];
+    let cols = names
+        .iter()
+        .map(|n| csv.required_column(n))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = Vec::with_capacity(csv.rows.len());
+    for row in 0..csv.rows.len() {
+        let n = |i: usize| csv.number(row, cols[i]);
+        out.push(TimeRow {
+            point: csv.index(row, cols[0])?,
+            minute: csv.required_number(row, cols[1])?,
+            time_s: n(2)?,
+            busy_slots: n(3)?,
+            waiting: n(4)?,
+            requests_completed: n(5)?,
+            new_session_rejections: n(6)?,
+            migrations: n(7)?,
+            bound_rejections: n(8)?,
+            continuity_failures: n(9)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Reads `wait_quantiles.csv`.
+pub fn read_wait_quantiles(path: &Path) -> Result<Vec<WaitQuantile>, ReportError> {
+    let csv = CsvFile::read(path)?;
+    let point = csv.required_column("point")?;
+    let quantile = csv.required_column("quantile")?;
+    let wait = csv.required_column("wait_s")?;
+    let mut out = Vec::with_capacity(csv.rows.len());
+    for row in 0..csv.rows.len() {
+        out.push(WaitQuantile {
+            point: csv.index(row, point)?,
+            quantile: csv.required_number(row, quantile)?,
+            wait_s: csv.number(row, wait)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Reads `run.json`.
+pub fn read_run_json(path: &Path) -> Result<RunInfo, ReportError> {
+    let text = std::io::read_to_string(open(path)?).map_err(|e| ReportError::Read {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let v: Value =
+        serde_json::from_str(&text).map_err(|e| invalid(path, format!("not valid JSON: {e}")))?;
+    if !v.is_object() {
+        return Err(invalid(path, "expected a JSON object".to_string()));
+    }
+    let s = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).unwrap_or("").to_string();
+    let f = |v: &Value, key: &str| v.get(key).and_then(Value::as_f64).unwrap_or(f64::NAN);
+    let u = |v: &Value, key: &str| v.get(key).and_then(Value::as_u64);
+    let null = Value::Null;
+    let scenario = v.get("scenario").unwrap_or(&null);
+    let sweep = v.get("sweep").unwrap_or(&null);
+    let targets = v.get("targets").unwrap_or(&null);
+
+    let mut sweep_parameters = Vec::new();
+    if let Some(list) = sweep.get("parameters") {
+        let arr = list.as_array().ok_or_else(|| {
+            invalid(
+                path,
+                "sweep.parameters must be a list of parameter names".to_string(),
+            )
+        })?;
+        for p in arr {
+            let name = p.as_str().ok_or_else(|| {
+                invalid(
+                    path,
+                    format!("sweep.parameters: expected a name, found {p}"),
+                )
+            })?;
+            if sweep_parameters.iter().any(|q: &String| q == name) {
+                return Err(invalid(
+                    path,
+                    format!("sweep.parameters names {name:?} twice"),
+                ));
+            }
+            sweep_parameters.push(name.to_string());
+        }
+    }
+    let target = |key: &str| -> Result<Option<f64>, ReportError> {
+        match targets.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(x) => match x.as_f64() {
+                Some(t) if t.is_finite() && t >= 0.0 => Ok(Some(t)),
+                _ => Err(invalid(
+                    path,
+                    format!("targets.{key}: expected a non-negative number or null, found {x}"),
+                )),
+            },
+        }
+    };
+    Ok(RunInfo {
+        slotsim_version: s(&v, "slotsim_version"),
+        scenario_name: s(scenario, "name"),
+        scenario_description: s(scenario, "description"),
+        scenario_path: s(scenario, "path"),
+        scenario_sha256: s(scenario, "sha256"),
+        scenario_words: s(scenario, "words"),
+        scenario_toml: s(scenario, "toml"),
+        seed: u(&v, "seed"),
+        horizon_s: f(&v, "horizon_s"),
+        warmup_s: f(&v, "warmup_s"),
+        replications: u(&v, "replications"),
+        threads: u(&v, "threads"),
+        wall_time_s: f(&v, "wall_time_s"),
+        events_simulated: u(&v, "events_simulated"),
+        sweep_parameters,
+        baseline_point: u(&v, "baseline_point").unwrap_or(0) as usize,
+        targets: Targets {
+            continuity_failure_rate: target("continuity_failure_rate")?,
+            new_session_rejection_rate: target("new_session_rejection_rate")?,
+        },
+        total_slots: f(&v, "total_slots"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    const HEADER: &str = "point,reserved,replications,new_session_rejection_rate,\
+        new_session_rejection_rate_ci95,continuity_failure_rate,continuity_failure_rate_ci95,\
+        migration_rate,migration_rate_ci95,bound_rejection_rate,bound_rejection_rate_ci95,\
+        throughput_rps,throughput_rps_ci95,slot_utilization,slot_utilization_ci95,precision_met";
+
+    #[test]
+    fn summary_reads_known_columns_and_ignores_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "summary.csv",
+            &format!("{HEADER}\n0,0,1,0.01,,0.05,,0.04,,0.01,,3.5,,0.8,,true\n"),
+        );
+        let s = read_summary(&p, &[]).unwrap();
+        assert_eq!(s.parameters, vec!["reserved".to_string()]);
+        let pt = &s.points[0];
+        assert_eq!(pt.mean("continuity_failure_rate"), 0.05);
+        assert!(pt.ci("continuity_failure_rate").is_nan());
+        assert!(pt.mean("wait_p95_s").is_nan());
+        assert_eq!(pt.label(&s.parameters), "reserved=0");
+    }
+
+    #[test]
+    fn garbage_number_names_file_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "summary.csv",
+            &format!("{HEADER}\n0,0,1,0.01,,zero,,0.04,,0.01,,3.5,,0.8,,true\n"),
+        );
+        let e = read_summary(&p, &[]).unwrap_err().to_string();
+        assert!(e.contains("summary.csv"), "{e}");
+        assert!(e.contains("continuity_failure_rate"), "{e}");
+        assert!(e.contains("zero"), "{e}");
+        assert!(e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn missing_parameter_column_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "summary.csv",
+            &format!("{HEADER}\n0,0,1,0.01,,0.1,,0.04,,0.01,,3.5,,0.8,,true\n"),
+        );
+        let e = read_summary(&p, &["concurrency".to_string()])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("concurrency"), "{e}");
+    }
+
+    #[test]
+    fn run_json_defaults_and_targets() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "run.json",
+            r#"{"seed": 18446744073709551615, "targets": {"continuity_failure_rate": 0.01,
+                "new_session_rejection_rate": null}, "sweep": {"parameters": ["reserved"]}}"#,
+        );
+        let r = read_run_json(&p).unwrap();
+        assert_eq!(r.seed, Some(u64::MAX));
+        assert_eq!(r.targets.continuity_failure_rate, Some(0.01));
+        assert_eq!(r.targets.new_session_rejection_rate, None);
+        assert!(r.horizon_s.is_nan());
+        let p = write(
+            dir.path(),
+            "run.json",
+            r#"{"targets": {"continuity_failure_rate": "x"}}"#,
+        );
+        let e = read_run_json(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("run.json") && e.contains("continuity_failure_rate"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn number_labels() {
+        assert_eq!(fmt_num(2.0), "2");
+        assert_eq!(fmt_num(0.75), "0.75");
+        assert_eq!(fmt_num(1.0 / 3.0), "0.3333");
+    }
+}
