@@ -377,11 +377,11 @@ pub fn warmup_warnings(s: &Scenario, r: &RunResult) -> Vec<String> {
             warnings.push(format!(
                 "{label}: busy slots still drift in the second half of the horizon (MSER-5): the gateway may not reach a steady state; use a longer horizon or read the means as transient"
             ));
-        } else if (m.truncate as f64 * 60.0) > warmup_s {
+        } else if let Some(t) = m.truncate.filter(|&t| t as f64 * 60.0 > warmup_s) {
             warnings.push(format!(
                 "{label}: the warm-up ({}) looks too short: MSER-5 on busy slots suggests discarding the first {}",
                 format_secs(warmup_s),
-                format_secs(m.truncate as f64 * 60.0)
+                format_secs(t as f64 * 60.0)
             ));
         }
     }

@@ -114,9 +114,11 @@ pub fn summary_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
         }
         match p.mser5 {
             Some(m) => {
-                let suggested = m.truncate as u64 * 60;
-                row.push(suggested.to_string());
-                row.push((suggested as f64 <= time_to_secs(s.warmup)).to_string());
+                let suggested = m.truncate.map(|t| t as u64 * 60);
+                row.push(suggested.map_or(String::new(), |t| t.to_string()));
+                row.push(suggested.map_or(String::new(), |t| {
+                    (t as f64 <= time_to_secs(s.warmup)).to_string()
+                }));
                 row.push(m.stationary.to_string());
             }
             None => row.extend([String::new(), String::new(), String::new()]),

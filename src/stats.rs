@@ -191,31 +191,43 @@ mod tests {
 /// The MSER-5 warm-up heuristic (White 1997) on a series of per-minute observations.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Mser5 {
-    /// Observations (minutes) to drop from the start, a multiple of 5.
-    pub truncate: usize,
+    /// Minutes to drop from the start (a multiple of 5), or None when MSER-5 is
+    /// inconclusive: its minimum fell on the edge of the search (the first half) while the
+    /// series shows no drift, which is what noise alone often does to short series.
+    pub truncate: Option<usize>,
     /// Batches of 5 available.
     pub batches: usize,
-    /// False when the minimum falls in the second half of the series: the run has not
-    /// settled within the horizon (or drifts), so its means are suspect.
+    /// False when the minimum fell on the edge AND the third quarter of the series differs
+    /// from the second half's remainder by more than [`DRIFT_Z`] standard errors: the run has
+    /// not settled within the horizon, so its means are suspect.
     pub stationary: bool,
 }
 
-/// Batches `series` into means of 5 and returns the truncation point d minimising
+/// Standard errors between quarter means that count as drift (about 1% two-sided).
+pub const DRIFT_Z: f64 = 2.58;
+
+fn mean_var(xs: &[f64]) -> (f64, f64) {
+    let m = xs.iter().sum::<f64>() / xs.len() as f64;
+    let v = xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (xs.len().max(2) - 1) as f64;
+    (m, v)
+}
+
+/// Batches `series` into means of 5 and finds the truncation d minimising
 /// MSER(d) = sum_{i>=d} (b_i - mean_d)^2 / (n - d)^2 over d in [0, n/2]. None with fewer
-/// than 4 batches (too short to judge).
+/// than 8 batches (40 minutes: too short to judge).
 pub fn mser5(series: &[f64]) -> Option<Mser5> {
     let batches: Vec<f64> = series
         .chunks_exact(5)
         .map(|c| c.iter().sum::<f64>() / 5.0)
         .collect();
     let n = batches.len();
-    if n < 4 {
+    if n < 8 {
         return None;
     }
     let mut best = (f64::INFINITY, 0);
     for d in 0..=n / 2 {
         let rest = &batches[d..];
-        let m = rest.iter().sum::<f64>() / rest.len() as f64;
+        let (m, _) = mean_var(rest);
         let ss: f64 = rest.iter().map(|b| (b - m) * (b - m)).sum();
         let stat = ss / (rest.len() * rest.len()) as f64;
         if stat < best.0 {
@@ -223,10 +235,22 @@ pub fn mser5(series: &[f64]) -> Option<Mser5> {
         }
     }
     let d = best.1;
+    if d < n / 2 {
+        return Some(Mser5 {
+            truncate: Some(5 * d),
+            batches: n,
+            stationary: true,
+        });
+    }
+    // On the edge: is there a level shift between the third quarter and the last?
+    let (q3, q4) = (&batches[n / 2..3 * n / 4], &batches[3 * n / 4..]);
+    let ((m3, v3), (m4, v4)) = (mean_var(q3), mean_var(q4));
+    let se = (v3 / q3.len() as f64 + v4 / q4.len() as f64).sqrt();
+    let drift = (m3 - m4).abs() > DRIFT_Z * se;
     Some(Mser5 {
-        truncate: 5 * d,
+        truncate: drift.then_some(5 * d),
         batches: n,
-        stationary: d < n / 2,
+        stationary: !drift,
     })
 }
 
@@ -240,7 +264,7 @@ mod mser_tests {
         let mut s: Vec<f64> = (0..30).map(|i| i as f64 / 30.0 * 10.0).collect();
         s.extend((0..170).map(|i| 10.0 + if i % 2 == 0 { 0.3 } else { -0.3 }));
         let m = mser5(&s).unwrap();
-        assert!((20..=35).contains(&m.truncate), "{m:?}");
+        assert!((20..=35).contains(&m.truncate.unwrap()), "{m:?}");
         assert!(m.stationary);
     }
 
@@ -250,18 +274,37 @@ mod mser_tests {
             .map(|i| 5.0 + ((i * 7919) % 13) as f64 / 13.0)
             .collect();
         let m = mser5(&s).unwrap();
-        assert!(m.truncate <= 10, "{m:?}");
+        assert!(m.truncate.unwrap() <= 10, "{m:?}");
         assert!(m.stationary);
     }
 
     #[test]
     fn steady_drift_is_not_stationary() {
-        let s: Vec<f64> = (0..100).map(|i| i as f64).collect();
+        let s: Vec<f64> = (0..100)
+            .map(|i| i as f64 + ((i * 31) % 7) as f64 * 0.1)
+            .collect();
         assert!(!mser5(&s).unwrap().stationary);
+    }
+
+    /// A flat series whose second half happens to be calmer: the minimum lands on the
+    /// edge, but without a level shift that is noise, not drift.
+    #[test]
+    fn calmer_tail_without_drift_is_inconclusive_not_drifting() {
+        let s: Vec<f64> = (0..200)
+            .map(|i| {
+                5.0 + if i < 100 {
+                    [-1.0, 1.0][i % 2]
+                } else {
+                    [-0.1, 0.1][i % 2]
+                } * ((i / 5 % 2) as f64 * 2.0 - 1.0)
+            })
+            .collect();
+        let m = mser5(&s).unwrap();
+        assert_eq!((m.truncate, m.stationary), (None, true), "{m:?}");
     }
 
     #[test]
     fn short_series_is_not_judged() {
-        assert_eq!(mser5(&[1.0; 19]), None);
+        assert_eq!(mser5(&[1.0; 39]), None);
     }
 }
