@@ -5,7 +5,9 @@
 use crate::export;
 use crate::output::{ensure_dir, write_atomic};
 use crate::runner::{self, RunResult, RunSettings};
-use crate::scenario::{load_scenario, Param, Scenario, ScenarioError};
+use crate::scenario::{
+    load_scenario, Param, Scenario, ScenarioError, MAX_HORIZON_S, MAX_REPLICATIONS,
+};
 use crate::units::{duration_secs, format_secs, secs_to_time, time_to_secs, Quantity};
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
@@ -215,19 +217,19 @@ fn apply_overrides(s: &mut Scenario, a: &RunArgs) -> Result<(), CliError> {
         s.seed = seed;
     }
     if let Some(n) = a.replications {
-        if n == 0 {
-            return Err(CliError::Usage(
-                "--replications 0: must be at least 1".into(),
-            ));
+        if n == 0 || n > MAX_REPLICATIONS {
+            return Err(CliError::Usage(format!(
+                "--replications {n}: must be from 1 to {MAX_REPLICATIONS}"
+            )));
         }
         s.replications = n;
     }
     if let Some(h) = &a.horizon {
         let secs = duration_secs(&Quantity::Str(h.clone()))
             .map_err(|why| CliError::Usage(format!("--horizon {h:?} {why}")))?;
-        if !(secs > 0.0 && secs <= 1e9) {
+        if !(secs > 0.0 && secs <= MAX_HORIZON_S) {
             return Err(CliError::Usage(format!(
-                "--horizon {h:?}: must be > 0 and at most 1e9 seconds"
+                "--horizon {h:?}: must be > 0 and at most \"366d\""
             )));
         }
         let horizon = secs_to_time(secs);
@@ -274,10 +276,10 @@ fn apply_overrides(s: &mut Scenario, a: &RunArgs) -> Result<(), CliError> {
         s.precision = Some(p);
     }
     if let Some(m) = a.max_replications {
-        if m == 0 {
-            return Err(CliError::Usage(
-                "--max-replications 0: must be at least 1".into(),
-            ));
+        if m == 0 || m > MAX_REPLICATIONS {
+            return Err(CliError::Usage(format!(
+                "--max-replications {m}: must be from 1 to {MAX_REPLICATIONS}"
+            )));
         }
         s.max_replications = m;
     }
@@ -300,6 +302,12 @@ fn run(a: RunArgs) -> Result<(), CliError> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("output").join(&s.name));
+    if out.exists() && !out.is_dir() {
+        return Err(CliError::Usage(format!(
+            "--out {}: exists and is not a folder",
+            out.display()
+        )));
+    }
     let settings = RunSettings {
         threads: a.threads,
         common_random_numbers: !a.independent_streams,
@@ -307,11 +315,16 @@ fn run(a: RunArgs) -> Result<(), CliError> {
 
     let points = s.sweep.points().len() as u64;
     let bar = progress_bar(points * s.replications as u64, a.quiet);
+    let horizon_s = time_to_secs(s.horizon);
     let tick = |n: u64| {
         if n > bar.length().unwrap_or(0) {
             bar.set_length(n);
         }
         bar.set_position(n);
+        bar.set_message(format!(
+            "{} simulated",
+            format_secs((n as f64 * horizon_s / 3600.0).round() * 3600.0)
+        ));
     };
     let result = runner::run(&s, &settings, &tick).map_err(|e| CliError::Other(e.into()))?;
     bar.finish_and_clear();
@@ -347,7 +360,7 @@ fn progress_bar(len: u64, quiet: bool) -> indicatif::ProgressBar {
     }
     let bar = indicatif::ProgressBar::new(len);
     let style = indicatif::ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} replications, {per_sec}, ETA {eta}",
+        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} replications ({msg}), {per_sec}, ETA {eta}",
     )
     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
     bar.set_style(style);

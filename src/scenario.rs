@@ -10,7 +10,7 @@ use crate::units::Time;
 use std::fmt;
 use std::path::Path;
 
-pub use validate::parse_scenario;
+pub use validate::{parse_scenario, MAX_HORIZON_S, MAX_REPLICATIONS};
 
 /// A scenario could not be read or is invalid. Every message names the file and, for
 /// invalid values, the key path, the value and what is allowed.

@@ -5,6 +5,12 @@ use super::raw::*;
 use super::*;
 use crate::units::{duration_secs, plain_number, rate_per_sec, secs_to_time, Quantity};
 
+/// The longest horizon: per-minute series are kept for it (about 0.5 M minutes).
+pub const MAX_HORIZON_S: f64 = 366.0 * 86400.0;
+
+/// The most replications per point.
+pub const MAX_REPLICATIONS: u32 = 100_000;
+
 /// Parses and validates scenario text; `file` names it in errors.
 pub fn parse_scenario(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
     let de = toml::Deserializer::new(text);
@@ -225,6 +231,13 @@ impl Validator<'_> {
             )
         })?;
         let horizon_s = self.secs("horizon", horizon_q, true)?;
+        if horizon_s > MAX_HORIZON_S {
+            return Err(self.bad(
+                "horizon",
+                horizon_q,
+                "is too long: at most \"366d\" of simulated time per replication",
+            ));
+        }
         let warmup_s = match &raw.warmup {
             Some(q) => self.secs("warmup", q, false)?,
             None => 0.0,
@@ -242,7 +255,13 @@ impl Validator<'_> {
                 ),
             ));
         }
-        let replications = self.count("replications", &raw.replications, 10, 1)?;
+        let replications = self.opt_int(
+            "replications",
+            &raw.replications,
+            10,
+            1,
+            MAX_REPLICATIONS as i64,
+        )? as u32;
         let switches_given = raw
             .gateway
             .as_ref()
@@ -258,7 +277,13 @@ impl Validator<'_> {
             .as_ref()
             .map(|q| self.number("precision", q, 1e-6, 10.0))
             .transpose()?;
-        let max_replications = self.count("max_replications", &raw.max_replications, 200, 1)?;
+        let max_replications = self.opt_int(
+            "max_replications",
+            &raw.max_replications,
+            200,
+            1,
+            MAX_REPLICATIONS as i64,
+        )? as u32;
         if precision.is_some() && max_replications < replications {
             return Err(self.err(
                 "max_replications",

@@ -241,6 +241,9 @@ fn bad_flags_exit_2_naming_the_flag() {
         (&["--baseline", "7"], "--baseline"),
         (&["--precision", "0"], "--precision"),
         (&["--no-such-flag"], "--no-such-flag"),
+        (&["--horizon", "400d"], "--horizon"),
+        (&["--replications", "4000000000"], "--replications"),
+        (&["--max-replications", "0"], "--max-replications"),
     ];
     for (args, fragment) in cases {
         let out = slotsim()
