@@ -109,6 +109,16 @@ fn bad_inputs() -> Vec<(&'static str, String, &'static str)> {
             "warmup",
         ),
         (
+            "horizon too long",
+            with("horizon = \"1h\"", "horizon = \"400d\""),
+            "horizon",
+        ),
+        (
+            "too many replications",
+            with("replications = 3", "replications = 1000000"),
+            "replications",
+        ),
+        (
             "empty sweep",
             with("reserved = [0, 1]", "reserved = []"),
             "sweep.reserved",
