@@ -200,20 +200,23 @@ pub fn replications_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
     to_bytes(rows)
 }
 
+/// The columns of `timeseries.csv`.
+pub const TIMESERIES_COLUMNS: [&str; 10] = [
+    "point",
+    "minute",
+    "time_s",
+    "busy_slots",
+    "waiting",
+    "requests_completed",
+    "new_session_rejections",
+    "migrations",
+    "bound_rejections",
+    "continuity_failures",
+];
+
 /// `timeseries.csv`: per simulated minute of replication 0, per point.
 pub fn timeseries_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
-    let header = [
-        "point",
-        "minute",
-        "time_s",
-        "busy_slots",
-        "waiting",
-        "requests_completed",
-        "new_session_rejections",
-        "migrations",
-        "bound_rejections",
-        "continuity_failures",
-    ];
+    let header = TIMESERIES_COLUMNS;
     let mut rows = vec![header.map(String::from).to_vec()];
     for p in &r.points {
         for (m, bin) in p.timeseries.iter().enumerate() {

@@ -193,34 +193,22 @@ fn run_point(
             }
             reps.push(r);
         }
-        // Whole minutes only: the last partial minute would look like a drop in load.
-        let whole = (model.horizon / 60_000_000) as usize;
-        let series: Vec<f64> = busy_by_minute[..whole.min(busy_by_minute.len())]
-            .iter()
-            .map(|&b| b as f64 / 60e6 / reps.len() as f64)
-            .collect();
-        let mser = mser5(&series);
-        let Some(rel) = scenario.precision else {
+        let met = scenario.precision.map(|rel| precision_met(&reps, rel));
+        if met != Some(false) || target >= scenario.max_replications {
+            // Whole minutes only: the last partial minute would look like a drop in load.
+            let whole = (model.horizon / 60_000_000) as usize;
+            let series: Vec<f64> = busy_by_minute[..whole.min(busy_by_minute.len())]
+                .iter()
+                .map(|&b| b as f64 / 60e6 / reps.len() as f64)
+                .collect();
             return Ok(PointResult {
                 point: point.clone(),
                 total_slots,
                 reps,
                 wait_hist,
                 timeseries,
-                precision_met: None,
-                mser5: mser,
-            });
-        };
-        let met = precision_met(&reps, rel);
-        if met || target >= scenario.max_replications {
-            return Ok(PointResult {
-                point: point.clone(),
-                total_slots,
-                reps,
-                wait_hist,
-                timeseries,
-                precision_met: Some(met),
-                mser5: mser,
+                precision_met: met,
+                mser5: mser5(&series),
             });
         }
         target = next_replication_target(target, scenario.max_replications);

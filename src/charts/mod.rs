@@ -22,9 +22,10 @@ use std::sync::Once;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use crate::output::write_atomic;
 use crate::recommend::Recommendation;
 use crate::report::input::{fmt_num, RunData};
-use crate::report::{commit_temp, temp_path_for, write_atomic, ReportError};
+use crate::report::ReportError;
 
 pub use draw::DrawResult;
 
@@ -331,15 +332,7 @@ fn emit(ctx: &Ctx, kind: ChartKind, dir: &Path) -> Result<RenderedChart, ReportE
         tc
     };
     let bytes = encode_png(&rgb, w, h).map_err(|e| chart_error(&png, e))?;
-    let tmp = temp_path_for(&png);
-    std::fs::write(&tmp, &bytes).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        ReportError::Write {
-            path: png.clone(),
-            source: e,
-        }
-    })?;
-    commit_temp(&tmp, &png)?;
+    write_atomic(dir, &format!("{stem}.png"), &bytes)?;
 
     let mut svg_text = String::new();
     {
@@ -347,7 +340,7 @@ fn emit(ctx: &Ctx, kind: ChartKind, dir: &Path) -> Result<RenderedChart, ReportE
         draw_kind(ctx, kind, &root).map_err(|e| chart_error(&svg, e))?;
         root.present().map_err(|e| chart_error(&svg, e))?;
     }
-    write_atomic(&svg, svg_text.as_bytes())?;
+    write_atomic(dir, &format!("{stem}.svg"), svg_text.as_bytes())?;
     Ok(RenderedChart {
         stem,
         title,

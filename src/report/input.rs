@@ -12,35 +12,8 @@ use serde_json::Value;
 use super::ReportError;
 use crate::recommend::{PointSummary, Targets};
 
-/// The metric columns of `summary.csv` that the report knows, each with a `_ci95` partner.
-pub const METRICS: &[&str] = &[
-    "sessions_arrived",
-    "sessions_rejected",
-    "new_session_rejection_rate",
-    "bound_requests",
-    "migrations",
-    "bound_rejections",
-    "continuity_failures",
-    "continuity_failure_rate",
-    "migration_rate",
-    "bound_rejection_rate",
-    "requests_arrived",
-    "requests_completed",
-    "requests_rejected",
-    "request_rejection_rate",
-    "throughput_rps",
-    "slot_utilization",
-    "mean_busy_slots",
-    "mean_waiting",
-    "wait_mean_s",
-    "wait_p50_s",
-    "wait_p95_s",
-    "wait_p99_s",
-    "sessions_finished",
-    "sessions_intact_rate",
-    "sessions_abandoned",
-    "expired_rebinds",
-];
+/// The metric columns of `summary.csv`, each with a `_ci95` partner.
+pub const METRICS: &[&str] = &crate::stats::METRICS;
 
 /// Metrics the charts and the recommendation cannot do without.
 const REQUIRED_METRICS: &[&str] = &[
@@ -396,18 +369,7 @@ pub fn read_summary(path: &Path, sweep_parameters: &[String]) -> Result<Summary,
 /// Reads `timeseries.csv`.
 pub fn read_timeseries(path: &Path) -> Result<Vec<TimeRow>, ReportError> {
     let csv = CsvFile::read(path)?;
-    let names = [
-        "point",
-        "minute",
-        "time_s",
-        "busy_slots",
-        "waiting",
-        "requests_completed",
-        "new_session_rejections",
-        "migrations",
-        "bound_rejections",
-        "continuity_failures",
-    ];
+    let names = crate::export::TIMESERIES_COLUMNS;
     let cols = names
         .iter()
         .map(|n| csv.required_column(n))

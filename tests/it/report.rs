@@ -11,6 +11,7 @@ use std::path::Path;
 use slotsim::recommend::Recommendation;
 use slotsim::report::{render, ReportError};
 
+/// Written out rather than imported: the fixtures pin the public column names.
 const METRICS: &[&str] = &[
     "sessions_arrived",
     "sessions_rejected",
