@@ -402,23 +402,25 @@ where
     Ok(())
 }
 
-/// Vertical CI bars, `(x, lo, hi)` in plot coordinates.
+/// Vertical CI bars, `(x, lo, mean, hi)` in plot coordinates.
 pub fn ci_bars<DB: DrawingBackend>(
     chart: &mut Chart<DB>,
-    bars: &[(f64, f64, f64)],
+    bars: &[(f64, f64, f64, f64)],
     color: RGBColor,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
-    for &(x, lo, hi) in bars {
-        if !(x.is_finite() && lo.is_finite() && hi.is_finite()) || hi <= lo {
+    // (x, low, mean, high): ErrorBar also draws a dot at the mean, so it must be the
+    // marker's own position (on a log axis it is not the bar's midpoint).
+    for &(x, lo, mid, hi) in bars {
+        if !(x.is_finite() && lo.is_finite() && hi.is_finite() && mid.is_finite()) || hi <= lo {
             continue;
         }
         chart.draw_series(std::iter::once(ErrorBar::new_vertical(
             x,
             lo,
-            (lo + hi) / 2.0,
+            mid,
             hi,
             color.stroke_width(2),
             10,

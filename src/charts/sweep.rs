@@ -63,13 +63,18 @@ where
             .collect();
         draw::line(chart, &pts, color, if dashed { 2 } else { 3 }, dashed)?;
         if with_ci {
-            let bars: Vec<(f64, f64, f64)> = s
+            let bars: Vec<(f64, f64, f64, f64)> = s
                 .members
                 .iter()
                 .map(|&i| {
                     let p = &ctx.data.summary.points[i];
                     let (m, ci) = (p.mean(metric), p.ci(metric));
-                    (ctx.x_of(i) + s.dx, y.pos((m - ci).max(0.0)), y.pos(m + ci))
+                    (
+                        ctx.x_of(i) + s.dx,
+                        y.pos((m - ci).max(0.0)),
+                        y.pos(m),
+                        y.pos(m + ci),
+                    )
                 })
                 .collect();
             draw::ci_bars(chart, &bars, color)?;
