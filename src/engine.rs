@@ -171,7 +171,9 @@ struct Request {
     deadline: Time,
     /// Current un-jittered poll delay, seconds.
     poll_base_s: f64,
-    /// Bumped whenever the request leaves a wait, so stale events and queue entries are ignored.
+    /// A fresh value from the simulation-wide counter at creation, at every wait start and
+    /// whenever the request leaves a wait: an event or queue entry carrying another value is
+    /// stale (it may even name a slab slot that a newer request now uses) and is ignored.
     token: u32,
 }
 
@@ -228,6 +230,7 @@ struct Sim<'a> {
     bound_arrivals_rng: Pcg64,
     next_session: u64,
     next_bound: u64,
+    next_token: u32,
     counts: Counts,
     busy_total: u64,
     waiting_total: u64,
@@ -282,6 +285,7 @@ impl<'a> Sim<'a> {
             bound_arrivals_rng: stream(rep_seed, StreamKind::BoundArrivals, 0),
             next_session: 0,
             next_bound: 0,
+            next_token: 0,
             counts: Counts::default(),
             busy_total: 0,
             waiting_total: 0,
@@ -548,19 +552,22 @@ impl Sim<'_> {
             wait_cap: 0,
             deadline: 0,
             poll_base_s: 0.0,
-            token: 0,
+            token: self.next_token,
         });
+        self.next_token = self.next_token.wrapping_add(1);
         let Some(limits) = &self.cfg.users else {
             return self.dispatch(rid);
         };
+        // MODEL.md step 1: a full user wait queue rejects first; otherwise the request
+        // joins the wait, whose immediate first try takes a free user slot at once.
         let u = &mut self.users[user as usize];
+        if u.waiting >= limits.max_waiting {
+            return self.reject(rid, Reject::UserLimit);
+        }
         if u.busy < limits.concurrency {
             u.busy += 1;
             self.requests.items[rid as usize].holds_user_slot = true;
             return self.dispatch(rid);
-        }
-        if u.waiting >= limits.max_waiting {
-            return self.reject(rid, Reject::UserLimit);
         }
         u.waiting += 1;
         let deadline = now.saturating_add(limits.wait_timeout);
@@ -642,9 +649,10 @@ impl Sim<'_> {
     /// Starts polling (or queueing, in FIFO mode) for the request's current phase.
     /// `target` is the account or the user waited on.
     fn start_wait(&mut self, rid: u32, deadline: Time, target: u32) {
+        let token = self.fresh_token();
         let r = &mut self.requests.items[rid as usize];
         r.deadline = deadline;
-        let token = r.token;
+        r.token = token;
         match self.cfg.gateway.wait {
             WaitMode::Poll => {
                 r.poll_base_s = self.cfg.gateway.poll.initial_s;
@@ -712,17 +720,24 @@ impl Sim<'_> {
         self.schedule_poll(rid);
     }
 
+    fn fresh_token(&mut self) -> u32 {
+        self.next_token = self.next_token.wrapping_add(1);
+        self.next_token
+    }
+
     fn leave_account_wait(&mut self, rid: u32) {
+        let token = self.fresh_token();
         let r = &mut self.requests.items[rid as usize];
-        r.token = r.token.wrapping_add(1);
+        r.token = token;
         let a = &mut self.accounts[r.account as usize];
         a.waiting -= 1;
         self.waiting_total -= 1;
     }
 
     fn leave_user_wait(&mut self, rid: u32, user: u32) {
+        let token = self.fresh_token();
         let r = &mut self.requests.items[rid as usize];
-        r.token = r.token.wrapping_add(1);
+        r.token = token;
         r.holds_user_slot = true;
         let u = &mut self.users[user as usize];
         u.waiting -= 1;
@@ -740,8 +755,9 @@ impl Sim<'_> {
                 self.reject(rid, Reject::WaitTimeout);
             }
             Phase::UserWait => {
-                r.token = r.token.wrapping_add(1);
                 let user = self.sessions.items[r.session as usize].user;
+                r.token = self.next_token.wrapping_add(1);
+                self.next_token = r.token;
                 self.users[user as usize].waiting -= 1;
                 self.reject(rid, Reject::UserLimit);
             }
@@ -783,19 +799,19 @@ impl Sim<'_> {
                 secs_to_time(service_time.sample(&mut s.rng))
             }
         };
+        let migrated = bound.is_some_and(|b| b != account);
+        if migrated && now < self.cfg.horizon {
+            if let Some(bin) = self.bin() {
+                bin.migrations += 1;
+            }
+        }
         if measured {
-            let migrated = bound.is_some_and(|b| b != account);
             self.counts.migrations += migrated as u64;
             // The histogram grows as needed (auto-resize); saturate only past its u64 range.
             if self.wait_hist.record(now - arrival).is_err() {
                 self.wait_hist.saturating_record(now - arrival);
             }
             self.wait_sum_us += (now - arrival) as u128;
-            if migrated {
-                if let Some(bin) = self.bin() {
-                    bin.migrations += 1;
-                }
-            }
         }
         self.queue
             .push(now.saturating_add(service), Ev::Complete { req: rid });
@@ -852,7 +868,8 @@ impl Sim<'_> {
         }
         while let Some((rid, token)) = self.users[user as usize].fifo.pop_front() {
             let r = &self.requests.items[rid as usize];
-            if r.token == token && r.phase == Phase::UserWait {
+            let waits_here = self.sessions.items[r.session as usize].user == user;
+            if r.token == token && r.phase == Phase::UserWait && waits_here {
                 self.leave_user_wait(rid, user);
                 return self.dispatch(rid);
             }
@@ -925,11 +942,15 @@ impl Sim<'_> {
         let s = &mut self.sessions.items[sid as usize];
         s.intact = false;
         let at = self.now.saturating_add(backoff);
-        if s.retries_left > 0 && at < self.cfg.horizon {
+        if s.retries_left == 0 {
+            self.end_session(sid, true);
+        } else if at < self.cfg.horizon {
             s.retries_left -= 1;
             self.queue.push(at, Ev::Issue { session: sid });
         } else {
-            self.end_session(sid, true);
+            // The retry would come after the horizon: cut, like a next request would be
+            // (neither finished, abandoned nor rejected).
+            self.sessions.remove(sid);
         }
     }
 

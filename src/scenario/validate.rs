@@ -712,11 +712,13 @@ impl Validator<'_> {
         Ok(UserConfig {
             count,
             concurrency,
+            // Every request joins the user's wait queue before its first try (MODEL.md
+            // step 1), so 0 would turn every request away.
             max_waiting: self.count(
                 "users.max_waiting",
                 &u.max_waiting,
                 concurrency.saturating_add(20),
-                0,
+                1,
             )?,
             wait_timeout: self.duration("users.wait_timeout", &u.wait_timeout, 30.0, false)?,
         })

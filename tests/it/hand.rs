@@ -237,23 +237,40 @@ fn user_concurrency_limit_queues_then_times_out() {
     );
     assert_eq!(c.requests_completed, 2);
     assert_eq!(p.estimate("wait_mean_s").mean, 2.5, "waits of 0 s and 5 s");
+}
 
-    // No user waiters allowed: S1 (t=20, user busy) is turned away at once; S2 (t=30)
-    // finds the user slot free again.
-    let c = &run(&scenario(
-        &text.replace("wait_timeout", "max_waiting = 0\n        wait_timeout"),
-    ))
-    .points[0]
-        .reps[0]
-        .counts;
+/// MODEL.md step 1 checks the user's wait queue before anything else: with one waiter
+/// allowed and one waiting, a newcomer is turned away even at the instant a slot frees.
+/// A session every second, 10 s of service, U = 1, one waiter: A (t=1) runs 1-11; B (t=2)
+/// waits; t=3..10 are rejected (queue full); at t=11 A's slot frees just before K arrives,
+/// but B is still waiting (it polls later), so K is rejected too. B is served afterwards.
+#[test]
+fn user_gate_checks_its_wait_queue_first() {
+    let text = r#"
+        horizon = 11.5
+        replications = 1
+        [[pools]]
+        accounts = 1
+        concurrency = 10
+        [users]
+        count = 1
+        concurrency = 1
+        max_waiting = 1
+        [workload]
+        arrival = { process = "periodic", rate = "1/s" }
+        requests_per_session = { dist = "constant", value = 1 }
+        service_time = { dist = "constant", value = "10s" }
+    "#;
+    let c = &run(&scenario(text)).points[0].reps[0].counts;
     assert_eq!(
         (
+            c.sessions_arrived,
             c.sessions_rejected,
-            c.rejected_user_limit,
-            c.requests_completed
+            c.rejected_user_limit
         ),
-        (1, 1, 2)
+        (11, 9, 9)
     );
+    assert_eq!(c.requests_completed, 2, "A and B");
 }
 
 /// Client retries: one account with one slot, no waiting, a session every 10 s with one
@@ -290,4 +307,121 @@ fn client_retries_reissue_rejected_requests() {
         "S1 saw a rejection: not intact"
     );
     assert_eq!(c.requests_completed, 2);
+}
+
+// Regressions found in review.
+
+/// FIFO waits on one account: every waiter is served in order and none is timed out by
+/// an event left over from an earlier request whose slab slot it reuses.
+/// One slot, a session every 10 s, 15 s of service: waits 0, 5, 10, 15, 20 s.
+#[test]
+fn fifo_waiters_are_not_hit_by_stale_timeouts() {
+    let text = r#"
+        horizon = 60
+        replications = 1
+        [gateway]
+        wait = "fifo"
+        [[pools]]
+        accounts = 1
+        concurrency = 1
+        [workload]
+        arrival = { process = "periodic", rate = "6/min" }
+        requests_per_session = { dist = "constant", value = 1 }
+        service_time = { dist = "constant", value = "15s" }
+    "#;
+    let p = &run(&scenario(text)).points[0];
+    let c = &p.reps[0].counts;
+    assert_eq!(
+        (
+            c.requests_arrived,
+            c.requests_completed,
+            c.requests_rejected
+        ),
+        (5, 5, 0)
+    );
+    assert_eq!(p.estimate("wait_mean_s").mean, 10.0);
+}
+
+/// FIFO user queues with several users keep every user's counters consistent (an
+/// underflow panics in the test profile) and serve about as much as polling does.
+#[test]
+fn fifo_user_queues_stay_consistent() {
+    let text = |wait: &str| {
+        format!(
+            r#"
+            horizon = "30m"
+            replications = 2
+            [gateway]
+            wait = "{wait}"
+            [[pools]]
+            accounts = 20
+            concurrency = 5
+            [users]
+            count = 3
+            concurrency = 1
+            wait_timeout = "5s"
+            [workload]
+            arrival = {{ process = "poisson", rate = "1/s" }}
+            requests_per_session = {{ dist = "constant", value = 1 }}
+            service_time = {{ dist = "exponential", mean = "10s" }}
+            "#
+        )
+    };
+    let fifo = run(&scenario(&text("fifo"))).points[0]
+        .estimate("requests_completed")
+        .mean;
+    let poll = run(&scenario(&text("poll"))).points[0]
+        .estimate("requests_completed")
+        .mean;
+    // Three users, one request each at a time, 10 s each: at most about 3 x 180 = 540.
+    assert!(
+        fifo > 0.8 * poll && fifo < 1.25 * poll,
+        "fifo {fifo}, poll {poll}"
+    );
+    assert!(fifo < 600.0, "{fifo}");
+}
+
+/// A rejected request whose retry would come after the horizon cuts its session, like a
+/// next request after the horizon would: not finished, not abandoned, not rejected.
+#[test]
+fn retry_after_the_horizon_cuts_the_session() {
+    let text = r#"
+        horizon = 60
+        replications = 1
+        [gateway]
+        sticky_max_waiting = 0
+        fallback_max_waiting = 0
+        [[pools]]
+        accounts = 1
+        concurrency = 1
+        [workload]
+        arrival = { process = "periodic", rate = "3/min" }
+        requests_per_session = { dist = "constant", value = 1 }
+        service_time = { dist = "constant", value = "50s" }
+        client_retries = 1
+        client_retry_backoff = "30s"
+    "#;
+    let c = &run(&scenario(text)).points[0].reps[0].counts;
+    assert_eq!((c.sessions_arrived, c.requests_rejected), (2, 1));
+    assert_eq!(
+        (
+            c.sessions_rejected,
+            c.sessions_abandoned,
+            c.sessions_finished
+        ),
+        (0, 0, 1)
+    );
+}
+
+/// The per-minute series covers the warm-up for migrations too (the measured counts do not).
+#[test]
+fn timeseries_counts_warm_up_migrations() {
+    let text = base("sticky_max_waiting = 0\nfallback_max_waiting = 0", "")
+        .replace("warmup = 0", "warmup = 40");
+    let p = &run(&scenario(&text)).points[0];
+    assert_eq!(
+        p.reps[0].counts.migrations, 0,
+        "the migration (t=36) is in the warm-up"
+    );
+    assert_eq!(p.timeseries[0].migrations, 1);
 }
