@@ -13,9 +13,15 @@
 
 mod metrics;
 mod queue;
+mod slab;
+mod streams;
 
 pub use metrics::{Counts, MinuteBin, RepOutput};
 pub use queue::EventQueue;
+pub use streams::replication_seed;
+
+use slab::Slab;
+use streams::{stream, StreamKind};
 
 use crate::dist::Dist;
 use crate::scenario::{FallbackSelection, ModelConfig, Platform, WaitMode, Workload};
@@ -37,75 +43,7 @@ pub fn effective_concurrency(c: u32, r: i64, is_bound: bool) -> u32 {
 }
 
 // ---------------------------------------------------------------------------------------
-// Seeds and streams
-
-fn splitmix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// The seed of replication `rep` (0-based) of a run with master seed `seed`.
-pub fn replication_seed(seed: u64, rep: u32) -> u64 {
-    splitmix64(splitmix64(seed) ^ splitmix64(0x5245_5000_0000_0000 ^ rep as u64))
-}
-
-/// Stream kinds: each gets a disjoint family of generators.
-#[derive(Clone, Copy)]
-#[repr(u64)]
-enum StreamKind {
-    SessionArrivals = 1,
-    Session = 2,
-    Gateway = 3,
-    BoundArrivals = 4,
-    BoundRequest = 5,
-    NewRequest = 6,
-}
-
-/// A PCG-64 generator for (replication seed, kind, index). PCG's output for a given
-/// state is fixed by its specification, so streams are stable across versions and machines.
-fn stream(rep_seed: u64, kind: StreamKind, index: u64) -> Pcg64 {
-    let a = splitmix64(rep_seed ^ splitmix64(kind as u64));
-    let b = splitmix64(a ^ splitmix64(index));
-    let c = splitmix64(b ^ 0x243F_6A88_85A3_08D3);
-    let d = splitmix64(c ^ 0x1319_8A2E_0370_7344);
-    let e = splitmix64(d ^ index);
-    Pcg64::new(
-        ((b as u128) << 64) | c as u128,
-        ((d as u128) << 64) | e as u128,
-    )
-}
-
-// ---------------------------------------------------------------------------------------
 // Model state
-
-/// A reusable arena: indices stay valid until freed; freed slots are reused.
-struct Slab<T> {
-    items: Vec<T>,
-    free: Vec<u32>,
-}
-
-impl<T> Slab<T> {
-    fn new() -> Self {
-        Slab {
-            items: Vec::new(),
-            free: Vec::new(),
-        }
-    }
-    fn insert(&mut self, value: T) -> u32 {
-        if let Some(i) = self.free.pop() {
-            self.items[i as usize] = value;
-            i
-        } else {
-            self.items.push(value);
-            (self.items.len() - 1) as u32
-        }
-    }
-    fn remove(&mut self, i: u32) {
-        self.free.push(i);
-    }
-}
 
 struct Account {
     concurrency: u32,
@@ -1094,22 +1032,5 @@ mod tests {
             sim.counts.rejected_queue_full, 1,
             "fallback waits on the full primary, which admits no waiter"
         );
-    }
-
-    #[test]
-    fn streams_differ_by_kind_and_index() {
-        let mut seen = std::collections::HashSet::new();
-        for kind in [
-            StreamKind::Session,
-            StreamKind::Gateway,
-            StreamKind::NewRequest,
-        ] {
-            for i in 0..100 {
-                let x: u64 = stream(7, kind, i).random();
-                assert!(seen.insert(x), "stream collision");
-            }
-        }
-        assert_ne!(replication_seed(1, 0), replication_seed(1, 1));
-        assert_ne!(replication_seed(1, 0), replication_seed(2, 0));
     }
 }
