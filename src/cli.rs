@@ -50,8 +50,8 @@ pub struct RunArgs {
     /// Output folder [default: output/<name>/].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Master seed (overrides the scenario's).
-    #[arg(long, value_name = "N")]
+    /// Master seed (overrides the scenario's), 0 to 9223372036854775807 as in scenario files.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
     pub seed: Option<u64>,
     /// Replications per sweep point (overrides the scenario's).
     #[arg(long, value_name = "N")]
@@ -283,6 +283,11 @@ fn apply_overrides(s: &mut Scenario, a: &RunArgs) -> Result<(), CliError> {
         }
         s.max_replications = m;
     }
+    if a.max_replications.is_some() && s.precision.is_none() {
+        return Err(CliError::Usage(
+            "--max-replications: only means something with a precision target (--precision or `precision` in the scenario)".into(),
+        ));
+    }
     if s.precision.is_some() && s.max_replications < s.replications {
         return Err(CliError::Usage(format!(
             "--max-replications {}: must be >= the replications to start with ({})",
@@ -328,18 +333,43 @@ fn run(a: RunArgs) -> Result<(), CliError> {
     };
     let result = runner::run(&s, &settings, &tick).map_err(|e| CliError::Other(e.into()))?;
     bar.finish_and_clear();
-    let mut o = String::new();
 
-    write_outputs(&s, &result, &out, settings.common_random_numbers)?;
+    let mut warnings = warmup_warnings(&s, &result);
+    warnings.extend(precision_warnings(&s, &result));
+    // Everything is written and rendered in a staging folder, then moved into place, so
+    // a failure half-way leaves an earlier run's files as they were.
+    let w = |e: crate::output::WriteError| CliError::Other(e.into());
+    ensure_dir(&out).map_err(w)?;
+    let staging = out.join(format!(".slotsim-staging-{}", std::process::id()));
+    crate::output::discard(&staging);
+    let staged = write_outputs(
+        &s,
+        &result,
+        &staging,
+        settings.common_random_numbers,
+        &overrides(&a),
+        &warnings,
+    )
+    .and_then(|()| crate::report::render(&staging).map_err(|e| CliError::Other(e.into())));
+    let rendered = match staged {
+        Ok(r) => r,
+        Err(e) => {
+            crate::output::discard(&staging);
+            return Err(e);
+        }
+    };
+    crate::output::publish(&staging, &out).map_err(w)?;
+
+    let mut o = String::new();
     out!(o, "{}", summary_table(&s, &result));
-    for w in warmup_warnings(&s, &result) {
+    for w in &warnings {
         outln!(o, "warning: {w}");
     }
-    let rendered = crate::report::render(&out).map_err(|e| CliError::Other(e.into()))?;
     outln!(o);
     outln!(o, "{}", rendered.text.trim_end());
     outln!(o);
-    outln!(o,
+    outln!(
+        o,
         "wrote {} (summary.csv, replications.csv, timeseries.csv, wait_quantiles.csv, run.json, report.html, charts/)",
         out.display()
     );
@@ -352,6 +382,49 @@ fn run(a: RunArgs) -> Result<(), CliError> {
         if result.threads == 1 { "" } else { "s" }
     );
     emit(&o)
+}
+
+/// The flags of `run` that changed the scenario's settings, as given.
+fn overrides(a: &RunArgs) -> Vec<String> {
+    let mut v = Vec::new();
+    let mut add = |flag: &str, value: Option<String>| {
+        if let Some(value) = value {
+            v.push(format!("{flag} {value}"));
+        }
+    };
+    add("--seed", a.seed.map(|x| x.to_string()));
+    add("--replications", a.replications.map(|x| x.to_string()));
+    add("--horizon", a.horizon.clone());
+    add("--reserved", a.reserved.clone());
+    add("--baseline", a.baseline.map(|x| x.to_string()));
+    add("--precision", a.precision.map(|x| x.to_string()));
+    add(
+        "--max-replications",
+        a.max_replications.map(|x| x.to_string()),
+    );
+    if a.independent_streams {
+        v.push("--independent-streams".into());
+    }
+    v
+}
+
+/// Points whose precision target was not reached before the replication cap.
+pub fn precision_warnings(s: &Scenario, r: &RunResult) -> Vec<String> {
+    let Some(rel) = s.precision else {
+        return Vec::new();
+    };
+    r.points
+        .iter()
+        .filter(|p| p.precision_met == Some(false))
+        .map(|p| {
+            format!(
+                "{}: the precision target ({}% of each headline mean) was not reached after {} replications (the cap); its CIs are wider than asked",
+                p.point.label(),
+                crate::units::round_sig(rel * 100.0, 3),
+                p.reps.len()
+            )
+        })
+        .collect()
 }
 
 fn progress_bar(len: u64, quiet: bool) -> indicatif::ProgressBar {
@@ -368,14 +441,26 @@ fn progress_bar(len: u64, quiet: bool) -> indicatif::ProgressBar {
 }
 
 /// Writes the CSV files and run.json (each atomically).
-pub fn write_outputs(s: &Scenario, r: &RunResult, out: &Path, crn: bool) -> Result<(), CliError> {
+pub fn write_outputs(
+    s: &Scenario,
+    r: &RunResult,
+    out: &Path,
+    crn: bool,
+    overrides: &[String],
+    warnings: &[String],
+) -> Result<(), CliError> {
     let w = |e: crate::output::WriteError| CliError::Other(e.into());
     ensure_dir(out).map_err(w)?;
     write_atomic(out, "summary.csv", &export::summary_csv(s, r)).map_err(w)?;
     write_atomic(out, "replications.csv", &export::replications_csv(s, r)).map_err(w)?;
     write_atomic(out, "timeseries.csv", &export::timeseries_csv(s, r)).map_err(w)?;
     write_atomic(out, "wait_quantiles.csv", &export::wait_quantiles_csv(r)).map_err(w)?;
-    write_atomic(out, "run.json", &export::run_json(s, r, crn)).map_err(w)?;
+    write_atomic(
+        out,
+        "run.json",
+        &export::run_json(s, r, crn, overrides, warnings),
+    )
+    .map_err(w)?;
     Ok(())
 }
 
@@ -464,14 +549,21 @@ pub fn summary_table(s: &Scenario, r: &RunResult) -> String {
         text.push_str(cells.join("  ").trim_end());
         text.push('\n');
     }
-    text.push_str("(± is the 95% confidence half-width across replications)\n");
+    if r.points.iter().any(|p| p.reps.len() > 1) {
+        text.push_str("(± is the 95% confidence half-width across replications)\n");
+    }
     text
 }
 
 fn report(out: &Path) -> Result<(), CliError> {
     if !out.is_dir() {
+        let what = if out.exists() {
+            "is not a folder"
+        } else {
+            "no such folder"
+        };
         return Err(CliError::Usage(format!(
-            "{}: no such output folder (give the folder an earlier `slotsim run` wrote)",
+            "{}: {what} (give the output folder an earlier `slotsim run` wrote)",
             out.display()
         )));
     }

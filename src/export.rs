@@ -275,6 +275,12 @@ struct RunJson<'a> {
     targets: TargetsJson,
     total_slots: u64,
     common_random_numbers: bool,
+    /// Per point, with a precision target: whether it was met.
+    precision_met: Vec<Option<bool>>,
+    /// Command-line flags that changed the scenario's settings, as given.
+    command_line_overrides: &'a [String],
+    /// What `run` warned about (warm-up, drift, precision not reached).
+    warnings: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -310,7 +316,13 @@ pub fn sha256_hex(text: &str) -> String {
 }
 
 /// `run.json`: provenance of the run.
-pub fn run_json(s: &Scenario, r: &RunResult, common_random_numbers: bool) -> Vec<u8> {
+pub fn run_json(
+    s: &Scenario,
+    r: &RunResult,
+    common_random_numbers: bool,
+    overrides: &[String],
+    warnings: &[String],
+) -> Vec<u8> {
     let j = RunJson {
         slotsim_version: env!("CARGO_PKG_VERSION"),
         scenario: ScenarioJson {
@@ -348,6 +360,9 @@ pub fn run_json(s: &Scenario, r: &RunResult, common_random_numbers: bool) -> Vec
         },
         total_slots: r.points.first().map_or(0, |p| p.total_slots),
         common_random_numbers,
+        precision_met: r.points.iter().map(|p| p.precision_met).collect(),
+        command_line_overrides: overrides,
+        warnings,
     };
     let mut v = serde_json::to_vec_pretty(&j).expect("serialising plain data cannot fail");
     v.push(b'\n');

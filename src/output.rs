@@ -41,6 +41,35 @@ pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, Wri
     Ok(path)
 }
 
+/// Moves every file of `staging` (and of its subfolders) to the same place under `out`,
+/// one rename each, then removes `staging`. A run writes and renders everything in a
+/// staging folder first, so a failure half-way leaves the previous results untouched.
+pub fn publish(staging: &Path, out: &Path) -> Result<(), WriteError> {
+    let err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| WriteError { path, source }
+    };
+    ensure_dir(out)?;
+    let entries = std::fs::read_dir(staging).map_err(err(staging))?;
+    for entry in entries {
+        let entry = entry.map_err(err(staging))?;
+        let from = entry.path();
+        let to = out.join(entry.file_name());
+        if entry.file_type().map_err(err(&from))?.is_dir() {
+            publish(&from, &to)?;
+        } else {
+            std::fs::rename(&from, &to).map_err(err(&to))?;
+        }
+    }
+    std::fs::remove_dir(staging).map_err(err(staging))
+}
+
+/// Removes a staging folder after a failure (best effort: the error being reported
+/// matters more).
+pub fn discard(staging: &Path) {
+    let _ = std::fs::remove_dir_all(staging);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,6 +85,24 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn publish_moves_files_and_subfolders_into_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let (staging, out) = (dir.path().join("out/.staging"), dir.path().join("out"));
+        write_atomic(&out, "old.csv", b"old").unwrap_or_else(|_| {
+            ensure_dir(&out).unwrap();
+            write_atomic(&out, "old.csv", b"old").unwrap()
+        });
+        ensure_dir(&staging.join("charts")).unwrap();
+        write_atomic(&staging, "summary.csv", b"new").unwrap();
+        write_atomic(&staging.join("charts"), "a.png", b"png").unwrap();
+        publish(&staging, &out).unwrap();
+        assert_eq!(std::fs::read(out.join("summary.csv")).unwrap(), b"new");
+        assert_eq!(std::fs::read(out.join("charts/a.png")).unwrap(), b"png");
+        assert_eq!(std::fs::read(out.join("old.csv")).unwrap(), b"old");
+        assert!(!staging.exists());
     }
 
     #[test]

@@ -14,6 +14,14 @@
 //! targets of `max(0, value / target - 1)`, using the CI upper bound for continuity.
 //! A half-width that is unknown (one replication: NaN) counts as zero width, and the text
 //! says that the interval is unknown.
+//!
+//! A point with no bound requests cannot meet a continuity target: its rate is 0/0, not a
+//! success (this happens when R >= C leaves new sessions nowhere to land).
+//!
+//! When the sweep varies `load`, load is the traffic, not a setting: the recommendation is
+//! made over settings (the other parameters), each judged by its worst case over the swept
+//! loads (highest new-session rejection, highest continuity CI upper bound, fewest bound
+//! requests), so the recommended setting meets the targets at every load.
 
 use std::cmp::Ordering;
 
@@ -22,7 +30,7 @@ use std::cmp::Ordering;
 pub struct Targets {
     /// Continuity failures per bound request (a fraction).
     pub continuity_failure_rate: Option<f64>,
-    /// Rejected first requests per arriving session (a fraction).
+    /// Sessions turned away before any request was served, per arriving session (a fraction).
     pub new_session_rejection_rate: Option<f64>,
 }
 
@@ -46,6 +54,10 @@ pub struct PointSummary {
     pub continuity_failure_rate: f64,
     /// Half-width of the 95% CI; NaN when unknown (one replication).
     pub continuity_failure_rate_ci95: f64,
+    /// Mean bound requests per replication; 0 means continuity was never put to the test.
+    pub bound_requests: f64,
+    /// The swept load multiplier of this point, when `load` is swept.
+    pub load: Option<f64>,
 }
 
 impl PointSummary {
@@ -54,10 +66,15 @@ impl PointSummary {
         self.continuity_failure_rate + known_or_zero(self.continuity_failure_rate_ci95)
     }
 
+    /// Whether any bound request was measured (the continuity rate is not 0/0).
+    pub fn has_bound_requests(&self) -> bool {
+        self.bound_requests > 0.0 || self.bound_requests.is_nan()
+    }
+
     /// Whether this point meets every set target.
     pub fn meets(&self, targets: &Targets) -> bool {
         let cf_ok = match targets.continuity_failure_rate {
-            Some(t) => self.continuity_upper() < t,
+            Some(t) => self.has_bound_requests() && self.continuity_upper() < t,
             None => true,
         };
         let nsr_ok = match targets.new_session_rejection_rate {
@@ -72,7 +89,11 @@ impl PointSummary {
     pub fn shortfall(&self, targets: &Targets) -> f64 {
         let mut s = 0.0;
         if let Some(t) = targets.continuity_failure_rate {
-            s += relative_excess(self.continuity_upper(), t);
+            s += if self.has_bound_requests() {
+                relative_excess(self.continuity_upper(), t)
+            } else {
+                1.0
+            };
         }
         if let Some(t) = targets.new_session_rejection_rate {
             s += relative_excess(self.new_session_rejection_rate, t);
@@ -224,6 +245,65 @@ impl Recommendation {
 
 /// Applies the rule described in the module documentation.
 pub fn recommend(points: &[PointSummary], targets: &Targets) -> Recommendation {
+    if points.iter().any(|p| p.load.is_some()) {
+        return recommend_points(&worst_case_over_load(points), targets);
+    }
+    recommend_points(points, targets)
+}
+
+/// One summary per setting (points equal but for `load`, grouped by their label without
+/// the load), each the worst case over its loads; carries the index of its worst point.
+pub fn worst_case_over_load(points: &[PointSummary]) -> Vec<PointSummary> {
+    let mut groups: Vec<(String, Vec<&PointSummary>)> = Vec::new();
+    for p in points {
+        let key = setting_label(&p.label);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, g)) => g.push(p),
+            None => groups.push((key, vec![p])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(key, g)| {
+            let by = |f: &dyn Fn(&PointSummary) -> f64| {
+                *g.iter()
+                    .max_by(|a, b| cmp_nan_last(f(a), f(b)))
+                    .expect("groups are not empty")
+            };
+            let worst_nsr = by(&|p| p.new_session_rejection_rate);
+            let worst_cf = by(&|p| p.continuity_upper());
+            let loads: Vec<String> = g
+                .iter()
+                .filter_map(|p| p.load)
+                .map(|l| format!("{l}"))
+                .collect();
+            PointSummary {
+                point: worst_nsr.point,
+                label: format!("{key} (worst case over load {})", loads.join(", ")),
+                new_session_rejection_rate: worst_nsr.new_session_rejection_rate,
+                new_session_rejection_rate_ci95: worst_nsr.new_session_rejection_rate_ci95,
+                continuity_failure_rate: worst_cf.continuity_failure_rate,
+                continuity_failure_rate_ci95: worst_cf.continuity_failure_rate_ci95,
+                bound_requests: g
+                    .iter()
+                    .map(|p| p.bound_requests)
+                    .fold(f64::INFINITY, f64::min),
+                load: None,
+            }
+        })
+        .collect()
+}
+
+/// "reserved=1, load=0.5" -> "reserved=1".
+fn setting_label(label: &str) -> String {
+    label
+        .split(", ")
+        .filter(|part| !part.starts_with("load="))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn recommend_points(points: &[PointSummary], targets: &Targets) -> Recommendation {
     if points.is_empty() {
         return Recommendation::NoPoints;
     }
@@ -406,6 +486,9 @@ fn describe_nsr(p: &PointSummary, t: &Targets) -> String {
 }
 
 fn describe_cf(p: &PointSummary, t: &Targets) -> String {
+    if !p.has_bound_requests() {
+        return "not measured: no bound requests (no session ever got a slot)".to_string();
+    }
     let mut s = fmt_pct_ci(p.continuity_failure_rate, p.continuity_failure_rate_ci95);
     let upper = p.continuity_upper();
     if !p.continuity_failure_rate_ci95.is_nan() {
@@ -425,8 +508,9 @@ fn unknown_ci_note(p: &PointSummary, decided: bool) -> String {
     if !(p.continuity_failure_rate_ci95.is_nan() || p.new_session_rejection_rate_ci95.is_nan()) {
         String::new()
     } else if decided {
-        " The confidence interval is unknown (a single replication): the decision used the \
-         means alone; run more replications to trust it."
+        " With a single replication the confidence interval is unknown, so the 95% condition \
+         could not be checked: the decision used the means alone; run more replications to \
+         trust it."
             .to_string()
     } else {
         " The confidence interval is unknown (a single replication); run more replications \
@@ -447,6 +531,8 @@ mod tests {
             new_session_rejection_rate_ci95: nsr_ci,
             continuity_failure_rate: cf,
             continuity_failure_rate_ci95: cf_ci,
+            bound_requests: 100.0,
+            load: None,
         }
     }
 
@@ -620,5 +706,60 @@ mod tests {
         assert_eq!(fmt_pct_ci(0.01, f64::NAN), "1% ± ?");
         assert_eq!(fmt_pct_ci(0.1237, 0.00552), "12.4% ± 0.55%");
         assert_eq!(fmt_pct_ci(0.0297, 0.000545), "2.97% ± 0.055%");
+    }
+
+    /// R >= C: no session ever gets a slot, so no bound request exists and the continuity
+    /// rate is 0/0. That is not a success.
+    #[test]
+    fn no_bound_requests_cannot_meet_a_continuity_target() {
+        let mut dead = pt(5, 1.0, 0.0, 0.0, 0.0);
+        dead.bound_requests = 0.0;
+        let live = pt(3, 0.3, 0.01, 0.002, 0.001);
+        let only_cf = Targets {
+            continuity_failure_rate: Some(0.01),
+            new_session_rejection_rate: None,
+        };
+        match recommend(&[live.clone(), dead.clone()], &only_cf) {
+            Recommendation::Recommended { best, meeting, .. } => {
+                assert_eq!(best.point, 3);
+                assert_eq!(meeting.len(), 1);
+            }
+            other => panic!("{other:?}"),
+        }
+        let r = recommend(&[dead], &only_cf);
+        assert!(matches!(r, Recommendation::NoneMeets { .. }), "{r:?}");
+        assert!(r.text().contains("no bound requests"), "{}", r.text());
+    }
+
+    /// With a load sweep, settings are judged by their worst load.
+    #[test]
+    fn load_is_not_a_setting_worst_case_decides() {
+        let at = |point: usize, r: u32, load: f64, nsr: f64, cf: f64| PointSummary {
+            label: format!("reserved={r}, load={load}"),
+            load: Some(load),
+            ..pt(point, nsr, 0.001, cf, 0.001)
+        };
+        let points = [
+            at(0, 0, 0.5, 0.00, 0.004),
+            at(1, 0, 1.0, 0.01, 0.030), // R=0 fails continuity at full load
+            at(2, 1, 0.5, 0.01, 0.002),
+            at(3, 1, 1.0, 0.04, 0.008), // R=1 meets both at both loads
+            at(4, 2, 0.5, 0.02, 0.001),
+            at(5, 2, 1.0, 0.09, 0.002), // R=2 rejects too many new sessions at full load
+        ];
+        match recommend(&points, &BOTH) {
+            Recommendation::Recommended { best, meeting, .. } => {
+                assert_eq!(best.point, 3, "the worst-load point of the chosen setting");
+                assert!(
+                    best.label
+                        .starts_with("reserved=1 (worst case over load 0.5, 1)"),
+                    "{}",
+                    best.label
+                );
+                assert_eq!(best.new_session_rejection_rate, 0.04);
+                assert_eq!(meeting.len(), 1);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

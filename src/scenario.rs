@@ -377,18 +377,36 @@ impl Scenario {
             ),
         };
         format!(
-            "Pools: {}. {} Gateway: {:?} platform, sticky TTL {}, waiting {:?}, sticky queue {} / fallback queue {}. \
-             Horizon {} with warm-up {}, {} replications.",
+            "Pools: {}. {} Gateway: platform \"{}\", sticky TTL {}, wait \"{}\", sticky queue {} / fallback queue {}{}. \
+             Horizon {} with warm-up {}, {}.",
             pools.join("; "),
             work,
-            self.gateway.platform,
+            match self.gateway.platform {
+                Platform::Anthropic => "anthropic",
+                Platform::OpenAi => "openai",
+            },
             format_secs(time_to_secs(self.gateway.sticky_ttl)),
-            self.gateway.wait,
+            match self.gateway.wait {
+                WaitMode::Poll => "poll",
+                WaitMode::Fifo => "fifo",
+            },
             self.gateway.sticky_max_waiting,
             self.gateway.fallback_max_waiting,
+            match &self.users {
+                Some(u) => format!("; {} users with at most {} requests in flight each", u.count, u.concurrency),
+                None => String::new(),
+            },
             format_secs(time_to_secs(self.horizon)),
             format_secs(time_to_secs(self.warmup)),
-            self.replications
+            match self.precision {
+                Some(p) => format!(
+                    "{} to {} replications per point (until every headline 95% CI is within {}% of its mean)",
+                    self.replications,
+                    self.max_replications,
+                    round_sig(p * 100.0, 3)
+                ),
+                None => format!("{} replications per point", self.replications),
+            }
         )
     }
 }

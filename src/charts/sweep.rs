@@ -298,7 +298,7 @@ where
     if entries.is_empty() {
         entries.push(LegendEntry::new(
             format!(
-                "sessions whose first request is rejected ({})",
+                "sessions turned away before any request was served ({})",
                 ctx.ci_words()
             ),
             draw::MAIN_COLOR,
@@ -337,7 +337,7 @@ where
         false,
         true,
     )?;
-    let caption = "Share of arriving sessions whose first request is rejected: reserved slots \
+    let caption = "Share of arriving sessions turned away before any of their requests was served: reserved slots \
                    are closed to new sessions, so this rises with reserved_concurrency. Bars are \
                    95% confidence intervals."
         .to_string();

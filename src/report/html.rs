@@ -148,6 +148,14 @@ pub fn page(data: &RunData, rec: &Recommendation, charts: &[RenderedChart]) -> S
         escape(&rec.text())
     );
 
+    if !run.warnings.is_empty() {
+        h.push_str("<div class=\"rec warn\"><p class=\"head\">Warnings</p><ul>\n");
+        for w in &run.warnings {
+            let _ = writeln!(h, "<li>{}</li>", escape(w));
+        }
+        h.push_str("</ul></div>\n");
+    }
+
     summary_table(&mut h, data, rec);
 
     // Charts.
@@ -329,6 +337,21 @@ fn cell(mean: &str, ci: &str) -> String {
     )
 }
 
+/// "10", or "8 to 60" when a precision target made points run different numbers.
+fn replications_words(r: &super::input::RunInfo) -> String {
+    let (lo, hi) = (
+        r.replications_run.iter().min(),
+        r.replications_run.iter().max(),
+    );
+    match (lo, hi) {
+        (Some(lo), Some(hi)) if lo != hi => format!("{lo} to {hi} (precision target)"),
+        (Some(lo), _) => lo.to_string(),
+        _ => r
+            .replications
+            .map_or("unknown".to_string(), |v| v.to_string()),
+    }
+}
+
 fn provenance(h: &mut String, data: &RunData) {
     let r = &data.run;
     let opt = |v: Option<u64>| v.map_or("unknown".to_string(), |v| v.to_string());
@@ -339,7 +362,15 @@ fn provenance(h: &mut String, data: &RunData) {
         ("seed", opt(r.seed)),
         ("horizon", escape(&fmt_duration(r.horizon_s))),
         ("warm-up", escape(&fmt_duration(r.warmup_s))),
-        ("replications per point", opt(r.replications)),
+        ("replications per point", replications_words(r)),
+        (
+            "command-line overrides",
+            if r.overrides.is_empty() {
+                "none".to_string()
+            } else {
+                escape(&r.overrides.join(" "))
+            },
+        ),
         (
             "sweep",
             escape(&format!(
@@ -368,7 +399,7 @@ fn provenance(h: &mut String, data: &RunData) {
         );
     }
     h.push_str(
-        "</table>\n<p class=\"muted\">Results depend only on the scenario file and the seed; \
+        "</table>\n<p class=\"muted\">Results depend only on the scenario file, the seed and the command-line overrides listed; \
          threads and wall time describe the machine that ran them. <code>slotsim report</code> redraws \
          this page from the CSV files of the output folder.</p>\n",
     );

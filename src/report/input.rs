@@ -61,6 +61,12 @@ pub struct RunInfo {
     pub baseline_point: usize,
     pub targets: Targets,
     pub total_slots: f64,
+    /// Replications each point ran (they differ under a precision target).
+    pub replications_run: Vec<u64>,
+    /// Command-line flags that changed the scenario's settings.
+    pub overrides: Vec<String>,
+    /// What `run` warned about.
+    pub warnings: Vec<String>,
 }
 
 /// `summary.csv`: one row per sweep point, in sweep order.
@@ -117,6 +123,12 @@ impl Summary {
                 new_session_rejection_rate_ci95: p.ci("new_session_rejection_rate"),
                 continuity_failure_rate: p.mean("continuity_failure_rate"),
                 continuity_failure_rate_ci95: p.ci("continuity_failure_rate"),
+                bound_requests: p.mean("bound_requests"),
+                load: self
+                    .parameters
+                    .iter()
+                    .position(|n| n == "load")
+                    .map(|i| p.params[i]),
             })
             .collect()
     }
@@ -304,10 +316,19 @@ fn invalid(path: &Path, message: String) -> ReportError {
 /// when it is empty, `reserved` alone identifies a point.
 pub fn read_summary(path: &Path, sweep_parameters: &[String]) -> Result<Summary, ReportError> {
     let csv = CsvFile::read(path)?;
-    let parameters: Vec<String> = if sweep_parameters.is_empty() {
+    // Without a sweep, `reserved` identifies the point, unless the pools disagree on it
+    // (an empty cell): then the point number does.
+    let reserved_known = csv.column("reserved").is_some_and(|c| {
+        csv.rows
+            .iter()
+            .all(|(_, rec)| !rec.get(c).unwrap_or("").is_empty())
+    });
+    let parameters: Vec<String> = if !sweep_parameters.is_empty() {
+        sweep_parameters.to_vec()
+    } else if reserved_known {
         vec!["reserved".to_string()]
     } else {
-        sweep_parameters.to_vec()
+        vec!["point".to_string()]
     };
     let point_col = csv.required_column("point")?;
     let param_cols = parameters
@@ -465,7 +486,25 @@ pub fn read_run_json(path: &Path) -> Result<RunInfo, ReportError> {
             },
         }
     };
+    let strings = |key: &str| -> Vec<String> {
+        v.get(key)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
     Ok(RunInfo {
+        replications_run: v
+            .get("replications_run")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_u64).collect())
+            .unwrap_or_default(),
+        overrides: strings("command_line_overrides"),
+        warnings: strings("warnings"),
         slotsim_version: s(&v, "slotsim_version"),
         scenario_name: s(scenario, "name"),
         scenario_description: s(scenario, "description"),

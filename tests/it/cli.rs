@@ -252,6 +252,7 @@ fn bad_flags_exit_2_naming_the_flag() {
         (&["--precision", "0"], "--precision"),
         (&["--no-such-flag"], "--no-such-flag"),
         (&["--horizon", "400d"], "--horizon"),
+        (&["--max-replications", "5"], "--max-replications"),
         (&["--replications", "4000000000"], "--replications"),
         (&["--max-replications", "0"], "--max-replications"),
     ];
@@ -341,4 +342,67 @@ fn csv_is_byte_identical_for_any_thread_count() {
     assert_eq!(json["threads"], 1);
     assert_eq!(json["scenario"]["sha256"].as_str().unwrap().len(), 64);
     assert!(json["events_simulated"].as_u64().unwrap() > 0);
+}
+
+/// Pools that disagree on reserved, with no sweep: the reserved column is empty and the
+/// run (with its report) still succeeds.
+#[test]
+fn pools_with_different_reserved_and_no_sweep_run_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = GOOD.replace("[sweep]\nreserved = [0, 1]\n", "")
+        + "[[pools]]\nname = \"spare\"\naccounts = 1\nconcurrency = 2\nreserved = 1\npriority = 60\n";
+    let path = scenario_file(dir.path(), &text);
+    let out = dir.path().join("o");
+    run_to(&path, &out, "2", &[]);
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert!(
+        summary.lines().nth(1).unwrap().starts_with("0,,"),
+        "empty reserved cell: {summary}"
+    );
+    assert!(out.join("report.html").exists());
+    assert!(!std::fs::read_dir(&out).unwrap().any(|e| e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .starts_with(".slotsim-staging")));
+}
+
+/// A precision target missed at the cap is said on stdout, in run.json and in the report;
+/// run.json records the command-line overrides.
+#[test]
+fn missed_precision_and_overrides_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario_file(dir.path(), GOOD);
+    let out = dir.path().join("o");
+    let output = slotsim()
+        .arg("run")
+        .arg(&path)
+        .args([
+            "--quiet",
+            "--precision",
+            "0.001",
+            "--max-replications",
+            "4",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("precision target"), "{stdout}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(json["precision_met"], serde_json::json!([false, false]));
+    assert!(json["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w.as_str().unwrap().contains("precision target")));
+    assert_eq!(
+        json["command_line_overrides"],
+        serde_json::json!(["--precision 0.001", "--max-replications 4"])
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("Warnings") && html.contains("--precision 0.001"));
 }
