@@ -69,6 +69,21 @@ pub struct RunInfo {
     pub warnings: Vec<String>,
 }
 
+impl RunInfo {
+    /// "10", or "8 to 60" when a precision target made points run different numbers.
+    pub fn replications_words(&self) -> Option<String> {
+        let (lo, hi) = (
+            self.replications_run.iter().min(),
+            self.replications_run.iter().max(),
+        );
+        match (lo, hi, self.replications) {
+            (Some(lo), Some(hi), _) if lo != hi => Some(format!("{lo} to {hi}")),
+            (Some(&r), _, _) | (None, _, Some(r)) => Some(r.to_string()),
+            _ => None,
+        }
+    }
+}
+
 /// `summary.csv`: one row per sweep point, in sweep order.
 #[derive(Debug, Clone)]
 pub struct Summary {
