@@ -233,16 +233,11 @@ impl<'a> Ctx<'a> {
         if !run.scenario_name.is_empty() {
             parts.push(format!("scenario {}", run.scenario_name));
         }
-        let (lo, hi) = (
-            run.replications_run.iter().min(),
-            run.replications_run.iter().max(),
-        );
-        match (lo, hi, run.replications) {
-            (Some(lo), Some(hi), _) if lo != hi => parts.push(format!("{lo} to {hi} replications")),
-            (Some(&r), _, _) | (None, _, Some(r)) => {
-                parts.push(format!("{r} replication{}", if r == 1 { "" } else { "s" }))
-            }
-            _ => {}
+        if let Some(r) = run.replications_words() {
+            parts.push(format!(
+                "{r} replication{}",
+                if r == "1" { "" } else { "s" }
+            ));
         }
         if let Some(seed) = run.seed {
             parts.push(format!("seed {seed}"));

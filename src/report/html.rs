@@ -337,21 +337,6 @@ fn cell(mean: &str, ci: &str) -> String {
     )
 }
 
-/// "10", or "8 to 60" when a precision target made points run different numbers.
-fn replications_words(r: &super::input::RunInfo) -> String {
-    let (lo, hi) = (
-        r.replications_run.iter().min(),
-        r.replications_run.iter().max(),
-    );
-    match (lo, hi) {
-        (Some(lo), Some(hi)) if lo != hi => format!("{lo} to {hi} (precision target)"),
-        (Some(lo), _) => lo.to_string(),
-        _ => r
-            .replications
-            .map_or("unknown".to_string(), |v| v.to_string()),
-    }
-}
-
 fn provenance(h: &mut String, data: &RunData) {
     let r = &data.run;
     let opt = |v: Option<u64>| v.map_or("unknown".to_string(), |v| v.to_string());
@@ -362,7 +347,11 @@ fn provenance(h: &mut String, data: &RunData) {
         ("seed", opt(r.seed)),
         ("horizon", escape(&fmt_duration(r.horizon_s))),
         ("warm-up", escape(&fmt_duration(r.warmup_s))),
-        ("replications per point", replications_words(r)),
+        (
+            "replications per point",
+            r.replications_words()
+                .unwrap_or_else(|| "unknown".to_string()),
+        ),
         (
             "command-line overrides",
             if r.overrides.is_empty() {
