@@ -1033,4 +1033,63 @@ mod tests {
             "fallback waits on the full primary, which admits no waiter"
         );
     }
+
+    /// Least recently used first, never used before all: sessions every 5 s, 3 s of
+    /// service, two one-slot accounts. S0 (5) takes X (random tie), S1 (10) takes the never
+    /// used Y, S2 (15) takes X (released at 8, before Y at 13).
+    #[test]
+    fn load_aware_prefers_never_used_then_least_recently_used() {
+        let cfg = model(
+            r#"
+            horizon = 16
+            replications = 1
+            [[pools]]
+            accounts = 2
+            concurrency = 1
+            [workload]
+            arrival = { process = "periodic", rate = "12/min" }
+            requests_per_session = { dist = "constant", value = 1 }
+            service_time = { dist = "constant", value = "3s" }
+            "#,
+        );
+        let mut sim = Sim::new(&cfg, 1, false);
+        sim.run();
+        let mut last: Vec<Option<Time>> = sim.accounts.iter().map(|a| a.last_used).collect();
+        last.sort();
+        assert_eq!(last, vec![Some(13_000_000), Some(18_000_000)]);
+    }
+
+    /// Exact ties (never-used accounts) are broken uniformly at random: over 2000
+    /// replications of a single request on four idle accounts, each account is chosen
+    /// about a quarter of the time (binomial sd about 19; the bound is 5 sd).
+    #[test]
+    fn ties_are_broken_uniformly() {
+        let cfg = model(
+            r#"
+            horizon = 11
+            replications = 1
+            [[pools]]
+            accounts = 4
+            concurrency = 1
+            [workload]
+            arrival = { process = "periodic", rate = "6/min" }
+            requests_per_session = { dist = "constant", value = 1 }
+            service_time = { dist = "constant", value = "1s" }
+            "#,
+        );
+        let mut chosen = [0u32; 4];
+        for seed in 0..2000 {
+            let mut sim = Sim::new(&cfg, seed, false);
+            sim.run();
+            let i = sim
+                .accounts
+                .iter()
+                .position(|a| a.last_used.is_some())
+                .expect("one was used");
+            chosen[i] += 1;
+        }
+        for n in chosen {
+            assert!((n as f64 - 500.0).abs() < 5.0 * 19.4, "{chosen:?}");
+        }
+    }
 }

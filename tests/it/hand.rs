@@ -425,3 +425,144 @@ fn timeseries_counts_warm_up_migrations() {
     );
     assert_eq!(p.timeseries[0].migrations, 1);
 }
+
+// Waiting, in detail (cases suggested by a mutation audit).
+
+/// One account with C = 2 and R = 1: a new session may use only one slot, even when it
+/// waits in the fallback queue. S0 (t=10) takes the new-session slot until 30; S1 (t=20)
+/// finds it taken and waits, although the reserved slot is free, until S0 releases at 30.
+#[test]
+fn reserve_holds_for_fallback_waiters() {
+    for wait in ["fifo", "poll"] {
+        let text = format!(
+            r#"
+            horizon = 25
+            replications = 1
+            [gateway]
+            wait = "{wait}"
+            [[pools]]
+            accounts = 1
+            concurrency = 2
+            reserved = 1
+            [workload]
+            arrival = {{ process = "periodic", rate = "6/min" }}
+            requests_per_session = {{ dist = "constant", value = 1 }}
+            service_time = {{ dist = "constant", value = "20s" }}
+            "#
+        );
+        let p = &run(&scenario(&text)).points[0];
+        let c = &p.reps[0].counts;
+        assert_eq!((c.requests_arrived, c.requests_completed), (2, 2), "{wait}");
+        let waited = p.estimate("wait_mean_s").mean * 2.0;
+        if wait == "fifo" {
+            assert_eq!(waited, 10.0);
+        } else {
+            assert!((10.0..12.5).contains(&waited), "poll: {waited}");
+        }
+    }
+}
+
+/// A wait success writes the binding: S1's first request is served on A after waiting
+/// (t=20 to 25), so its second request (t=40) is a bound request. One slot, two requests
+/// per session, 15 s of service, no think time, FIFO:
+/// S0 r1 10-25; S1 r1 waits 20-25, runs 25-40; S0 r2 (25, bound) waits, runs 40-55;
+/// S2 (30) and S3 (40) wait in the fallback queue; S1 r2 (40) is bound and waits.
+#[test]
+fn a_wait_success_writes_the_binding() {
+    let text = r#"
+        horizon = 41
+        replications = 1
+        [gateway]
+        wait = "fifo"
+        [[pools]]
+        accounts = 1
+        concurrency = 1
+        [workload]
+        arrival = { process = "periodic", rate = "6/min" }
+        requests_per_session = { dist = "constant", value = 2 }
+        think_time = { dist = "constant", value = 0 }
+        service_time = { dist = "constant", value = "15s" }
+    "#;
+    let c = &run(&scenario(text)).points[0].reps[0].counts;
+    assert_eq!(c.requests_arrived, 6);
+    assert_eq!(
+        (c.bound_requests, c.migrations, c.bound_rejections),
+        (2, 0, 0)
+    );
+}
+
+/// The poll schedule exactly, without jitter: S1 r2 arrives at 36 and Q frees at 37; polls
+/// come 0.1, 0.15, 0.225, 0.3375, 0.50625 s apart, so it is served at 36 + 1.31875.
+#[test]
+fn poll_backoff_schedule_without_jitter() {
+    let s = scenario(&base("poll_jitter = 0", ""));
+    let p = &run(&s).points[0];
+    let waited = p.estimate("wait_mean_s").mean * 6.0;
+    assert!((waited - 1.31875).abs() < 2e-6, "{waited}");
+}
+
+/// The backoff is capped at poll_max: a new session waits from t=20 for a slot that frees
+/// at 25; delays 0.1 x 1.5^k up to 1.70859375 s, then 2 s: served 6.92578125 s later.
+#[test]
+fn poll_backoff_reaches_its_cap() {
+    let text = r#"
+        horizon = 25
+        replications = 1
+        [gateway]
+        poll_jitter = 0
+        [[pools]]
+        accounts = 1
+        concurrency = 1
+        [workload]
+        arrival = { process = "periodic", rate = "6/min" }
+        requests_per_session = { dist = "constant", value = 1 }
+        service_time = { dist = "constant", value = "15s" }
+    "#;
+    let p = &run(&scenario(text)).points[0];
+    let waited = p.estimate("wait_mean_s").mean * 2.0;
+    assert!((waited - 6.92578125).abs() < 5e-6, "{waited}");
+}
+
+/// A sticky wait times out after sticky_wait_timeout, not fallback_wait_timeout: S1 r2
+/// (t=36) waits for Q (busy to 37) with a 0.5 s limit and is rejected at 36.5.
+#[test]
+fn sticky_wait_uses_its_own_timeout() {
+    let s = scenario(&base(
+        "sticky_wait_timeout = \"0.5s\"\nfallback_wait_timeout = \"30s\"",
+        "",
+    ));
+    let c = &run(&s).points[0].reps[0].counts;
+    assert_eq!(
+        (c.bound_rejections, c.rejected_wait_timeout, c.migrations),
+        (1, 1, 0)
+    );
+}
+
+/// The fallback queue goes by priority: with both pools full, S2 (t=15) waits on the
+/// primary account (frees at 25), not on the backup (frees at 30). Sessions every 5 s,
+/// 20 s of service, one one-slot account per pool, FIFO.
+#[test]
+fn fallback_waits_on_the_preferred_pool() {
+    let text = r#"
+        horizon = 16
+        replications = 1
+        [gateway]
+        wait = "fifo"
+        [[pools]]
+        name = "primary"
+        accounts = 1
+        concurrency = 1
+        priority = 10
+        [[pools]]
+        name = "backup"
+        accounts = 1
+        concurrency = 1
+        priority = 50
+        [workload]
+        arrival = { process = "periodic", rate = "12/min" }
+        requests_per_session = { dist = "constant", value = 1 }
+        service_time = { dist = "constant", value = "20s" }
+    "#;
+    let p = &run(&scenario(text)).points[0];
+    assert_eq!(p.estimate("wait_mean_s").mean * 3.0, 10.0);
+}
