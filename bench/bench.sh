@@ -27,4 +27,11 @@ row quick-x200-reps 1 scenarios/quick.toml --replications 200
 # Parallel speed-up: 6 sweep points x 10 replications, 1 thread versus 2.
 row sweep-6x10 1 scenarios/claude-code-pool.toml --reserved 0..=5 --replications 10
 row sweep-6x10 2 scenarios/claude-code-pool.toml --reserved 0..=5 --replications 10
+# Peak memory: one replication at a time, 6 h versus 48 h of simulated time.
+[ -f bench/memory.csv ] || echo "date,benchmark,horizon,peak_rss_kib,machine" > bench/memory.csv
+for h in 6h 48h; do
+  kib=$( { /usr/bin/time -f "%M" "$bin" run scenarios/claude-code-pool.toml --reserved 1 \
+      --replications 2 --threads 1 --horizon "$h" --quiet --out "$tmp/m" > /dev/null; } 2>&1 | tail -1)
+  echo "$(date -u +%F),peak-rss-claude-code-pool-r1,$h,$kib,\"$machine\"" | tee -a bench/memory.csv
+done
 rm -rf "$tmp"

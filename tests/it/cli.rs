@@ -406,3 +406,127 @@ fn missed_precision_and_overrides_are_reported() {
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("Warnings") && html.contains("--precision 0.001"));
 }
+
+/// `run` end to end on the quick example: every output file, the recommendation on
+/// stdout, a per-minute series, and `report` redrawing the same charts and page.
+#[test]
+fn run_writes_everything_and_report_redraws_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("q");
+    let quick = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quick.toml");
+    let output = slotsim()
+        .arg("run")
+        .arg(&quick)
+        .args(["--quiet", "--replications", "3", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("Recommended setting") || stdout.contains("No setting meets"),
+        "{stdout}"
+    );
+    for f in [
+        "summary.csv",
+        "replications.csv",
+        "timeseries.csv",
+        "wait_quantiles.csv",
+        "run.json",
+        "report.html",
+    ] {
+        assert!(std::fs::metadata(out.join(f)).unwrap().len() > 0, "{f}");
+    }
+    let charts = [
+        "continuity",
+        "new_session_rejection",
+        "throughput_utilization",
+        "tradeoff",
+        "timeseries",
+        "wait_cdf",
+    ];
+    for c in charts {
+        for ext in ["png", "svg"] {
+            assert!(
+                std::fs::metadata(out.join(format!("charts/{c}.{ext}")))
+                    .unwrap()
+                    .len()
+                    > 0
+            );
+        }
+    }
+    // 3 h horizon: 180 minutes for each of the 3 points, plus the header.
+    let ts = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    assert_eq!(ts.lines().count(), 1 + 3 * 180);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for external in ["src=\"http", "href=\"http", "<script", "url(http"] {
+        assert!(
+            !html.contains(external),
+            "report.html must be self-contained: {external}"
+        );
+    }
+    let before: Vec<Vec<u8>> = charts
+        .iter()
+        .map(|c| std::fs::read(out.join(format!("charts/{c}.svg"))).unwrap())
+        .collect();
+    let page = std::fs::read(out.join("report.html")).unwrap();
+    slotsim().arg("report").arg(&out).assert().success();
+    let after: Vec<Vec<u8>> = charts
+        .iter()
+        .map(|c| std::fs::read(out.join(format!("charts/{c}.svg"))).unwrap())
+        .collect();
+    assert!(before == after, "report redraws the same charts");
+    assert!(
+        page == std::fs::read(out.join("report.html")).unwrap(),
+        "and the same page"
+    );
+}
+
+/// Sweeping `accounts` changes the pool size; a warm-up shorter than MSER-5 suggests is
+/// warned about.
+#[test]
+fn accounts_sweep_and_short_warm_up_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = GOOD
+        .replace("warmup = \"5m\"", "warmup = 0")
+        .replace("rate = \"2/min\"", "rate = \"20/min\"")
+        .replace("reserved = [0, 1]", "accounts = [2, 4]");
+    let path = scenario_file(dir.path(), &text);
+    let out = dir.path().join("o");
+    let output = slotsim()
+        .arg("run")
+        .arg(&path)
+        .args(["--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("looks too short"), "{stdout}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(json["sweep"]["parameters"], serde_json::json!(["accounts"]));
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert!(summary
+        .lines()
+        .next()
+        .unwrap()
+        .starts_with("point,reserved,accounts,"));
+    let util = |line: usize| -> f64 {
+        let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();
+        let i = header.iter().position(|h| *h == "mean_busy_slots").unwrap();
+        summary
+            .lines()
+            .nth(line)
+            .unwrap()
+            .split(',')
+            .nth(i)
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert!(
+        util(2) > util(1),
+        "twice the accounts carry more load at once"
+    );
+}

@@ -180,19 +180,6 @@ fn load_multiplies_every_arrival_rate() {
     assert!((two - 540.0).abs() < 60.0, "{two}");
 }
 
-#[test]
-fn paired_delta_of_baseline_is_zero_and_others_match_means() {
-    let s = scenario(POOL);
-    let r = run(&s);
-    let i = metric_index("continuity_failure_rate").unwrap();
-    let base = slotsim::export::paired_delta(&r.points[0], &r.points[0], i);
-    assert_eq!((base.mean, base.ci95), (0.0, Some(0.0)));
-    let d = slotsim::export::paired_delta(&r.points[1], &r.points[0], i);
-    let want = r.points[1].estimate("continuity_failure_rate").mean
-        - r.points[0].estimate("continuity_failure_rate").mean;
-    assert!((d.mean - want).abs() < 1e-12);
-}
-
 /// Precision on demand adds replications in rounds and stops at the first round whose
 /// estimates meet the target (or at the cap).
 #[test]
@@ -258,4 +245,97 @@ fn precision_runs_are_byte_identical_across_thread_counts() {
     );
     let summary = String::from_utf8(a.0).unwrap();
     assert!(summary.lines().next().unwrap().contains("precision_met"));
+}
+
+/// Common random numbers line up every session's own draws: at a load light enough that
+/// nobody waits or is turned away at R = 0 or R = 1, each replication sees exactly the
+/// same requests and service times at both points, whatever accounts they land on, so
+/// the busy-slot integral is identical.
+#[test]
+fn common_random_numbers_align_every_draw() {
+    let text = r#"
+        seed = 9
+        horizon = "2h"
+        warmup = "10m"
+        replications = 6
+        [[pools]]
+        accounts = 4
+        concurrency = 10
+        [workload]
+        arrival = { process = "poisson", rate = "1/min" }
+        requests_per_session = { dist = "geometric", mean = 8 }
+        think_time = { dist = "exponential", mean = "30s" }
+        service_time = { dist = "lognormal", median = "5s", p95 = "30s" }
+        [sweep]
+        reserved = [0, 1]
+    "#;
+    let r = run(&scenario(text));
+    let (a, b) = (&r.points[0], &r.points[1]);
+    assert_eq!(a.estimate("requests_rejected").mean, 0.0);
+    assert_eq!(a.estimate("wait_p99_s").mean, 0.0, "nobody waits");
+    let busy = metric_index("mean_busy_slots").unwrap();
+    for (x, y) in a.reps.iter().zip(&b.reps) {
+        assert_eq!(x.counts.requests_completed, y.counts.requests_completed);
+        assert_eq!(
+            x.metrics[busy], y.metrics[busy],
+            "replication {}",
+            x.replication
+        );
+    }
+}
+
+/// The delta columns of summary.csv, recomputed by hand from replications.csv: the mean
+/// and the Student-t half-width of the per-replication differences from the baseline.
+#[test]
+fn delta_columns_match_a_hand_computation() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.toml");
+    std::fs::write(&path, POOL.replace("replications = 30", "replications = 5")).unwrap();
+    let out = dir.path().join("o");
+    assert_cmd::Command::cargo_bin("slotsim")
+        .unwrap()
+        .arg("run")
+        .arg(&path)
+        .args(["--quiet", "--baseline", "1", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let read = |f: &str| {
+        let mut r = csv::Reader::from_path(out.join(f)).unwrap();
+        let h = r.headers().unwrap().clone();
+        let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+        (h, rows)
+    };
+    let (rh, reps) = read("replications.csv");
+    let (sh, summary) = read("summary.csv");
+    let col = |h: &csv::StringRecord, n: &str| h.iter().position(|x| x == n).unwrap();
+    let metric = "continuity_failure_rate";
+    let value = |point: &str| -> Vec<f64> {
+        reps.iter()
+            .filter(|r| &r[0] == point)
+            .map(|r| r[col(&rh, metric)].parse().unwrap())
+            .collect()
+    };
+    let (p0, base) = (value("0"), value("1"));
+    let d: Vec<f64> = p0.iter().zip(&base).map(|(a, b)| a - b).collect();
+    let n = d.len() as f64;
+    let mean = d.iter().sum::<f64>() / n;
+    let sd = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let half = crate::exact::student_t_975(4) * sd / n.sqrt();
+    let got_mean: f64 = summary[0][col(&sh, &format!("{metric}_delta"))]
+        .parse()
+        .unwrap();
+    let got_half: f64 = summary[0][col(&sh, &format!("{metric}_delta_ci95"))]
+        .parse()
+        .unwrap();
+    assert!((got_mean - mean).abs() < 1e-12, "{got_mean} vs {mean}");
+    assert!(
+        (got_half - half).abs() < 1e-3 * half,
+        "{got_half} vs {half}"
+    );
+    assert!(half > 0.0);
+    let base_delta: f64 = summary[1][col(&sh, &format!("{metric}_delta"))]
+        .parse()
+        .unwrap();
+    assert_eq!(base_delta, 0.0, "the baseline's difference from itself");
 }
