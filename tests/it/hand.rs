@@ -566,3 +566,21 @@ fn fallback_waits_on_the_preferred_pool() {
     let p = &run(&scenario(text)).points[0];
     assert_eq!(p.estimate("wait_mean_s").mean * 3.0, 10.0);
 }
+
+/// With sub2api's jitter each delay is scaled by a factor in [0.8, 1.2], so the same wait
+/// lands at different times in different replications, always within the jittered range
+/// of the schedule above: the poll at or after 37 s comes 1.0 to 1.6 s after arrival.
+#[test]
+fn poll_jitter_varies_the_wait_within_its_bounds() {
+    let s = scenario(&base("", "").replace("replications = 1", "replications = 20"));
+    let p = &run(&s).points[0];
+    let i = slotsim::stats::metric_index("wait_mean_s").unwrap();
+    let waits: Vec<f64> = p.reps.iter().map(|r| r.metrics[i] * 6.0).collect();
+    assert!(waits.iter().all(|w| (1.0..=1.6).contains(w)), "{waits:?}");
+    let distinct: std::collections::BTreeSet<u64> =
+        waits.iter().map(|w| (w * 1e6).round() as u64).collect();
+    assert!(
+        distinct.len() >= 10,
+        "jitter should spread the waits: {waits:?}"
+    );
+}
