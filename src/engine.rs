@@ -1092,4 +1092,129 @@ mod tests {
             assert!((n as f64 - 500.0).abs() < 5.0 * 19.4, "{chosen:?}");
         }
     }
+
+    // Selection and waiting rules on hand-set account states: a request is issued into a
+    // gateway whose accounts were given busy and waiting counts directly.
+
+    /// A gateway with `accounts` accounts of `c` slots and reserve `r`, waiting in FIFO
+    /// order, at t = 100 s, with nothing running.
+    fn gateway(accounts: u32, c: u32, r: i64) -> ModelConfig {
+        model(&format!(
+            r#"
+            horizon = 1000
+            replications = 1
+            [gateway]
+            wait = "fifo"
+            [[pools]]
+            accounts = {accounts}
+            concurrency = {c}
+            reserved = {r}
+            [workload]
+            arrival = {{ process = "periodic", rate = "1/h" }}
+            requests_per_session = {{ dist = "constant", value = 1 }}
+            service_time = {{ dist = "constant", value = "10s" }}
+            "#
+        ))
+    }
+
+    /// Issues one request of a new session (or one bound to `bound`) at t = 100 s.
+    fn arrive(sim: &mut Sim, bound: Option<u32>) -> u32 {
+        sim.now = 100_000_000;
+        let sid = sim.sessions.insert(Session {
+            rng: stream(1, StreamKind::Session, 999),
+            choices: stream(1, StreamKind::Gateway, 999),
+            binding: bound.map(|a| (a, Time::MAX)),
+            writes_binding: true,
+            counted: false,
+            remaining: 1,
+            retries_left: 0,
+            served_any: bound.is_some(),
+            first_account: bound,
+            intact: true,
+            user: 0,
+        });
+        sim.issue(sid);
+        // The request of this session (each test session has exactly one).
+        (0..sim.requests.items.len() as u32)
+            .rev()
+            .find(|&i| sim.requests.items[i as usize].session == sid)
+            .expect("the request exists")
+    }
+
+    fn set(sim: &mut Sim, account: usize, busy: u32, waiting: u32, last_used: Option<Time>) {
+        let a = &mut sim.accounts[account];
+        a.busy = busy;
+        a.waiting = waiting;
+        a.last_used = last_used;
+        sim.busy_total = sim.accounts.iter().map(|a| a.busy as u64).sum();
+        sim.waiting_total = sim.accounts.iter().map(|a| a.waiting as u64).sum();
+    }
+
+    /// The load rate counts waiters: an account with one busy slot and one waiter of two
+    /// is at 100% and skipped, although it was never used and would otherwise win.
+    #[test]
+    fn load_rate_counts_waiters() {
+        let cfg = gateway(2, 2, 0);
+        let mut sim = Sim::new(&cfg, 1, false);
+        set(&mut sim, 0, 1, 1, None);
+        set(&mut sim, 1, 1, 0, Some(5));
+        arrive(&mut sim, None);
+        assert_eq!((sim.accounts[0].busy, sim.accounts[1].busy), (1, 2));
+    }
+
+    /// An account at exactly 100% load is not eligible in the load-aware layer.
+    #[test]
+    fn full_account_is_not_eligible() {
+        let cfg = gateway(2, 2, 0);
+        let mut sim = Sim::new(&cfg, 1, false);
+        set(&mut sim, 0, 2, 0, None);
+        set(&mut sim, 1, 0, 0, Some(5));
+        arrive(&mut sim, None);
+        assert_eq!((sim.accounts[0].busy, sim.accounts[1].busy), (2, 1));
+    }
+
+    /// Joining a wait tries at once: the only account is at 100% load (one busy, one
+    /// waiter) but has a free slot, which the newcomer takes without waiting.
+    #[test]
+    fn joining_a_wait_tries_at_once() {
+        let cfg = gateway(1, 2, 0);
+        let mut sim = Sim::new(&cfg, 1, false);
+        set(&mut sim, 0, 1, 1, None);
+        let rid = arrive(&mut sim, None);
+        assert!(sim.requests.items[rid as usize].phase == Phase::Serving);
+        assert_eq!((sim.accounts[0].busy, sim.accounts[0].waiting), (2, 1));
+    }
+
+    /// A sticky request takes a free slot of its account even when others are waiting
+    /// for it (waiters are not ahead of direct requests).
+    #[test]
+    fn sticky_hit_barges_ahead_of_waiters() {
+        let cfg = gateway(1, 3, 1);
+        let mut sim = Sim::new(&cfg, 1, false);
+        set(&mut sim, 0, 2, 2, None);
+        let rid = arrive(&mut sim, Some(0));
+        assert!(sim.requests.items[rid as usize].phase == Phase::Serving);
+        assert_eq!(sim.accounts[0].busy, 3);
+    }
+
+    /// FIFO: a fallback waiter at the head (cap C - R) does not block a sticky waiter
+    /// behind it (cap C) when a slot frees above C - R.
+    #[test]
+    fn fifo_fallback_waiter_does_not_block_a_sticky_waiter() {
+        let cfg = gateway(1, 2, 1);
+        let mut sim = Sim::new(&cfg, 1, false);
+        set(&mut sim, 0, 2, 0, None);
+        let fallback = arrive(&mut sim, None);
+        let sticky = arrive(&mut sim, Some(0));
+        assert!(sim.requests.items[fallback as usize].phase == Phase::AccountWait);
+        assert!(sim.requests.items[sticky as usize].phase == Phase::AccountWait);
+        assert_eq!(sim.accounts[0].waiting, 2);
+        // One of the two running requests finishes: busy 2 -> 1, which only C admits.
+        sim.accounts[0].busy -= 1;
+        sim.busy_total -= 1;
+        sim.fifo_handoff_account(0);
+        assert!(sim.requests.items[sticky as usize].phase == Phase::Serving);
+        assert!(sim.requests.items[fallback as usize].phase == Phase::AccountWait);
+        assert_eq!((sim.accounts[0].busy, sim.accounts[0].waiting), (2, 1));
+    }
 }
