@@ -456,7 +456,9 @@ fn cmp_nan_last(a: f64, b: f64) -> Ordering {
     }
 }
 
-fn describe_targets(t: &Targets) -> String {
+/// The set targets in words, e.g. "continuity failures under 1% with 95% confidence,
+/// new-session rejections at most 5%".
+pub fn describe_targets(t: &Targets) -> String {
     let mut parts = Vec::new();
     if let Some(c) = t.continuity_failure_rate {
         parts.push(format!(

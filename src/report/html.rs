@@ -184,20 +184,10 @@ pub fn page(data: &RunData, rec: &Recommendation, charts: &[RenderedChart]) -> S
 
 fn targets_words(data: &RunData) -> String {
     let t = &data.run.targets;
-    let mut parts = Vec::new();
-    if let Some(c) = t.continuity_failure_rate {
-        parts.push(format!(
-            "continuity failure rate under {} (upper end of the 95% CI)",
-            fmt_pct(c)
-        ));
-    }
-    if let Some(n) = t.new_session_rejection_rate {
-        parts.push(format!("new-session rejection rate at most {}", fmt_pct(n)));
-    }
-    if parts.is_empty() {
-        "none set".to_string()
+    if t.any() {
+        escape(&crate::recommend::describe_targets(t))
     } else {
-        escape(&parts.join("; "))
+        "none set".to_string()
     }
 }
 
