@@ -142,12 +142,6 @@ impl Estimate {
         });
         Estimate { mean, ci95, n }
     }
-
-    /// Lower and upper 95% bounds (the mean itself when the width is unknown).
-    pub fn bounds(&self) -> (f64, f64) {
-        let h = self.ci95.unwrap_or(0.0);
-        (self.mean - h, self.mean + h)
-    }
 }
 
 #[cfg(test)]
