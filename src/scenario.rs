@@ -90,7 +90,7 @@ pub struct GatewayConfig {
 }
 
 impl Default for GatewayConfig {
-    /// sub2api's defaults (MODEL.md section 4).
+    /// sub2api's defaults (docs/model.md section 4).
     fn default() -> Self {
         GatewayConfig {
             platform: Platform::Anthropic,
@@ -138,7 +138,7 @@ pub enum Workload {
         client_retries: u32,
         client_retry_backoff: Time,
     },
-    /// Two independent Poisson streams of single requests (MODEL.md section 6).
+    /// Two independent Poisson streams of single requests (docs/model.md section 6).
     Open {
         bound_rate: f64,
         new_rate: f64,

@@ -1,4 +1,4 @@
-//! From replications to estimates: the per-replication metrics of MODEL.md section 6 and
+//! From replications to estimates: the per-replication metrics of docs/model.md section 5 and
 //! their mean with a Student-t 95% confidence half-width across replications.
 
 use crate::engine::RepOutput;
@@ -49,7 +49,7 @@ pub const HEADLINE: [&str; 4] = [
     "slot_utilization",
 ];
 
-/// A ratio that is 0 when the denominator is 0 (MODEL.md section 2).
+/// A ratio that is 0 when the denominator is 0 (docs/model.md section 5).
 pub fn ratio(num: f64, den: f64) -> f64 {
     if den == 0.0 {
         0.0

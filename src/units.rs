@@ -108,7 +108,19 @@ fn finite(x: f64, help: &str) -> Result<f64, UnitError> {
 }
 
 /// A duration in seconds (may be negative or zero; callers check the range they allow).
+/// A non-zero duration shorter than the time resolution (1 us) is an error: it would
+/// round to 0 and silently mean something else.
 pub fn duration_secs(q: &Quantity) -> Result<f64, UnitError> {
+    let x = duration_secs_unchecked(q)?;
+    if x != 0.0 && x.abs() < 1e-6 {
+        return Err(format!(
+            "is shorter than the time resolution of 1 us (slotsim's clock counts whole microseconds); use 0 or at least \"1us\""
+        ));
+    }
+    Ok(x)
+}
+
+fn duration_secs_unchecked(q: &Quantity) -> Result<f64, UnitError> {
     match q {
         Quantity::Int(i) => Ok(*i as f64),
         Quantity::Float(x) => finite(*x, DURATION_HELP),
@@ -213,6 +225,14 @@ mod tests {
             assert!(duration_secs(&Quantity::Str(bad.into())).is_err(), "{bad}");
         }
         assert!(duration_secs(&Quantity::Float(f64::NAN)).is_err());
+        // Below the clock's resolution: an error, not a silent 0.
+        for tiny in ["0.4us", "1e-9s", "0.0000009"] {
+            let e = duration_secs(&Quantity::Str(tiny.into())).unwrap_err();
+            assert!(e.contains("1 us"), "{tiny}: {e}");
+        }
+        assert!(duration_secs(&Quantity::Float(-1e-9)).is_err());
+        assert_eq!(duration_secs(&Quantity::Str("1us".into())).unwrap(), 1e-6);
+        assert_eq!(duration_secs(&Quantity::Int(0)).unwrap(), 0.0);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! What one replication measures: raw counts and integrals (MODEL.md section 6).
+//! What one replication measures: raw counts and integrals (docs/model.md section 5).
 //! Rates and summaries are derived from these in [`crate::stats`].
 
 use crate::units::Time;

@@ -712,7 +712,7 @@ impl Validator<'_> {
         Ok(UserConfig {
             count,
             concurrency,
-            // Every request joins the user's wait queue before its first try (MODEL.md
+            // Every request joins the user's wait queue before its first try (docs/model.md
             // step 1), so 0 would turn every request away.
             max_waiting: self.count(
                 "users.max_waiting",
@@ -847,10 +847,10 @@ fn notes(s: &Scenario) -> Vec<String> {
     let mut seen = std::collections::BTreeSet::new();
     for (who, r, c) in reserved_values {
         let note = if r < 0 {
-            Some(format!("reserved = {r} behaves as 0 (MODEL.md section 1)"))
+            Some(format!("reserved = {r} behaves as 0 (docs/model.md section 1)"))
         } else if r >= c as i64 {
             Some(format!(
-                "reserved = {r} >= concurrency = {c}: new sessions never land on these accounts; only sessions already bound to them use them (MODEL.md section 1)"
+                "reserved = {r} >= concurrency = {c}: new sessions never land on these accounts; only sessions already bound to them use them (docs/model.md section 1)"
             ))
         } else {
             None

@@ -74,6 +74,16 @@ fn bad_inputs() -> Vec<(&'static str, String, &'static str)> {
             "pools[0].concurrency",
         ),
         (
+            "duration below the clock's resolution",
+            with("horizon = \"1h\"", "horizon = \"0.4us\""),
+            "horizon",
+        ),
+        (
+            "sub-microsecond TTL",
+            with("replications = 3", "replications = 3\n[gateway]\nsticky_ttl = \"1e-9s\""),
+            "gateway.sticky_ttl",
+        ),
+        (
             "non-finite duration",
             with("horizon = \"1h\"", "horizon = inf"),
             "horizon",

@@ -1,5 +1,5 @@
 //! Exact reference results that the simulator's statistical tests compare against
-//! (MODEL.md section 6, "Exact results to validate against").
+//! (docs/model.md section 6, "Exact results to validate against").
 //!
 //! This module owns, using only `std` and `f64` arithmetic:
 //!
@@ -79,7 +79,7 @@ pub(crate) struct GuardChannel {
     pub mean_busy: f64,
 }
 
-/// Guard-channel model (Hong & Rappaport 1986), as MODEL.md states it: one account with
+/// Guard-channel model (Hong & Rappaport 1986), as docs/model.md states it: one account with
 /// `c` slots and `r` reserved (T = max(C - R, 0), R < 0 behaves as 0), bound requests at
 /// rate `a` (may use all C slots), new requests at rate `b` (only while fewer than T slots
 /// are busy), service rate `mu` for both classes.

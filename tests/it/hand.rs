@@ -239,7 +239,7 @@ fn user_concurrency_limit_queues_then_times_out() {
     assert_eq!(p.estimate("wait_mean_s").mean, 2.5, "waits of 0 s and 5 s");
 }
 
-/// MODEL.md step 1 checks the user's wait queue before anything else: with one waiter
+/// docs/model.md step 1 checks the user's wait queue before anything else: with one waiter
 /// allowed and one waiting, a newcomer is turned away even at the instant a slot frees.
 /// A session every second, 10 s of service, U = 1, one waiter: A (t=1) runs 1-11; B (t=2)
 /// waits; t=3..10 are rejected (queue full); at t=11 A's slot frees just before K arrives,

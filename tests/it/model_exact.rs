@@ -1,4 +1,4 @@
-//! The simulator against exact results (MODEL.md section 6): the guard-channel model and
+//! The simulator against exact results (docs/model.md section 6): the guard-channel model and
 //! Erlang B in open mode, insensitivity to the service-time law, and the two-dimensional
 //! Markov chain of session mode. Run times are sized for the optimised test profile.
 
@@ -202,7 +202,7 @@ fn heavy_guard_channel_and_session_chain() {
 }
 
 /// FIFO waiting without reservation is M/M/c: the mean slot wait and the mean number
-/// waiting match Erlang C (MODEL.md section 6). One account, C = 3, load 2.4.
+/// waiting match Erlang C (docs/model.md section 6). One account, C = 3, load 2.4.
 #[test]
 fn fifo_waiting_matches_erlang_c() {
     let (c, lambda) = (3, 2.4);
