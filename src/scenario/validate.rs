@@ -847,7 +847,9 @@ fn notes(s: &Scenario) -> Vec<String> {
     let mut seen = std::collections::BTreeSet::new();
     for (who, r, c) in reserved_values {
         let note = if r < 0 {
-            Some(format!("reserved = {r} behaves as 0 (docs/model.md section 1)"))
+            Some(format!(
+                "reserved = {r} behaves as 0 (docs/model.md section 1)"
+            ))
         } else if r >= c as i64 {
             Some(format!(
                 "reserved = {r} >= concurrency = {c}: new sessions never land on these accounts; only sessions already bound to them use them (docs/model.md section 1)"

@@ -80,7 +80,10 @@ fn bad_inputs() -> Vec<(&'static str, String, &'static str)> {
         ),
         (
             "sub-microsecond TTL",
-            with("replications = 3", "replications = 3\n[gateway]\nsticky_ttl = \"1e-9s\""),
+            with(
+                "replications = 3",
+                "replications = 3\n[gateway]\nsticky_ttl = \"1e-9s\"",
+            ),
             "gateway.sticky_ttl",
         ),
         (
