@@ -113,9 +113,10 @@ fn finite(x: f64, help: &str) -> Result<f64, UnitError> {
 pub fn duration_secs(q: &Quantity) -> Result<f64, UnitError> {
     let x = duration_secs_unchecked(q)?;
     if x != 0.0 && x.abs() < 1e-6 {
-        return Err(format!(
+        return Err(
             "is shorter than the time resolution of 1 us (slotsim's clock counts whole microseconds); use 0 or at least \"1us\""
-        ));
+                .to_string(),
+        );
     }
     Ok(x)
 }
