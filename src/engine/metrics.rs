@@ -1,6 +1,7 @@
 //! What one replication measures: raw counts and integrals (docs/model.md section 5).
 //! Rates and summaries are derived from these in [`crate::stats`].
 
+use super::{Reject, Sim, MINUTE};
 use crate::units::Time;
 use hdrhistogram::Histogram;
 
@@ -71,4 +72,107 @@ pub struct RepOutput {
     pub events: u64,
     /// Per simulated minute over [0, horizon), when requested.
     pub timeseries: Option<Vec<MinuteBin>>,
+}
+
+impl Sim<'_> {
+    /// Accumulates busy and waiting integrals from the last event time to `t`.
+    pub(super) fn integrate_to(&mut self, t: Time) {
+        let from = self.last_integrated;
+        if t <= from {
+            return;
+        }
+        self.last_integrated = t;
+        let lo = from.max(self.cfg.warmup);
+        let hi = t.min(self.cfg.horizon);
+        if hi > lo {
+            let dt = (hi - lo) as u128;
+            self.busy_slot_us += self.busy_total as u128 * dt;
+            self.waiting_us += self.waiting_total as u128 * dt;
+        }
+        if let Some(bins) = &mut self.timeseries {
+            let end = t.min(self.cfg.horizon);
+            let mut a = from;
+            while a < end {
+                let m = (a / MINUTE) as usize;
+                let b = end.min((m as Time + 1) * MINUTE);
+                let dt = (b - a) as u128;
+                bins[m].busy_us += self.busy_total as u128 * dt;
+                bins[m].waiting_us += self.waiting_total as u128 * dt;
+                a = b;
+            }
+        }
+    }
+
+    /// The current minute's bin, when a time series is recorded.
+    fn bin(&mut self) -> Option<&mut MinuteBin> {
+        let m = (self.now / MINUTE) as usize;
+        self.timeseries.as_mut().and_then(|b| b.get_mut(m))
+    }
+
+    /// A measured request (attempt) arrived, bound or not, its binding expired or not.
+    pub(super) fn record_arrival(&mut self, bound: bool, expired: bool) {
+        self.counts.requests_arrived += 1;
+        self.counts.bound_requests += bound as u64;
+        self.counts.expired_rebinds += expired as u64;
+    }
+
+    /// A request just took a slot on its account: its wait and whether it migrated.
+    pub(super) fn record_acquire(&mut self, rid: u32) {
+        let now = self.now;
+        let r = &self.requests.items[rid as usize];
+        let (measured, bound, arrival, account) = (r.measured, r.bound, r.arrival, r.account);
+        let migrated = bound.is_some_and(|b| b != account);
+        if migrated && now < self.cfg.horizon {
+            if let Some(bin) = self.bin() {
+                bin.migrations += 1;
+            }
+        }
+        if measured {
+            self.counts.migrations += migrated as u64;
+            // The histogram grows as needed (auto-resize); saturate only past its u64 range.
+            if self.wait_hist.record(now - arrival).is_err() {
+                self.wait_hist.saturating_record(now - arrival);
+            }
+            self.wait_sum_us += (now - arrival) as u128;
+        }
+    }
+
+    /// A request completed.
+    pub(super) fn record_completion(&mut self, rid: u32) {
+        if self.requests.items[rid as usize].measured {
+            self.counts.requests_completed += 1;
+        }
+        if self.now < self.cfg.horizon {
+            if let Some(bin) = self.bin() {
+                bin.requests_completed += 1;
+            }
+        }
+    }
+
+    /// A request is about to be rejected for `why`.
+    pub(super) fn record_rejection(&mut self, rid: u32, why: Reject) {
+        let r = &self.requests.items[rid as usize];
+        let (sid, measured, bound) = (r.session, r.measured, r.bound);
+        let new_session = !self.sessions.items[sid as usize].served_any;
+        if measured {
+            let c = &mut self.counts;
+            c.requests_rejected += 1;
+            c.bound_rejections += bound.is_some() as u64;
+            match why {
+                Reject::QueueFull => c.rejected_queue_full += 1,
+                Reject::WaitTimeout => c.rejected_wait_timeout += 1,
+                Reject::NoAccount => c.rejected_no_account += 1,
+                Reject::UserLimit => c.rejected_user_limit += 1,
+            }
+        }
+        if self.now < self.cfg.horizon {
+            if let Some(bin) = self.bin() {
+                if bound.is_some() {
+                    bin.bound_rejections += 1;
+                } else if new_session {
+                    bin.new_session_rejections += 1;
+                }
+            }
+        }
+    }
 }

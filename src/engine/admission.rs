@@ -1,0 +1,354 @@
+//! The gateway's admission: the user gate, the selection layers of MODEL.md section 2
+//! (sticky, load-aware, fallback) and taking and releasing an account slot.
+
+use super::{Acquired, Ev, Phase, Reject, Sim};
+use crate::scenario::{FallbackSelection, Platform};
+use rand::Rng;
+use rand_pcg::Pcg64;
+
+/// EffectiveConcurrency(C, R, is_bound) of PR #607, for C >= 1 (C <= 0 is rejected when
+/// the scenario is validated). R < 0 behaves as 0; R >= C leaves new sessions no slot.
+pub fn effective_concurrency(c: u32, r: i64, is_bound: bool) -> u32 {
+    if is_bound || r <= 0 {
+        c
+    } else {
+        (c as i64 - r).max(0) as u32
+    }
+}
+
+impl Sim<'_> {
+    /// MODEL.md step 1: a full user wait queue rejects first; otherwise the request
+    /// joins the wait, whose immediate first try takes a free user slot at once.
+    pub(super) fn user_gate(&mut self, rid: u32) {
+        let Some(limits) = &self.cfg.users else {
+            return self.dispatch(rid);
+        };
+        let sid = self.requests.items[rid as usize].session;
+        let user = self.sessions.items[sid as usize].user;
+        let u = &mut self.users[user as usize];
+        if u.waiting >= limits.max_waiting {
+            return self.reject(rid, Reject::UserLimit);
+        }
+        if u.busy < limits.concurrency {
+            u.busy += 1;
+            self.requests.items[rid as usize].holds_user_slot = true;
+            return self.dispatch(rid);
+        }
+        u.waiting += 1;
+        let deadline = self.now.saturating_add(limits.wait_timeout);
+        self.start_wait(rid, deadline, user);
+    }
+
+    // ---- selection (MODEL.md section 2, steps 3-5) --------------------------------------
+
+    pub(super) fn dispatch(&mut self, rid: u32) {
+        let gw = &self.cfg.gateway;
+        let sid = self.requests.items[rid as usize].session;
+        let choices = &mut self.sessions.items[sid as usize].choices;
+        // Step 3: the sticky layer. Without a fault model every account is schedulable.
+        if let Some(b) = self.requests.items[rid as usize].bound {
+            let a = &self.accounts[b as usize];
+            if a.busy < a.concurrency {
+                return self.acquire(rid, b, Acquired::StickyHit);
+            }
+            if a.waiting < gw.sticky_max_waiting {
+                let cap = a.concurrency;
+                return self.join_wait(rid, b, cap, gw.sticky_max_waiting, gw.sticky_wait_timeout);
+            }
+        }
+        // Step 4: the load-aware layer, with every account's new-session capacity:
+        // priority, then load rate, then least recently used (never used first).
+        let load_aware = self.accounts.iter().enumerate().filter_map(|(i, a)| {
+            if a.cap_new == 0 {
+                return None;
+            }
+            let load = (a.busy as u64 + a.waiting as u64) * 100 / a.cap_new as u64;
+            (load < 100).then_some(((a.priority, load, a.last_used), i as u32))
+        });
+        if let Some(a) = pick_min(load_aware, choices) {
+            // load < 100 means busy + waiting < cap, so the acquire succeeds.
+            return self.acquire(rid, a, Acquired::LoadAware);
+        }
+        // Step 5: the fallback queue, on the first candidate only: priority, then least
+        // recently used (or at random within the priority).
+        let by_lru = gw.fallback_selection == FallbackSelection::LastUsed;
+        let fallback = self.accounts.iter().enumerate().filter_map(|(i, a)| {
+            let lru = if by_lru { a.last_used } else { None };
+            (a.cap_new > 0).then_some(((a.priority, lru), i as u32))
+        });
+        let best = pick_min(fallback, choices);
+        match best {
+            None => self.reject(rid, Reject::NoAccount),
+            Some(a) => {
+                let cap = self.accounts[a as usize].cap_new;
+                self.join_wait(
+                    rid,
+                    a,
+                    cap,
+                    gw.fallback_max_waiting,
+                    gw.fallback_wait_timeout,
+                )
+            }
+        }
+    }
+
+    /// The request takes a slot of `account` now: the binding is written (or refreshed),
+    /// the session's bookkeeping updated, the service drawn and the completion scheduled.
+    pub(super) fn acquire(&mut self, rid: u32, account: u32, how: Acquired) {
+        let now = self.now;
+        let ttl = self.cfg.gateway.sticky_ttl;
+        let openai = self.cfg.gateway.platform == Platform::OpenAi;
+        self.accounts[account as usize].busy += 1;
+        self.busy_total += 1;
+        let r = &mut self.requests.items[rid as usize];
+        r.phase = Phase::Serving;
+        r.account = account;
+        let sid = r.session;
+        let s = &mut self.sessions.items[sid as usize];
+        if s.writes_binding {
+            match how {
+                Acquired::StickyHit if !openai => {}
+                _ => s.binding = Some((account, now.saturating_add(ttl))),
+            }
+        }
+        s.served_any = true;
+        match s.first_account {
+            None => s.first_account = Some(account),
+            Some(f) if f != account => s.intact = false,
+            Some(_) => {}
+        }
+        self.reset_retries(sid);
+        let service = self.draw_service(sid);
+        self.record_acquire(rid);
+        self.queue
+            .push(now.saturating_add(service), Ev::Complete { req: rid });
+    }
+
+    /// A request releases its slot of `account`.
+    pub(super) fn release_account_slot(&mut self, account: u32) {
+        let a = &mut self.accounts[account as usize];
+        a.busy -= 1;
+        a.last_used = Some(self.now);
+        self.busy_total -= 1;
+    }
+}
+
+/// The account with the least key; ties broken uniformly at random (reservoir sampling,
+/// which draws only when there is a tie).
+fn pick_min<K: Ord>(candidates: impl Iterator<Item = (K, u32)>, rng: &mut Pcg64) -> Option<u32> {
+    let mut best: Option<(K, u32)> = None;
+    let mut ties = 0u32;
+    for (key, i) in candidates {
+        match &mut best {
+            Some((k, _)) if key > *k => {}
+            Some((k, idx)) if key == *k => {
+                ties += 1;
+                if rng.random_range(0..ties) == 0 {
+                    *idx = i;
+                }
+            }
+            _ => {
+                best = Some((key, i));
+                ties = 1;
+            }
+        }
+    }
+    best.map(|(_, i)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::test_support::{arrive, gateway, model, set};
+    use crate::scenario::ModelConfig;
+
+    /// EffectiveConcurrency over the edge cases of MODEL.md section 1.
+    #[test]
+    fn effective_concurrency_table() {
+        // (C, R, is_bound, expected)
+        let table: &[(u32, i64, bool, u32)] = &[
+            (5, -3, false, 5), // R < 0 behaves as 0
+            (5, -3, true, 5),
+            (5, 0, false, 5), // R = 0: no reservation
+            (5, 0, true, 5),
+            (5, 2, false, 3), // 0 < R < C
+            (5, 2, true, 5),
+            (5, 5, false, 0), // R = C: new sessions never land
+            (5, 5, true, 5),
+            (5, 9, false, 0), // R > C
+            (5, 9, true, 5),
+            (1, 1, false, 0),
+            (1, 0, false, 1),
+        ];
+        for &(c, r, bound, want) in table {
+            assert_eq!(
+                effective_concurrency(c, r, bound),
+                want,
+                "C={c} R={r} bound={bound}"
+            );
+        }
+    }
+
+    /// A session every 10 s, one request of 25 s each, two pools of one 2-slot account.
+    fn two_pools(backup_reserved: i64) -> ModelConfig {
+        model(&format!(
+            r#"
+            horizon = 35
+            replications = 1
+            [gateway]
+            sticky_max_waiting = 0
+            fallback_max_waiting = 0
+            [[pools]]
+            name = "primary"
+            accounts = 1
+            concurrency = 2
+            priority = 10
+            [[pools]]
+            name = "backup"
+            accounts = 1
+            concurrency = 2
+            priority = 50
+            reserved = {backup_reserved}
+            [workload]
+            arrival = {{ process = "periodic", rate = "6/min" }}
+            requests_per_session = {{ dist = "constant", value = 1 }}
+            service_time = {{ dist = "constant", value = "25s" }}
+            "#
+        ))
+    }
+
+    /// The lower priority number wins while it has room (t=10, 20); the third session
+    /// (t=30) finds it full and goes to the backup pool.
+    #[test]
+    fn priority_pools_fill_in_order() {
+        let cfg = two_pools(0);
+        let mut sim = Sim::new(&cfg, 1, false);
+        sim.run();
+        assert_eq!(
+            sim.accounts[0].last_used,
+            Some(45_000_000),
+            "primary served t=10 and t=20 (to 35, 45)"
+        );
+        assert_eq!(
+            sim.accounts[1].last_used,
+            Some(55_000_000),
+            "backup served t=30 (to 55)"
+        );
+        assert_eq!(sim.counts.requests_completed, 3);
+    }
+
+    /// A backup pool whose reserve is its whole concurrency takes no new session: the third
+    /// session is turned away (503) rather than sent there, even through the fallback queue.
+    #[test]
+    fn reserved_at_concurrency_skips_the_account_entirely() {
+        let cfg = two_pools(2);
+        let mut sim = Sim::new(&cfg, 1, false);
+        sim.run();
+        assert_eq!(sim.accounts[1].last_used, None);
+        assert_eq!(
+            (sim.counts.sessions_rejected, sim.counts.rejected_no_account),
+            (1, 0)
+        );
+        assert_eq!(
+            sim.counts.rejected_queue_full, 1,
+            "fallback waits on the full primary, which admits no waiter"
+        );
+    }
+
+    /// Least recently used first, never used before all: sessions every 5 s, 3 s of
+    /// service, two one-slot accounts. S0 (5) takes X (random tie), S1 (10) takes the never
+    /// used Y, S2 (15) takes X (released at 8, before Y at 13).
+    #[test]
+    fn load_aware_prefers_never_used_then_least_recently_used() {
+        let cfg = model(
+            r#"
+            horizon = 16
+            replications = 1
+            [[pools]]
+            accounts = 2
+            concurrency = 1
+            [workload]
+            arrival = { process = "periodic", rate = "12/min" }
+            requests_per_session = { dist = "constant", value = 1 }
+            service_time = { dist = "constant", value = "3s" }
+            "#,
+        );
+        let mut sim = Sim::new(&cfg, 1, false);
+        sim.run();
+        let mut last: Vec<Option<Time>> = sim.accounts.iter().map(|a| a.last_used).collect();
+        last.sort();
+        assert_eq!(last, vec![Some(13_000_000), Some(18_000_000)]);
+    }
+
+    /// Exact ties (never-used accounts) are broken uniformly at random: over 2000
+    /// replications of a single request on four idle accounts, each account is chosen
+    /// about a quarter of the time (binomial sd about 19; the bound is 5 sd).
+    #[test]
+    fn ties_are_broken_uniformly() {
+        let cfg = model(
+            r#"
+            horizon = 11
+            replications = 1
+            [[pools]]
+            accounts = 4
+            concurrency = 1
+            [workload]
+            arrival = { process = "periodic", rate = "6/min" }
+            requests_per_session = { dist = "constant", value = 1 }
+            service_time = { dist = "constant", value = "1s" }
+            "#,
+        );
+        let mut chosen = [0u32; 4];
+        for seed in 0..2000 {
+            let mut sim = Sim::new(&cfg, seed, false);
+            sim.run();
+            let i = sim
+                .accounts
+                .iter()
+                .position(|a| a.last_used.is_some())
+                .expect("one was used");
+            chosen[i] += 1;
+        }
+        for n in chosen {
+            assert!((n as f64 - 500.0).abs() < 5.0 * 19.4, "{chosen:?}");
+        }
+    }
+
+    // Selection and waiting rules on hand-set account states: a request is issued into a
+    // gateway whose accounts were given busy and waiting counts directly.
+
+    /// The load rate counts waiters: an account with one busy slot and one waiter of two
+    /// is at 100% and skipped, although it was never used and would otherwise win.
+    #[test]
+    fn load_rate_counts_waiters() {
+        let cfg = gateway(2, 2, 0);
+        let mut sim = Sim::new(&cfg, 1, false);
+        set(&mut sim, 0, 1, 1, None);
+        set(&mut sim, 1, 1, 0, Some(5));
+        arrive(&mut sim, None);
+        assert_eq!((sim.accounts[0].busy, sim.accounts[1].busy), (1, 2));
+    }
+
+    /// An account at exactly 100% load is not eligible in the load-aware layer.
+    #[test]
+    fn full_account_is_not_eligible() {
+        let cfg = gateway(2, 2, 0);
+        let mut sim = Sim::new(&cfg, 1, false);
+        set(&mut sim, 0, 2, 0, None);
+        set(&mut sim, 1, 0, 0, Some(5));
+        arrive(&mut sim, None);
+        assert_eq!((sim.accounts[0].busy, sim.accounts[1].busy), (2, 1));
+    }
+
+    /// A sticky request takes a free slot of its account even when others are waiting
+    /// for it (waiters are not ahead of direct requests).
+    #[test]
+    fn sticky_hit_barges_ahead_of_waiters() {
+        let cfg = gateway(1, 3, 1);
+        let mut sim = Sim::new(&cfg, 1, false);
+        set(&mut sim, 0, 2, 2, None);
+        let rid = arrive(&mut sim, Some(0));
+        assert!(sim.requests.items[rid as usize].phase == Phase::Serving);
+        assert_eq!(sim.accounts[0].busy, 3);
+    }
+}

@@ -1,0 +1,328 @@
+//! The discrete-event engine and the gateway model of MODEL.md sections 1-3.
+//!
+//! One [`simulate`] call runs one replication of one model. Time is integer microseconds;
+//! events are ordered by (time, sequence) so equal times run in scheduling order. The
+//! engine does no I/O. Sessions and requests live in slabs whose slots are reused, so the
+//! hot loop does not allocate per request and memory follows what is in flight.
+//!
+//! Random streams (common random numbers across sweep points): every session draws its
+//! length, user, service and think times from its own stream keyed by (replication seed,
+//! session index); the gateway's random choices for that session's requests (ties, poll
+//! jitter) come from a second stream of the session's, and arrival times from streams of
+//! their own. Changing R therefore changes only what R causes.
+
+mod admission;
+mod metrics;
+mod queue;
+mod slab;
+mod streams;
+#[cfg(test)]
+mod test_support;
+mod wait;
+mod workload;
+
+pub use admission::effective_concurrency;
+pub use metrics::{Counts, MinuteBin, RepOutput};
+pub use queue::EventQueue;
+pub use streams::replication_seed;
+
+use slab::Slab;
+use streams::{stream, StreamKind};
+use workload::exp_gap;
+
+use crate::scenario::{ModelConfig, WaitMode, Workload};
+use crate::units::Time;
+use hdrhistogram::Histogram;
+use rand_pcg::Pcg64;
+use std::collections::VecDeque;
+
+// ---------------------------------------------------------------------------------------
+// Model state
+
+struct Account {
+    concurrency: u32,
+    /// EffectiveConcurrency(C, R, false).
+    cap_new: u32,
+    priority: i64,
+    busy: u32,
+    /// One counter for sticky and fallback waiters, as sub2api keeps.
+    waiting: u32,
+    /// When the account last released a slot; None = never used (sorts first).
+    last_used: Option<Time>,
+    /// Waiters in arrival order (`wait = "fifo"` only): (request, token).
+    fifo: VecDeque<(u32, u32)>,
+}
+
+#[derive(Default)]
+struct User {
+    busy: u32,
+    waiting: u32,
+    fifo: VecDeque<(u32, u32)>,
+}
+
+struct Session {
+    /// The session's own draws: length, user, service and think times.
+    rng: Pcg64,
+    /// The gateway's random choices for this session's requests (ties, poll jitter), kept
+    /// apart so that they do not shift the session's own draws, nor other sessions'.
+    choices: Pcg64,
+    /// (account, expiry): live while now < expiry.
+    binding: Option<(u32, Time)>,
+    /// False in open mode, where requests write no binding.
+    writes_binding: bool,
+    /// Counts in the session metrics (a real session arriving in the measured window).
+    counted: bool,
+    /// Requests still to issue, the current one included.
+    remaining: u64,
+    retries_left: u32,
+    served_any: bool,
+    first_account: Option<u32>,
+    intact: bool,
+    user: u32,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    UserWait,
+    AccountWait,
+    Serving,
+}
+
+struct Request {
+    session: u32,
+    arrival: Time,
+    measured: bool,
+    /// The account its session's binding named at arrival.
+    bound: Option<u32>,
+    phase: Phase,
+    holds_user_slot: bool,
+    /// Account waited on or served by.
+    account: u32,
+    /// Slots the wait may use (C for sticky waiters, C - R for fallback waiters).
+    wait_cap: u32,
+    deadline: Time,
+    /// Current un-jittered poll delay, seconds.
+    poll_base_s: f64,
+    /// A fresh value from the simulation-wide counter at creation, at every wait start and
+    /// whenever the request leaves a wait: an event or queue entry carrying another value is
+    /// stale (it may even name a slab slot that a newer request now uses) and is ignored.
+    token: u32,
+}
+
+#[derive(Clone, Copy)]
+enum Ev {
+    SessionArrival,
+    OpenArrival {
+        bound: bool,
+    },
+    /// A session issues its next request (after a think time or a client retry back-off).
+    Issue {
+        session: u32,
+    },
+    Poll {
+        req: u32,
+        token: u32,
+    },
+    Timeout {
+        req: u32,
+        token: u32,
+    },
+    Complete {
+        req: u32,
+    },
+}
+
+#[derive(Clone, Copy)]
+enum Reject {
+    QueueFull,
+    WaitTimeout,
+    NoAccount,
+    UserLimit,
+}
+
+#[derive(Clone, Copy)]
+enum Acquired {
+    StickyHit,
+    LoadAware,
+    WaitSuccess,
+}
+
+const MINUTE: Time = 60_000_000;
+
+struct Sim<'a> {
+    cfg: &'a ModelConfig,
+    rep_seed: u64,
+    now: Time,
+    queue: EventQueue<Ev>,
+    accounts: Vec<Account>,
+    users: Vec<User>,
+    sessions: Slab<Session>,
+    requests: Slab<Request>,
+    arrivals_rng: Pcg64,
+    bound_arrivals_rng: Pcg64,
+    next_session: u64,
+    next_bound: u64,
+    next_token: u32,
+    counts: Counts,
+    busy_total: u64,
+    waiting_total: u64,
+    last_integrated: Time,
+    busy_slot_us: u128,
+    waiting_us: u128,
+    wait_hist: Histogram<u64>,
+    wait_sum_us: u128,
+    events: u64,
+    timeseries: Option<Vec<MinuteBin>>,
+}
+
+/// Runs one replication of `cfg` with replication seed `rep_seed`. With `timeseries`,
+/// also records per-minute busy, waiting and failure counts over [0, horizon).
+pub fn simulate(cfg: &ModelConfig, rep_seed: u64, timeseries: bool) -> RepOutput {
+    let mut sim = Sim::new(cfg, rep_seed, timeseries);
+    sim.run();
+    sim.into_output()
+}
+
+impl<'a> Sim<'a> {
+    fn new(cfg: &'a ModelConfig, rep_seed: u64, timeseries: bool) -> Sim<'a> {
+        let mut accounts = Vec::new();
+        for pool in &cfg.pools {
+            for _ in 0..pool.accounts {
+                accounts.push(Account {
+                    concurrency: pool.concurrency,
+                    cap_new: effective_concurrency(pool.concurrency, pool.reserved, false),
+                    priority: pool.priority,
+                    busy: 0,
+                    waiting: 0,
+                    last_used: None,
+                    fifo: VecDeque::new(),
+                });
+            }
+        }
+        let users = match &cfg.users {
+            Some(u) => (0..u.count).map(|_| User::default()).collect(),
+            None => Vec::new(),
+        };
+        let minutes = cfg.horizon.div_ceil(MINUTE) as usize;
+        Sim {
+            cfg,
+            rep_seed,
+            now: 0,
+            queue: EventQueue::default(),
+            accounts,
+            users,
+            sessions: Slab::new(),
+            requests: Slab::new(),
+            arrivals_rng: stream(rep_seed, StreamKind::SessionArrivals, 0),
+            bound_arrivals_rng: stream(rep_seed, StreamKind::BoundArrivals, 0),
+            next_session: 0,
+            next_bound: 0,
+            next_token: 0,
+            counts: Counts::default(),
+            busy_total: 0,
+            waiting_total: 0,
+            last_integrated: 0,
+            busy_slot_us: 0,
+            waiting_us: 0,
+            wait_hist: Histogram::new(3)
+                .expect("3 significant figures is a valid histogram precision"),
+            wait_sum_us: 0,
+            events: 0,
+            timeseries: timeseries.then(|| vec![MinuteBin::default(); minutes]),
+        }
+    }
+
+    fn into_output(self) -> RepOutput {
+        let total_slots = self.accounts.iter().map(|a| a.concurrency as u64).sum();
+        RepOutput {
+            counts: self.counts,
+            busy_slot_us: self.busy_slot_us,
+            waiting_us: self.waiting_us,
+            total_slots,
+            measured: self.cfg.horizon - self.cfg.warmup,
+            wait_hist: self.wait_hist,
+            wait_sum_us: self.wait_sum_us,
+            events: self.events,
+            timeseries: self.timeseries,
+        }
+    }
+}
+
+impl Sim<'_> {
+    fn run(&mut self) {
+        match self.cfg.workload {
+            Workload::Sessions { .. } => {
+                let t = self.session_gap();
+                self.schedule_arrival(t, Ev::SessionArrival);
+            }
+            Workload::Open {
+                bound_rate,
+                new_rate,
+                ..
+            } => {
+                if bound_rate > 0.0 {
+                    let t = exp_gap(&mut self.bound_arrivals_rng, bound_rate);
+                    self.schedule_arrival(t, Ev::OpenArrival { bound: true });
+                }
+                if new_rate > 0.0 {
+                    let t = exp_gap(&mut self.arrivals_rng, new_rate);
+                    self.schedule_arrival(t, Ev::OpenArrival { bound: false });
+                }
+            }
+        }
+        while let Some((t, ev)) = self.queue.pop() {
+            self.integrate_to(t);
+            self.now = t;
+            self.events += 1;
+            match ev {
+                Ev::SessionArrival => self.session_arrival(),
+                Ev::OpenArrival { bound } => self.open_arrival(bound),
+                Ev::Issue { session } => self.issue(session),
+                Ev::Poll { req, token } => self.poll(req, token),
+                Ev::Timeout { req, token } => self.timeout(req, token),
+                Ev::Complete { req } => self.complete(req),
+            }
+        }
+    }
+
+    /// Arrivals happen only before the horizon.
+    fn schedule_arrival(&mut self, t: Time, ev: Ev) {
+        if t < self.cfg.horizon {
+            self.queue.push(t, ev);
+        }
+    }
+
+    fn in_window(&self, t: Time) -> bool {
+        t >= self.cfg.warmup && t < self.cfg.horizon
+    }
+
+    /// A request is turned away: measured, its user slot freed, and the client retries
+    /// or gives up.
+    fn reject(&mut self, rid: u32, why: Reject) {
+        let r = &self.requests.items[rid as usize];
+        let (sid, holds_user) = (r.session, r.holds_user_slot);
+        self.record_rejection(rid, why);
+        self.requests.remove(rid);
+        if holds_user {
+            self.release_user_slot(sid);
+        }
+        self.client_after_rejection(sid);
+    }
+
+    /// A request finishes: its account slot and user slot are freed (a FIFO waiter may
+    /// take them), then its session continues.
+    fn complete(&mut self, rid: u32) {
+        let r = &self.requests.items[rid as usize];
+        let (account, sid, holds_user) = (r.account, r.session, r.holds_user_slot);
+        self.record_completion(rid);
+        self.release_account_slot(account);
+        self.requests.remove(rid);
+        if self.cfg.gateway.wait == WaitMode::Fifo {
+            self.fifo_handoff_account(account);
+        }
+        if holds_user {
+            self.release_user_slot(sid);
+        }
+        self.session_after_completion(sid);
+    }
+}

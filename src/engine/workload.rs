@@ -1,0 +1,250 @@
+//! The workload that feeds the gateway: session and open-mode arrivals, each session's
+//! requests, think times, client retries after a rejection, and the session's end.
+
+use super::streams::{stream, StreamKind};
+use super::{Ev, Phase, Request, Session, Sim};
+use crate::dist::Dist;
+use crate::scenario::Workload;
+use crate::units::{secs_to_time, Time};
+use rand::Rng;
+use rand_distr::{Distribution, Exp1};
+use rand_pcg::Pcg64;
+
+pub(super) fn exp_gap(rng: &mut Pcg64, rate: f64) -> Time {
+    let e: f64 = Exp1.sample(rng);
+    secs_to_time(e / rate).max(1)
+}
+
+impl Sim<'_> {
+    pub(super) fn session_arrival(&mut self) {
+        let Workload::Sessions {
+            ref requests_per_session,
+            client_retries,
+            ..
+        } = self.cfg.workload
+        else {
+            unreachable!("session arrivals are scheduled only in sessions mode")
+        };
+        let index = self.next_session;
+        self.next_session += 1;
+        let mut rng = stream(self.rep_seed, StreamKind::Session, index);
+        let remaining = requests_per_session.sample_count(&mut rng);
+        let user = self.draw_user(&mut rng);
+        let counted = self.in_window(self.now);
+        if counted {
+            self.counts.sessions_arrived += 1;
+        }
+        let sid = self.sessions.insert(Session {
+            rng,
+            choices: stream(self.rep_seed, StreamKind::Gateway, index),
+            binding: None,
+            writes_binding: true,
+            counted,
+            remaining,
+            retries_left: client_retries,
+            served_any: false,
+            first_account: None,
+            intact: true,
+            user,
+        });
+        let next = self.now.saturating_add(self.session_gap());
+        self.schedule_arrival(next, Ev::SessionArrival);
+        self.issue(sid);
+    }
+
+    /// Time to the next session arrival.
+    pub(super) fn session_gap(&mut self) -> Time {
+        match self.cfg.workload {
+            Workload::Sessions {
+                arrival_rate,
+                periodic: true,
+                ..
+            } => secs_to_time(1.0 / arrival_rate).max(1),
+            Workload::Sessions { arrival_rate, .. } => {
+                exp_gap(&mut self.arrivals_rng, arrival_rate)
+            }
+            Workload::Open { .. } => unreachable!("session arrivals happen only in sessions mode"),
+        }
+    }
+
+    fn draw_user(&self, rng: &mut Pcg64) -> u32 {
+        match &self.cfg.users {
+            Some(u) => rng.random_range(0..u.count),
+            None => 0,
+        }
+    }
+
+    /// Open mode: a single-request pseudo-session. A bound request names a uniformly
+    /// random account as its binding and writes none; a new request counts as a session.
+    pub(super) fn open_arrival(&mut self, bound: bool) {
+        let Workload::Open {
+            bound_rate,
+            new_rate,
+            ..
+        } = self.cfg.workload
+        else {
+            unreachable!("open arrivals are scheduled only in open mode")
+        };
+        let (kind, index) = if bound {
+            self.next_bound += 1;
+            (StreamKind::BoundRequest, self.next_bound - 1)
+        } else {
+            self.next_session += 1;
+            (StreamKind::NewRequest, self.next_session - 1)
+        };
+        let mut rng = stream(self.rep_seed, kind, index);
+        let binding = if bound {
+            let a = rng.random_range(0..self.accounts.len() as u32);
+            Some((a, Time::MAX))
+        } else {
+            None
+        };
+        let user = self.draw_user(&mut rng);
+        let counted = !bound && self.in_window(self.now);
+        if counted {
+            self.counts.sessions_arrived += 1;
+        }
+        let sid = self.sessions.insert(Session {
+            rng,
+            choices: stream(
+                self.rep_seed,
+                StreamKind::Gateway,
+                index | (bound as u64) << 63,
+            ),
+            binding,
+            writes_binding: false,
+            counted,
+            remaining: 1,
+            retries_left: 0,
+            served_any: false,
+            first_account: None,
+            intact: true,
+            user,
+        });
+        let next = if bound {
+            self.now
+                .saturating_add(exp_gap(&mut self.bound_arrivals_rng, bound_rate))
+        } else {
+            self.now
+                .saturating_add(exp_gap(&mut self.arrivals_rng, new_rate))
+        };
+        self.schedule_arrival(next, Ev::OpenArrival { bound });
+        self.issue(sid);
+    }
+
+    /// A session issues a request (attempt) now: read the binding, then the user gate.
+    pub(super) fn issue(&mut self, sid: u32) {
+        let now = self.now;
+        let measured = self.in_window(now);
+        let s = &mut self.sessions.items[sid as usize];
+        let mut bound = None;
+        let mut expired = false;
+        if let Some((a, expiry)) = s.binding {
+            if now < expiry {
+                bound = Some(a);
+            } else {
+                s.binding = None;
+                expired = true;
+            }
+        }
+        if measured {
+            self.record_arrival(bound.is_some(), expired);
+        }
+        let rid = self.requests.insert(Request {
+            session: sid,
+            arrival: now,
+            measured,
+            bound,
+            phase: Phase::UserWait,
+            holds_user_slot: false,
+            account: 0,
+            wait_cap: 0,
+            deadline: 0,
+            poll_base_s: 0.0,
+            token: self.next_token,
+        });
+        self.next_token = self.next_token.wrapping_add(1);
+        self.user_gate(rid);
+    }
+
+    /// The client after a rejection: the session is no longer intact; it retries after
+    /// the back-off while it has retries left, else it is abandoned.
+    pub(super) fn client_after_rejection(&mut self, sid: u32) {
+        let backoff = match self.cfg.workload {
+            Workload::Sessions {
+                client_retry_backoff,
+                ..
+            } => client_retry_backoff,
+            Workload::Open { .. } => 0,
+        };
+        let s = &mut self.sessions.items[sid as usize];
+        s.intact = false;
+        let at = self.now.saturating_add(backoff);
+        if s.retries_left == 0 {
+            self.end_session(sid, true);
+        } else if at < self.cfg.horizon {
+            s.retries_left -= 1;
+            self.queue.push(at, Ev::Issue { session: sid });
+        } else {
+            // The retry would come after the horizon: cut, like a next request would be
+            // (neither finished, abandoned nor rejected).
+            self.sessions.remove(sid);
+        }
+    }
+
+    /// A request was served: the client's retries start afresh.
+    pub(super) fn reset_retries(&mut self, sid: u32) {
+        let s = &mut self.sessions.items[sid as usize];
+        s.retries_left = match self.cfg.workload {
+            Workload::Sessions { client_retries, .. } => client_retries,
+            Workload::Open { .. } => 0,
+        };
+    }
+
+    /// The service time of a request of session `sid`, from the session's own stream.
+    pub(super) fn draw_service(&mut self, sid: u32) -> Time {
+        let s = &mut self.sessions.items[sid as usize];
+        match &self.cfg.workload {
+            Workload::Sessions { service_time, .. } | Workload::Open { service_time, .. } => {
+                secs_to_time(service_time.sample(&mut s.rng))
+            }
+        }
+    }
+
+    /// After a completed request the session continues after a think time, or ends.
+    pub(super) fn session_after_completion(&mut self, sid: u32) {
+        let now = self.now;
+        let s = &mut self.sessions.items[sid as usize];
+        s.remaining -= 1;
+        if s.remaining == 0 {
+            return self.end_session(sid, false);
+        }
+        let think = match &self.cfg.workload {
+            Workload::Sessions { think_time, .. } => think_time_of(think_time, &mut s.rng),
+            Workload::Open { .. } => unreachable!("open-mode sessions have one request"),
+        };
+        let at = now.saturating_add(think);
+        if at < self.cfg.horizon {
+            self.queue.push(at, Ev::Issue { session: sid });
+        } else {
+            // Cut by the horizon: neither finished nor abandoned.
+            self.sessions.remove(sid);
+        }
+    }
+
+    pub(super) fn end_session(&mut self, sid: u32, abandoned: bool) {
+        let s = &self.sessions.items[sid as usize];
+        if s.counted {
+            let c = &mut self.counts;
+            c.sessions_finished += 1;
+            c.sessions_abandoned += abandoned as u64;
+            c.sessions_rejected += (abandoned && !s.served_any) as u64;
+            c.sessions_intact += (!abandoned && s.intact) as u64;
+        }
+        self.sessions.remove(sid);
+    }
+}
+
+fn think_time_of(d: &Dist, rng: &mut Pcg64) -> Time {
+    secs_to_time(d.sample(rng))
+}
