@@ -161,6 +161,7 @@ mod tests {
     use super::*;
     use crate::engine::test_support::{arrive, gateway, model, set};
     use crate::scenario::ModelConfig;
+    use crate::units::Time;
 
     /// EffectiveConcurrency over the edge cases of MODEL.md section 1.
     #[test]
