@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Every speed and memory target of slotsim, measured as whole processes, with raw rows
+# appended to bench/results.csv: date, commit, machine, target, command, figure, value.
+#
+#   bash bench/run.sh            # everything (about 10-20 minutes on 2 cores)
+#   bash bench/run.sh engine     # one group: engine | accounts | memory | cores | output
+#   REPEAT=5 bash bench/run.sh   # runs per measurement (default 3; every run is a row)
+#
+# Needs: cargo, python3 (installs SimPy 4.1.1 with pip if missing), GNU time at
+# /usr/bin/time. Timings on a shared or noisy machine vary: compare medians, and compare
+# A against B in the same session. bench/README.md has the table and how to read it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+REPEAT=${REPEAT:-3}
+groups=${*:-engine accounts memory cores output}
+csv=bench/results.csv
+header="date_utc,commit,machine,target,command,figure,value"
+if [ ! -f "$csv" ] || [ "$(head -1 "$csv")" != "$header" ]; then
+  [ -f "$csv" ] && mv "$csv" "bench/results-old-$(date -u +%Y%m%d%H%M%S).csv"
+  echo "$header" > "$csv"
+fi
+machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB"
+commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.toml Cargo.lock || echo -dirty)"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+cargo build --release --locked --quiet
+(cd bench/bareloop && cargo build --release --quiet)
+bin=$root/target/release/slotsim
+bare=$root/bench/bareloop/target/release/bareloop
+python3 -c "import simpy" 2>/dev/null || python3 -m pip install --quiet simpy==4.1.1
+
+row() { # target command figure value
+  local cmd=${2//\"/\"\"}
+  echo "$(date -u +%FT%TZ),$commit,\"$machine\",$1,\"$cmd\",$3,$4" | tee -a "$csv"
+}
+json() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
+# Runs a command under GNU time; sets $wall (s) and $rss (KiB); its stdout goes to $tmp/stdout.
+timed() {
+  /usr/bin/time -f "%e %M" -o "$tmp/time" "$@" > "$tmp/stdout"
+  read -r wall rss < "$tmp/time"
+}
+# The sum of a column of a CSV file.
+colsum() { python3 -c "import csv,sys; print(sum(float(r[sys.argv[2]]) for r in csv.DictReader(open(sys.argv[1]))))" "$1" "$2"; }
+
+engine() {
+  # One account, C=5, R=2, no waiting, 2,000,000 simulated s: slotsim, the bare loop, SimPy.
+  local sc=bench/one-account.toml
+  for _ in $(seq "$REPEAT"); do
+    timed "$bin" run $sc --threads 1 --quiet --out "$tmp/one"
+    row one-account "slotsim run $sc --threads 1" whole_process_s "$wall"
+    row one-account "slotsim run $sc --threads 1" peak_rss_kib "$rss"
+    row one-account "slotsim run $sc --threads 1" engine_s "$(json "$tmp/one/run.json" wall_time_s)"
+    timed "$bare" 2000000
+    row one-account "bench/bareloop 2000000" whole_process_s "$wall"
+    row one-account "bench/bareloop 2000000" engine_s "$(sed -n 's/^wall_s=//p' "$tmp/stdout")"
+  done
+  cp "$tmp/stdout" "$tmp/bare.txt"
+  # SimPy takes about half a minute per run: once, unless REPEAT_SIMPY says otherwise.
+  for _ in $(seq "${REPEAT_SIMPY:-1}"); do
+    timed python3 bench/simpy_model.py 2000000
+    row one-account "python3 bench/simpy_model.py 2000000" whole_process_s "$wall"
+    row one-account "python3 bench/simpy_model.py 2000000" engine_s "$(sed -n 's/^wall_s=//p' "$tmp/stdout")"
+  done
+  # The three agree within their batch-means standard errors (the check fails the script).
+  python3 bench/agree.py "$tmp/one/replications.csv" "$tmp/bare.txt" "$tmp/stdout" |
+    while read -r fig val; do row one-account "bench/agree.py" "$fig" "$val"; done
+}
+
+accounts() {
+  # Wall time per simulated request at the same load per account (claude-code-pool's:
+  # one session a minute per 5-slot account), about 1.5 million requests per run.
+  for n in ${ACCOUNTS:-10 100 1000 10000 100000}; do
+    local h=$(( 5600000 / n )); [ "$h" -lt 60 ] && h=60
+    sed -e "s/^accounts = 20.*/accounts = $n/" \
+        -e "s|^arrival = .*|arrival = { process = \"poisson\", rate = \"$n/min\" }|" \
+        -e 's/^warmup = .*/warmup = 0/' -e '/^\[sweep\]/,$d' \
+        scenarios/claude-code-pool.toml > "$tmp/acc.toml"
+    local cmd="slotsim run scenarios/claude-code-pool.toml with accounts=$n, rate $n/min, horizon ${h}s, reserved 1, 1 replication, --threads 1"
+    for _ in $(seq "$REPEAT"); do
+      timed "$bin" run "$tmp/acc.toml" --horizon "$h" --replications 1 --threads 1 --quiet --out "$tmp/acc"
+      local req; req=$(colsum "$tmp/acc/replications.csv" requests_arrived)
+      local eng; eng=$(json "$tmp/acc/run.json" wall_time_s)
+      row "accounts-$n" "$cmd" requests "$req"
+      row "accounts-$n" "$cmd" engine_us_per_request "$(python3 -c "print(round($eng * 1e6 / $req, 4))")"
+      row "accounts-$n" "$cmd" whole_process_s "$wall"
+      row "accounts-$n" "$cmd" peak_rss_kib "$rss"
+    done
+  done
+}
+
+memory() {
+  # Peak memory against the horizon: one replication of claude-code-pool, reserved 1.
+  for h in 1h 24h 7d; do
+    local cmd="slotsim run scenarios/claude-code-pool.toml --reserved 1 --replications 1 --threads 1 --horizon $h"
+    for _ in $(seq "$REPEAT"); do
+      timed "$bin" run scenarios/claude-code-pool.toml --reserved 1 --replications 1 --threads 1 \
+        --horizon "$h" --quiet --out "$tmp/mem"
+      row "memory-horizon-$h" "$cmd" peak_rss_kib "$rss"
+      row "memory-horizon-$h" "$cmd" whole_process_s "$wall"
+      row "memory-horizon-$h" "$cmd" report_html_bytes "$(stat -c %s "$tmp/mem/report.html")"
+    done
+  done
+}
+
+cores() {
+  # A 6-point x 10-replication sweep on 1 thread and on 2.
+  for t in 1 2; do
+    local cmd="slotsim run scenarios/claude-code-pool.toml --reserved 0..=5 --replications 10 --threads $t"
+    for _ in $(seq "$REPEAT"); do
+      timed "$bin" run scenarios/claude-code-pool.toml --reserved 0..=5 --replications 10 \
+        --threads "$t" --quiet --out "$tmp/cores"
+      row "sweep-6x10-threads-$t" "$cmd" whole_process_s "$wall"
+      row "sweep-6x10-threads-$t" "$cmd" engine_s "$(json "$tmp/cores/run.json" wall_time_s)"
+    done
+  done
+}
+
+output() {
+  # What writing costs: the small example, and a 10,000-point sweep of cheap points.
+  local cmd="slotsim run scenarios/quick.toml"
+  for _ in $(seq "$REPEAT"); do
+    timed "$bin" run scenarios/quick.toml --quiet --out "$tmp/quick"
+    row quick "$cmd" whole_process_s "$wall"
+    row quick "$cmd" engine_s "$(json "$tmp/quick/run.json" wall_time_s)"
+  done
+  sed -e 's/^horizon = .*/horizon = "10m"/' -e 's/^warmup = .*/warmup = "1m"/' \
+      -e 's/^replications = .*/replications = 2/' -e 's/^accounts = .*/accounts = 1/' \
+      -e 's/^concurrency = .*/concurrency = 10000/' -e '/^\[sweep\]/,$d' \
+      scenarios/quick.toml > "$tmp/wide.toml"
+  cmd="slotsim run scenarios/quick.toml with 1 account of 10000 slots, horizon 10m, warm-up 1m, 2 replications, --reserved 0..=9999"
+  for _ in $(seq "$REPEAT"); do
+    timed "$bin" run "$tmp/wide.toml" --reserved 0..=9999 --quiet --out "$tmp/wide"
+    row sweep-10000-points "$cmd" whole_process_s "$wall"
+    row sweep-10000-points "$cmd" engine_s "$(json "$tmp/wide/run.json" wall_time_s)"
+    row sweep-10000-points "$cmd" peak_rss_kib "$rss"
+  done
+}
+
+for g in $groups; do
+  case $g in
+    engine|accounts|memory|cores|output) "$g" ;;
+    *) echo "unknown group '$g': engine, accounts, memory, cores or output" >&2; exit 2 ;;
+  esac
+done
