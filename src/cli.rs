@@ -375,11 +375,12 @@ fn run(a: RunArgs) -> Result<(), CliError> {
     );
     outln!(
         o,
-        "{} events in {:.2} s on {} thread{}",
+        "{} events in {:.2} s on {} thread{} ({:.1} million events/s)",
         result.events,
         result.wall_time_s,
         result.threads,
-        if result.threads == 1 { "" } else { "s" }
+        if result.threads == 1 { "" } else { "s" },
+        crate::stats::ratio(result.events as f64, result.wall_time_s) / 1e6
     );
     emit(&o)
 }

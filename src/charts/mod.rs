@@ -277,8 +277,10 @@ pub fn render_all(
         });
     }
     let ctx = Ctx::new(data, rec);
+    // Charts are independent: draw them on every core (order kept by the collect).
+    use rayon::prelude::*;
     ChartKind::ALL
-        .iter()
+        .par_iter()
         .map(|&kind| emit(&ctx, kind, dir))
         .collect()
 }
@@ -360,7 +362,11 @@ fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, png::EncodingError>
         let mut enc = png::Encoder::new(&mut out, w, h);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
-        enc.set_compression(png::Compression::Default);
+        // Fast deflate with the Paeth filter: measured on the example's six charts, 20x
+        // faster to encode than the default level (6 ms against 133 ms) for files 1.6x
+        // larger (0.70 MB against 0.44 MB in all). Encoding was most of a small run's time.
+        enc.set_compression(png::Compression::Fast);
+        enc.set_filter(png::FilterType::Paeth);
         let mut writer = enc.write_header()?;
         writer.write_image_data(rgb)?;
         writer.finish()?;

@@ -164,7 +164,7 @@ where
             .iter()
             .map(|r| ((r.minute + 0.5) * scale, r.busy_slots))
             .collect();
-        draw::line(&mut c, &pts, s.color, 2, false)?;
+        draw::line(&mut c, &pixel_envelope(&pts), s.color, 2, false)?;
     }
 
     // Waiting requests.
@@ -185,7 +185,7 @@ where
             .iter()
             .map(|r| ((r.minute + 0.5) * scale, r.waiting))
             .collect();
-        draw::line(&mut c, &pts, s.color, 2, false)?;
+        draw::line(&mut c, &pixel_envelope(&pts), s.color, 2, false)?;
     }
 
     // Failures per minute.
@@ -211,8 +211,9 @@ where
             .iter()
             .map(|r| ((r.minute + 0.5) * scale, r.new_session_rejections))
             .collect();
+        let nsr = pixel_envelope(&nsr);
         draw::line(&mut c, &nsr, draw::lighten(s.color, 0.2), 2, true)?;
-        draw::line(&mut c, &cf, s.color, 2, false)?;
+        draw::line(&mut c, &pixel_envelope(&cf), s.color, 2, false)?;
     }
 
     let caption = "One replication of each setting, minute by minute, warm-up included (grey). \
@@ -220,6 +221,45 @@ where
                    failures should be rare outside bursts."
         .to_string();
     Ok((title, caption))
+}
+
+/// Columns a long series is reduced to: more than the plot area's width in pixels.
+const ENVELOPE_COLUMNS: usize = 1200;
+
+/// A long series reduced to what a pixel can show: the points are cut into
+/// [`ENVELOPE_COLUMNS`] runs of consecutive points, and each run keeps its first point,
+/// its lowest and highest points and its last point, in their order. Drawn as a line this
+/// covers the same pixels as the whole series (every peak and dip stays), while the chart
+/// and the SVG inlined in the report stay a bounded size for any horizon. Series of up to
+/// four points per column are drawn whole.
+pub(crate) fn pixel_envelope(pts: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    if pts.len() <= 4 * ENVELOPE_COLUMNS {
+        return pts.to_vec();
+    }
+    let mut out = Vec::with_capacity(4 * ENVELOPE_COLUMNS);
+    let n = pts.len();
+    for col in 0..ENVELOPE_COLUMNS {
+        let run = &pts[col * n / ENVELOPE_COLUMNS..(col + 1) * n / ENVELOPE_COLUMNS];
+        let (mut lo, mut hi) = (0, 0);
+        for (i, p) in run.iter().enumerate() {
+            if p.1 < run[lo].1 {
+                lo = i;
+            }
+            if p.1 > run[hi].1 {
+                hi = i;
+            }
+        }
+        let mut keep = [0, lo.min(hi), lo.max(hi), run.len() - 1];
+        keep.sort_unstable();
+        let mut last = usize::MAX;
+        for i in keep {
+            if i != last {
+                out.push(run[i]);
+                last = i;
+            }
+        }
+    }
+    out
 }
 
 fn shade_warmup<DB: DrawingBackend>(chart: &mut Chart<DB>, y: &Axis, warmup: f64) -> DrawResult
@@ -233,4 +273,38 @@ where
         )))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_series_are_drawn_whole() {
+        let pts: Vec<(f64, f64)> = (0..4 * ENVELOPE_COLUMNS).map(|i| (i as f64, 1.0)).collect();
+        assert_eq!(pixel_envelope(&pts), pts);
+    }
+
+    /// A year of minutes keeps every extreme, its ends and the order of x, in at most four
+    /// points per column.
+    #[test]
+    fn long_series_keep_every_extreme_in_order() {
+        let n = 366 * 1440;
+        let pts: Vec<(f64, f64)> = (0..n)
+            .map(|i| {
+                (
+                    i as f64,
+                    ((i as u64 * 7919) % 1013) as f64 + if i == 123_457 { 1e6 } else { 0.0 },
+                )
+            })
+            .collect();
+        let env = pixel_envelope(&pts);
+        assert!(env.len() <= 4 * ENVELOPE_COLUMNS, "{}", env.len());
+        assert!(env.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(env.first(), pts.first());
+        assert_eq!(env.last(), pts.last());
+        assert!(env.contains(&pts[123_457]), "the spike is kept");
+        let min = pts.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+        assert_eq!(env.iter().map(|p| p.1).fold(f64::INFINITY, f64::min), min);
+    }
 }
