@@ -65,8 +65,10 @@ pub enum WaitMode {
     Fifo,
 }
 
-/// sub2api's slot-wait polling: first retry after `initial_s`, growing by `multiplier` per
-/// miss up to `max_s`; each delay is multiplied by a uniform factor in [1-jitter, 1+jitter].
+/// sub2api's slot-wait polling (`nextBackoff`): the first retry exactly `initial_s` after
+/// the immediate try; each later delay is the previous (jittered) one times `multiplier`,
+/// capped at `max_s`, times a uniform factor in [1-jitter, 1+jitter], clamped to
+/// [`initial_s`, `max_s`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PollConfig {
     pub initial_s: f64,

@@ -101,8 +101,8 @@ struct Request {
     /// Slots the wait may use (C for sticky waiters, C - R for fallback waiters).
     wait_cap: u32,
     deadline: Time,
-    /// Current un-jittered poll delay, seconds.
-    poll_base_s: f64,
+    /// The delay before the next poll, seconds (already jittered).
+    poll_delay_s: f64,
     /// A fresh value from the simulation-wide counter at creation, at every wait start and
     /// whenever the request leaves a wait: an event or queue entry carrying another value is
     /// stale (it may even name a slab slot that a newer request now uses) and is ignored.

@@ -2,9 +2,16 @@
 //! timeouts, and leaving a wait.
 
 use super::{Acquired, Ev, Phase, Reject, Sim};
-use crate::scenario::WaitMode;
+use crate::scenario::{PollConfig, WaitMode};
 use crate::units::{secs_to_time, Time};
 use rand::Rng;
+
+/// sub2api's `nextBackoff`: the delay after a missed poll, from the previous (already
+/// jittered) delay `prev_s` and a jitter factor drawn from [1 - jitter, 1 + jitter]:
+/// clamp(min(multiplier x prev, max) x factor, initial, max).
+pub(super) fn next_backoff(prev_s: f64, p: &PollConfig, factor: f64) -> f64 {
+    ((prev_s * p.multiplier).min(p.max_s) * factor).clamp(p.initial_s, p.max_s)
+}
 
 impl Sim<'_> {
     /// Joins the account's wait (429 when its waiter count is at the limit); the
@@ -42,7 +49,8 @@ impl Sim<'_> {
         r.token = token;
         match self.cfg.gateway.wait {
             WaitMode::Poll => {
-                r.poll_base_s = self.cfg.gateway.poll.initial_s;
+                // The first delay is exactly the initial one, without jitter.
+                r.poll_delay_s = self.cfg.gateway.poll.initial_s;
                 self.schedule_poll(rid);
             }
             WaitMode::Fifo => {
@@ -56,19 +64,10 @@ impl Sim<'_> {
         }
     }
 
-    /// The next poll after the current delay, or the timeout if that comes first.
+    /// The next poll after the request's current delay, or the timeout if that comes first.
     pub(super) fn schedule_poll(&mut self, rid: u32) {
-        let p = self.cfg.gateway.poll;
         let r = &self.requests.items[rid as usize];
-        let base = r.poll_base_s.min(p.max_s);
-        let jitter = if p.jitter > 0.0 {
-            self.sessions.items[r.session as usize]
-                .choices
-                .random_range(1.0 - p.jitter..=1.0 + p.jitter)
-        } else {
-            1.0
-        };
-        let at = self.now.saturating_add(secs_to_time(base * jitter).max(1));
+        let at = self.now.saturating_add(secs_to_time(r.poll_delay_s).max(1));
         let (token, deadline) = (r.token, r.deadline);
         if at >= deadline {
             self.queue.push(deadline, Ev::Timeout { req: rid, token });
@@ -101,9 +100,16 @@ impl Sim<'_> {
             }
             Phase::Serving => return,
         }
+        let p = &self.cfg.gateway.poll;
         let r = &mut self.requests.items[rid as usize];
-        r.poll_base_s =
-            (r.poll_base_s * self.cfg.gateway.poll.multiplier).min(self.cfg.gateway.poll.max_s);
+        let jitter = if p.jitter > 0.0 {
+            self.sessions.items[r.session as usize]
+                .choices
+                .random_range(1.0 - p.jitter..=1.0 + p.jitter)
+        } else {
+            1.0
+        };
+        r.poll_delay_s = next_backoff(r.poll_delay_s, p, jitter);
         self.schedule_poll(rid);
     }
 
@@ -198,7 +204,8 @@ impl Sim<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::test_support::{arrive, gateway, set};
+    use crate::engine::streams::{stream, StreamKind};
+    use crate::engine::test_support::{arrive, gateway, model, set};
 
     /// Joining a wait tries at once: the only account is at 100% load (one busy, one
     /// waiter) but has a free slot, which the newcomer takes without waiting.
@@ -230,5 +237,77 @@ mod tests {
         assert!(sim.requests.items[sticky as usize].phase == Phase::Serving);
         assert!(sim.requests.items[fallback as usize].phase == Phase::AccountWait);
         assert_eq!((sim.accounts[0].busy, sim.accounts[0].waiting), (2, 1));
+    }
+
+    /// The poll schedule against sub2api's `nextBackoff`, with the jitter stream fixed: a
+    /// new session waits on the one full account (polling, 30 s limit); every poll misses.
+    /// The first delay is exactly 100 ms; each later one is
+    /// clamp(min(1.5 x previous, 2 s) x U(0.8, 1.2), 100 ms, 2 s), U drawn in turn from the
+    /// session's gateway stream, which nothing else draws from while it waits.
+    #[test]
+    fn poll_schedule_is_sub2apis_next_backoff() {
+        let cfg = model(
+            r#"
+            horizon = 1000
+            replications = 1
+            [[pools]]
+            accounts = 1
+            concurrency = 1
+            [workload]
+            arrival = { process = "periodic", rate = "1/h" }
+            requests_per_session = { dist = "constant", value = 1 }
+            service_time = { dist = "constant", value = "10s" }
+            "#,
+        );
+        let mut sim = Sim::new(&cfg, 1, false);
+        set(&mut sim, 0, 1, 0, None);
+        let rid = arrive(&mut sim, None);
+        assert!(sim.requests.items[rid as usize].phase == Phase::AccountWait);
+        // The test session's gateway stream (see `arrive`), replayed by hand.
+        let mut jitter = stream(1, StreamKind::Gateway, 999);
+        let mut expected = vec![];
+        let (mut t, mut d) = (100.0f64, 0.1f64);
+        loop {
+            let at = t + d;
+            if at >= 130.0 {
+                break;
+            }
+            expected.push(at);
+            t = at;
+            let u: f64 = jitter.random_range(0.8..=1.2);
+            d = ((d * 1.5).min(2.0) * u).clamp(0.1, 2.0);
+        }
+        assert!(expected.len() > 15, "{expected:?}");
+        let mut polls = vec![];
+        let mut timeout = None;
+        while let Some((at, ev)) = sim.queue.pop() {
+            sim.now = at;
+            match ev {
+                Ev::Poll { req, token } => {
+                    polls.push(at);
+                    sim.poll(req, token);
+                }
+                Ev::Timeout { req, token } => {
+                    timeout = Some(at);
+                    sim.timeout(req, token);
+                }
+                _ => {}
+            }
+        }
+        // Times are whole microseconds: each delay is rounded once, so the sum drifts by
+        // at most half a microsecond per poll.
+        assert_eq!(polls.len(), expected.len());
+        let mut t_us = 100_000_000u64;
+        let mut d = 0.1f64;
+        let mut jitter = stream(1, StreamKind::Gateway, 999);
+        for (k, &got) in polls.iter().enumerate() {
+            t_us += secs_to_time(d);
+            assert_eq!(got, t_us, "poll {k}");
+            assert!((got as f64 / 1e6 - expected[k]).abs() < 1e-5 * (k + 1) as f64);
+            let u: f64 = jitter.random_range(0.8..=1.2);
+            d = next_backoff(d, &cfg.gateway.poll, u);
+        }
+        assert_eq!(polls[0], 100_100_000, "the first delay is exactly 100 ms");
+        assert_eq!(timeout, Some(130_000_000));
     }
 }

@@ -15,6 +15,20 @@ pub(super) fn exp_gap(rng: &mut Pcg64, rate: f64) -> Time {
     secs_to_time(e / rate).max(1)
 }
 
+/// The longest client back-off before a retry.
+const MAX_RETRY_BACKOFF: Time = 60_000_000;
+
+/// The back-off before retry `j0 + 1` (`j0` = retries already made since the last served
+/// request): min(base x 2^j0, 60 s).
+pub(super) fn retry_backoff(base: Time, j0: u32) -> Time {
+    let doubled = if j0 >= 63 {
+        Time::MAX
+    } else {
+        base.saturating_mul(1 << j0)
+    };
+    doubled.min(MAX_RETRY_BACKOFF)
+}
+
 impl Sim<'_> {
     pub(super) fn session_arrival(&mut self) {
         let Workload::Sessions {
@@ -160,7 +174,7 @@ impl Sim<'_> {
             account: 0,
             wait_cap: 0,
             deadline: 0,
-            poll_base_s: 0.0,
+            poll_delay_s: 0.0,
             token: self.next_token,
         });
         self.next_token = self.next_token.wrapping_add(1);
@@ -170,16 +184,20 @@ impl Sim<'_> {
     /// The client after a rejection: the session is no longer intact; it retries after
     /// the back-off while it has retries left, else it is abandoned.
     pub(super) fn client_after_rejection(&mut self, sid: u32) {
-        let backoff = match self.cfg.workload {
+        let (base, retries) = match self.cfg.workload {
             Workload::Sessions {
                 client_retry_backoff,
+                client_retries,
                 ..
-            } => client_retry_backoff,
-            Workload::Open { .. } => 0,
+            } => (client_retry_backoff, client_retries),
+            Workload::Open { .. } => (0, 0),
         };
         let s = &mut self.sessions.items[sid as usize];
         s.intact = false;
-        let at = self.now.saturating_add(backoff);
+        // Retry j (1, 2, ...) since the last served request waits base x 2^(j-1), at most
+        // 60 s, as the Anthropic and OpenAI SDKs back off.
+        let j = retries.saturating_sub(s.retries_left);
+        let at = self.now.saturating_add(retry_backoff(base, j));
         if s.retries_left == 0 {
             self.end_session(sid, true);
         } else if at < self.cfg.horizon {

@@ -340,6 +340,15 @@ impl Validator<'_> {
                 None => d.poll.jitter,
             },
         };
+        if poll.initial_s > poll.max_s {
+            return Err(self.err(
+                "gateway.poll_initial",
+                format!(
+                    "{} s is not allowed: it must be <= gateway.poll_max ({} s), which caps every delay",
+                    poll.initial_s, poll.max_s
+                ),
+            ));
+        }
         Ok(GatewayConfig {
             platform: self.choice(
                 "gateway.platform",

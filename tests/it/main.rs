@@ -4,6 +4,7 @@ mod cli;
 mod common;
 mod compare;
 mod exact;
+mod faults;
 mod hand;
 mod model_exact;
 mod report;
