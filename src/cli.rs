@@ -72,7 +72,9 @@ pub struct RunArgs {
     /// its mean (e.g. 0.05), up to --max-replications.
     #[arg(long, value_name = "REL")]
     pub precision: Option<f64>,
-    /// Cap on replications per point with --precision [default: the scenario's, else 200].
+    /// Cap on replications per point, for --precision [default: the scenario's, else 200]
+    /// and for the recommendation's decision rounds [default: the scenario's, else 4 x
+    /// replications]; equal to --replications turns decision rounds off.
     #[arg(long, value_name = "N")]
     pub max_replications: Option<u32>,
     /// Draw independent random streams per sweep point instead of common random numbers.
@@ -283,12 +285,10 @@ fn apply_overrides(s: &mut Scenario, a: &RunArgs) -> Result<(), CliError> {
         }
         s.max_replications = m;
     }
-    if a.max_replications.is_some() && s.precision.is_none() {
-        return Err(CliError::Usage(
-            "--max-replications: only means something with a precision target (--precision or `precision` in the scenario)".into(),
-        ));
+    if a.max_replications.is_some() {
+        s.max_replications_given = true;
     }
-    if s.precision.is_some() && s.max_replications < s.replications {
+    if (s.precision.is_some() || s.max_replications_given) && s.max_replications < s.replications {
         return Err(CliError::Usage(format!(
             "--max-replications {}: must be >= the replications to start with ({})",
             s.max_replications, s.replications

@@ -281,6 +281,15 @@ struct RunJson<'a> {
     command_line_overrides: &'a [String],
     /// What `run` warned about (warm-up, drift, precision not reached).
     warnings: &'a [String],
+    /// Cap of the recommendation's decision rounds (replications per point); equal to
+    /// `replications` when they are off or there are no targets.
+    decision_max_replications: u32,
+    /// "slots", or "price" with `[targets] price_per_account`.
+    cost_basis: &'static str,
+    /// Per point: the cost the recommendation compares (slots or price).
+    point_costs: Vec<f64>,
+    /// Per point: slots held back from new sessions (sum over accounts of min(max(R,0),C)).
+    point_held_back: Vec<u64>,
 }
 
 #[derive(Serialize)]
@@ -363,6 +372,26 @@ pub fn run_json(
         precision_met: r.points.iter().map(|p| p.precision_met).collect(),
         command_line_overrides: overrides,
         warnings,
+        decision_max_replications: if s.targets.any() {
+            s.decision_cap()
+        } else {
+            s.replications
+        },
+        cost_basis: if s.account_prices.is_some() {
+            "price"
+        } else {
+            "slots"
+        },
+        point_costs: r
+            .points
+            .iter()
+            .map(|p| s.model_at(&p.point).cost(s.account_prices.as_deref()).cost)
+            .collect(),
+        point_held_back: r
+            .points
+            .iter()
+            .map(|p| s.model_at(&p.point).cost(None).held_back)
+            .collect(),
     };
     let mut v = serde_json::to_vec_pretty(&j).expect("serialising plain data cannot fail");
     v.push(b'\n');

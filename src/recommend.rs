@@ -1,28 +1,33 @@
-//! Which sweep point to recommend, given the operator's `[targets]`.
+//! Which sweep point to recommend, given the operator's `[targets]`: the decision rules of
+//! docs/decisions.md, as pure functions of the per-point (and per-replication) results.
 //!
-//! Pure logic, no IO: the report module reads `summary.csv` into [`PointSummary`] values and
-//! calls [`recommend`]; the same [`Recommendation`] is printed by `slotsim run` and written
-//! into `report.html`.
+//! Pure logic, no IO. `slotsim run` builds [`PointSummary`] values from its results in
+//! memory (and calls [`recommend`] between rounds of added replications); the report
+//! module builds the same values from `summary.csv`, `replications.csv` and `run.json`, so
+//! the printed answer and the report's answer are the same function of the same numbers.
 //!
-//! The rule (issue 4): a point **meets** the targets when the upper end of its 95% confidence
-//! interval for the continuity failure rate (mean + half-width) is strictly under the
-//! continuity target, and its mean new-session rejection rate is at most the new-session
-//! target (each only if set). Among the points that meet them, the least new-session
-//! rejection wins (it is the cost that reserving slots imposes); ties go to the lower
-//! continuity failure rate, then to the earlier point in sweep order. When none meets the
-//! targets, the closest point is the one with the least *shortfall*, the sum over the set
-//! targets of `max(0, value / target - 1)`, using the CI upper bound for continuity.
-//! A half-width that is unknown (one replication: NaN) counts as zero width, and the text
-//! says that the interval is unknown.
+//! The rules, in short (docs/decisions.md says them in full):
 //!
-//! A point with no bound requests cannot meet a continuity target: its rate is 0/0, not a
-//! success (this happens when R >= C leaves new sessions nowhere to land).
-//!
-//! When the sweep varies `load`, load is the traffic, not a setting: the recommendation is
-//! made over settings (the other parameters), each judged by its worst case over the swept
-//! loads (highest new-session rejection, highest continuity CI upper bound, fewest bound
-//! requests), so the recommended setting meets the targets at every load.
+//! - **Verdict per target**, at 95% confidence: a point *meets* a target when the upper end
+//!   of its 95% confidence interval (mean + half-width) is at or under the target, *fails*
+//!   when the lower end is above it, and is *undecided* when the interval straddles it. A
+//!   point meets the targets when it meets each set target, fails them when it fails one,
+//!   and is undecided otherwise. An unknown half-width (one replication) counts as zero
+//!   width, and the text says so. A point with no bound requests fails a continuity target
+//!   (its rate is 0/0, not a success: R >= C leaves new sessions nowhere to land).
+//! - **Choice** among the points that meet the targets: the cheapest wins (fewest slots, or
+//!   the stated price per account); among equally cheap ones, the fewest new-session
+//!   rejections, where points whose paired difference from the leader is not significant
+//!   are *equivalent*; among equivalents, the one holding back the least capacity (fewest
+//!   reserved slots), then the lower continuity failure rate, then sweep order.
+//! - **How sure**: an undecided point that would be chosen instead if it met the targets
+//!   could change the answer. `run` adds replications to such points in rounds; when one
+//!   remains undecided the answer is *borderline*, and the text says which point and why.
+//! - **Load**: when the sweep varies `load`, load is the traffic, not a setting: each
+//!   setting is judged at every swept load (it meets the targets when it meets them at every
+//!   load, fails when it fails at one) and compared by its worst case over the loads.
 
+use crate::stats::Estimate;
 use std::cmp::Ordering;
 
 /// The operator's goals, from the scenario's `[targets]` table. `None` = not set.
@@ -32,6 +37,9 @@ pub struct Targets {
     pub continuity_failure_rate: Option<f64>,
     /// Sessions turned away before any request was served, per arriving session (a fraction).
     pub new_session_rejection_rate: Option<f64>,
+    /// True when costs are prices per account stated by the operator, false when they are
+    /// slot counts.
+    pub priced: bool,
 }
 
 impl Targets {
@@ -41,8 +49,61 @@ impl Targets {
     }
 }
 
-/// The two metrics of one sweep point that the recommendation weighs.
-#[derive(Debug, Clone, PartialEq)]
+/// A point's standing against a target (or all targets) at 95% confidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The whole 95% confidence interval is at or under the target.
+    Meets,
+    /// The whole interval is above the target (or the rate cannot be measured).
+    Fails,
+    /// The interval straddles the target.
+    Undecided,
+}
+
+impl Verdict {
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Meets => "meets",
+            Verdict::Fails => "fails",
+            Verdict::Undecided => "undecided",
+        }
+    }
+
+    fn and(self, other: Verdict) -> Verdict {
+        match (self, other) {
+            (Verdict::Fails, _) | (_, Verdict::Fails) => Verdict::Fails,
+            (Verdict::Undecided, _) | (_, Verdict::Undecided) => Verdict::Undecided,
+            _ => Verdict::Meets,
+        }
+    }
+}
+
+/// The verdict of a mean with a 95% half-width (NaN = unknown, counted as 0) on a target.
+pub fn verdict(mean: f64, ci95: f64, target: f64) -> Verdict {
+    if mean.is_nan() {
+        return Verdict::Fails;
+    }
+    let h = known_or_zero(ci95);
+    if mean + h <= target {
+        Verdict::Meets
+    } else if mean - h > target {
+        Verdict::Fails
+    } else {
+        Verdict::Undecided
+    }
+}
+
+/// Per-replication values of one point, indexed by replication number. Replication k of
+/// every point uses the same random streams (common random numbers), so values with the same
+/// index pair up for paired differences.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Replicated {
+    pub new_session_rejection_rate: Vec<f64>,
+    pub continuity_failure_rate: Vec<f64>,
+}
+
+/// What the recommendation weighs of one sweep point.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PointSummary {
     /// 0-based sweep point index (sweep order).
     pub point: usize,
@@ -58,6 +119,16 @@ pub struct PointSummary {
     pub bound_requests: f64,
     /// The swept load multiplier of this point, when `load` is swept.
     pub load: Option<f64>,
+    /// What the point's pools cost: total slots, or (with prices) the sum of accounts x
+    /// price per account. NaN when unknown (an old output folder): costs are then not compared.
+    pub cost: f64,
+    /// Slots held back from new sessions: the sum over accounts of min(max(R, 0), C).
+    pub held_back: f64,
+    /// Replications run.
+    pub replications: usize,
+    /// Per-replication values; empty when unknown (paired differences then fall back to
+    /// comparing the two confidence intervals).
+    pub reps: Replicated,
 }
 
 impl PointSummary {
@@ -71,17 +142,40 @@ impl PointSummary {
         self.bound_requests > 0.0 || self.bound_requests.is_nan()
     }
 
-    /// Whether this point meets every set target.
+    /// Verdict on the continuity target (Meets when it is not set).
+    pub fn continuity_verdict(&self, targets: &Targets) -> Verdict {
+        match targets.continuity_failure_rate {
+            Some(_) if !self.has_bound_requests() => Verdict::Fails,
+            Some(t) => verdict(
+                self.continuity_failure_rate,
+                self.continuity_failure_rate_ci95,
+                t,
+            ),
+            None => Verdict::Meets,
+        }
+    }
+
+    /// Verdict on the new-session target (Meets when it is not set).
+    pub fn new_session_verdict(&self, targets: &Targets) -> Verdict {
+        match targets.new_session_rejection_rate {
+            Some(t) => verdict(
+                self.new_session_rejection_rate,
+                self.new_session_rejection_rate_ci95,
+                t,
+            ),
+            None => Verdict::Meets,
+        }
+    }
+
+    /// Verdict on every set target together.
+    pub fn verdict(&self, targets: &Targets) -> Verdict {
+        self.continuity_verdict(targets)
+            .and(self.new_session_verdict(targets))
+    }
+
+    /// Whether this point meets every set target at 95% confidence.
     pub fn meets(&self, targets: &Targets) -> bool {
-        let cf_ok = match targets.continuity_failure_rate {
-            Some(t) => self.has_bound_requests() && self.continuity_upper() < t,
-            None => true,
-        };
-        let nsr_ok = match targets.new_session_rejection_rate {
-            Some(t) => self.new_session_rejection_rate <= t,
-            None => true,
-        };
-        cf_ok && nsr_ok
+        self.verdict(targets) == Verdict::Meets
     }
 
     /// Relative amount by which the point misses the set targets (0 when it is within
@@ -102,21 +196,69 @@ impl PointSummary {
     }
 }
 
+/// A paired difference `a - b` of the new-session rejection rate, with its 95% half-width,
+/// over the replications both points ran. Falls back to the difference of the means with
+/// the sum of the two half-widths when per-replication values are unknown.
+pub fn paired_nsr_difference(a: &PointSummary, b: &PointSummary) -> (f64, f64) {
+    let (xa, xb) = (
+        &a.reps.new_session_rejection_rate,
+        &b.reps.new_session_rejection_rate,
+    );
+    let n = xa.len().min(xb.len());
+    if n >= 2 {
+        let d: Vec<f64> = xa[..n].iter().zip(&xb[..n]).map(|(x, y)| x - y).collect();
+        let e = Estimate::of(&d);
+        return (e.mean, e.ci95.unwrap_or(f64::NAN));
+    }
+    (
+        a.new_session_rejection_rate - b.new_session_rejection_rate,
+        known_or_zero(a.new_session_rejection_rate_ci95)
+            + known_or_zero(b.new_session_rejection_rate_ci95),
+    )
+}
+
+/// Whether `a` and `b` differ significantly in new-session rejections (95%, paired).
+pub fn significantly_different(a: &PointSummary, b: &PointSummary) -> bool {
+    let (d, h) = paired_nsr_difference(a, b);
+    !h.is_nan() && d.abs() > h
+}
+
+/// One setting the recommendation chooses among: a sweep point, or (with a load sweep) the
+/// points of one setting at every load.
+#[derive(Debug, Clone, PartialEq)]
+struct Unit {
+    /// The worst case over the members (the point itself without a load sweep).
+    summary: PointSummary,
+    /// The member points.
+    members: Vec<PointSummary>,
+    verdict: Verdict,
+}
+
 /// The outcome of [`recommend`]. Points are carried by value so that the text needs
 /// nothing else.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Recommendation {
-    /// `best` meets every set target with the least new-session rejection; `meeting` lists
-    /// all points that meet them, in sweep order (`best` included).
+    /// `best` meets every set target and wins by the choice rule; `meeting` lists all points
+    /// that meet them, in sweep order (`best` included).
     Recommended {
         best: PointSummary,
         meeting: Vec<PointSummary>,
+        /// Points as cheap as `best` whose new-session rejections do not differ
+        /// significantly from the fewest (`best` not included).
+        equivalent: Vec<PointSummary>,
+        /// Undecided points that would be chosen instead if they met the targets.
+        pending: Vec<PointSummary>,
+        /// Sweep points (indices) whose added replications could settle `pending`.
+        refine: Vec<usize>,
         targets: Targets,
     },
     /// No point meets the targets; `closest` has the least shortfall.
     NoneMeets {
         closest: PointSummary,
         shortfall: f64,
+        /// Undecided points: each might meet the targets with more replications.
+        pending: Vec<PointSummary>,
+        refine: Vec<usize>,
         targets: Targets,
     },
     /// The scenario sets no target: nothing is recommended, but the least-cost point for
@@ -153,12 +295,40 @@ impl Recommendation {
         }
     }
 
+    /// True when an undecided point could still change the answer.
+    pub fn borderline(&self) -> bool {
+        match self {
+            Recommendation::Recommended { pending, .. }
+            | Recommendation::NoneMeets { pending, .. } => !pending.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The sweep points whose added replications could change or settle the answer.
+    pub fn points_to_refine(&self) -> &[usize] {
+        match self {
+            Recommendation::Recommended { refine, .. }
+            | Recommendation::NoneMeets { refine, .. } => refine,
+            _ => &[],
+        }
+    }
+
     /// A short headline, e.g. `Recommended: reserved=2`.
     pub fn headline(&self) -> String {
+        let b = if self.borderline() {
+            " (borderline)"
+        } else {
+            ""
+        };
         match self {
-            Recommendation::Recommended { best, .. } => format!("Recommended: {}", best.label),
+            Recommendation::Recommended { best, .. } => {
+                format!("Recommended: {}{b}", best.label)
+            }
             Recommendation::NoneMeets { closest, .. } => {
-                format!("No setting meets the targets; closest: {}", closest.label)
+                format!(
+                    "No setting meets the targets{b}; closest: {}",
+                    closest.label
+                )
             }
             Recommendation::NoTargets { .. } => "No targets set: nothing recommended".to_string(),
             Recommendation::NoPoints => "No sweep points: nothing to recommend".to_string(),
@@ -171,37 +341,82 @@ impl Recommendation {
             Recommendation::Recommended {
                 best,
                 meeting,
+                equivalent,
+                pending,
                 targets,
+                ..
             } => {
                 let mut s = format!(
-                    "Recommended setting: {}. It meets the targets ({}) with the fewest \
-                     new-session rejections: {}; continuity failures {}.",
+                    "Recommended setting: {}. It meets the targets ({}): new-session \
+                     rejections {}; continuity failures {}.",
                     best.label,
                     describe_targets(targets),
                     describe_nsr(best, targets),
                     describe_cf(best, targets),
                 );
-                if meeting.len() > 1 {
-                    let others: Vec<&str> = meeting
-                        .iter()
-                        .filter(|p| p.point != best.point)
-                        .map(|p| p.label.as_str())
-                        .collect();
+                let dearer: Vec<&PointSummary> = meeting
+                    .iter()
+                    .filter(|p| costs_known(p, best) && p.cost > best.cost)
+                    .collect();
+                let same_cost_worse: Vec<&PointSummary> = meeting
+                    .iter()
+                    .filter(|p| {
+                        p.point != best.point
+                            && !dearer.iter().any(|d| d.point == p.point)
+                            && !equivalent.iter().any(|e| e.point == p.point)
+                    })
+                    .collect();
+                if !dearer.is_empty() {
                     s.push_str(&format!(
-                        " {} other setting{} also meet{} the targets, at a higher cost: {}.",
-                        others.len(),
-                        if others.len() == 1 { "" } else { "s" },
-                        if others.len() == 1 { "s" } else { "" },
-                        others.join("; ")
+                        " It is the cheapest setting that meets them ({}); {} more expensive \
+                         one{} also meet{} them: {}.",
+                        cost_words(best, targets),
+                        dearer.len(),
+                        plural(dearer.len()),
+                        if dearer.len() == 1 { "s" } else { "" },
+                        dearer
+                            .iter()
+                            .map(|p| format!("{} ({})", p.label, cost_words(p, targets)))
+                            .collect::<Vec<_>>()
+                            .join("; ")
                     ));
-                } else {
+                }
+                if !equivalent.is_empty() {
+                    s.push_str(&format!(
+                        " Equivalent within noise (their new-session rejections do not differ \
+                         significantly, paired over the same replications): {}; chosen among \
+                         them: the one holding back the fewest slots for bound sessions ({}).",
+                        equivalent
+                            .iter()
+                            .map(|p| p.label.as_str())
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                        best.held_back
+                    ));
+                }
+                if !same_cost_worse.is_empty() {
+                    s.push_str(&format!(
+                        " Also meeting the targets, with significantly more new-session \
+                         rejections: {}.",
+                        same_cost_worse
+                            .iter()
+                            .map(|p| p.label.as_str())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ));
+                }
+                if meeting.len() == 1 {
                     s.push_str(" It is the only setting that meets the targets.");
                 }
+                s.push_str(&confidence_words(pending, targets, best.replications));
                 s.push_str(&unknown_ci_note(best, true));
                 s
             }
             Recommendation::NoneMeets {
-                closest, targets, ..
+                closest,
+                pending,
+                targets,
+                ..
             } => {
                 let mut s = format!(
                     "No setting meets the targets ({}). The closest is {}: new-session \
@@ -211,6 +426,7 @@ impl Recommendation {
                     describe_nsr(closest, targets),
                     describe_cf(closest, targets),
                 );
+                s.push_str(&confidence_words(pending, targets, closest.replications));
                 s.push_str(&unknown_ci_note(closest, true));
                 s
             }
@@ -243,73 +459,72 @@ impl Recommendation {
     }
 }
 
-/// Applies the rule described in the module documentation.
-pub fn recommend(points: &[PointSummary], targets: &Targets) -> Recommendation {
-    if points.iter().any(|p| p.load.is_some()) {
-        return recommend_points(&worst_case_over_load(points), targets);
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
     }
-    recommend_points(points, targets)
 }
 
-/// One summary per setting (points equal but for `load`, grouped by their label without
-/// the load), each the worst case over its loads; carries the index of its worst point.
-pub fn worst_case_over_load(points: &[PointSummary]) -> Vec<PointSummary> {
-    let mut groups: Vec<(String, Vec<&PointSummary>)> = Vec::new();
-    for p in points {
-        let key = setting_label(&p.label);
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, g)) => g.push(p),
-            None => groups.push((key, vec![p])),
-        }
+fn costs_known(a: &PointSummary, b: &PointSummary) -> bool {
+    !a.cost.is_nan() && !b.cost.is_nan()
+}
+
+fn cost_words(p: &PointSummary, t: &Targets) -> String {
+    if t.priced {
+        format!("price {}", crate::units::round_sig(p.cost, 6))
+    } else {
+        format!("{} slots", p.cost)
     }
-    groups
-        .into_iter()
-        .map(|(key, g)| {
-            let by = |f: &dyn Fn(&PointSummary) -> f64| {
-                *g.iter()
-                    .max_by(|a, b| cmp_nan_last(f(a), f(b)))
-                    .expect("groups are not empty")
-            };
-            let worst_nsr = by(&|p| p.new_session_rejection_rate);
-            let worst_cf = by(&|p| p.continuity_upper());
-            let loads: Vec<String> = g
-                .iter()
-                .filter_map(|p| p.load)
-                .map(|l| format!("{l}"))
-                .collect();
-            PointSummary {
-                point: worst_nsr.point,
-                label: format!("{key} (worst case over load {})", loads.join(", ")),
-                new_session_rejection_rate: worst_nsr.new_session_rejection_rate,
-                new_session_rejection_rate_ci95: worst_nsr.new_session_rejection_rate_ci95,
-                continuity_failure_rate: worst_cf.continuity_failure_rate,
-                continuity_failure_rate_ci95: worst_cf.continuity_failure_rate_ci95,
-                bound_requests: g
-                    .iter()
-                    .map(|p| p.bound_requests)
-                    .fold(f64::INFINITY, f64::min),
-                load: None,
+}
+
+/// How sure the answer is, in words.
+fn confidence_words(pending: &[PointSummary], t: &Targets, reps: usize) -> String {
+    if pending.is_empty() {
+        return format!(
+            " The answer is firm: every verdict it rests on holds at 95% confidence per \
+             target ({reps} replications at the chosen point)."
+        );
+    }
+    let what: Vec<String> = pending
+        .iter()
+        .map(|p| {
+            let mut why = Vec::new();
+            if p.continuity_verdict(t) == Verdict::Undecided {
+                why.push(format!("continuity failures {}", describe_cf(p, t)));
             }
+            if p.new_session_verdict(t) == Verdict::Undecided {
+                why.push(format!("new-session rejections {}", describe_nsr(p, t)));
+            }
+            format!(
+                "{} after {} replications ({})",
+                p.label,
+                p.replications,
+                why.join("; ")
+            )
         })
-        .collect()
+        .collect();
+    format!(
+        " Borderline: {} {} undecided (the 95% interval straddles a target), and would be \
+         preferred if {} met the targets; treat the answer as a close call, or raise \
+         max_replications.",
+        what.join("; "),
+        if pending.len() == 1 { "is" } else { "are" },
+        if pending.len() == 1 { "it" } else { "they" }
+    )
 }
 
-/// "reserved=1, load=0.5" -> "reserved=1".
-fn setting_label(label: &str) -> String {
-    label
-        .split(", ")
-        .filter(|part| !part.starts_with("load="))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn recommend_points(points: &[PointSummary], targets: &Targets) -> Recommendation {
+/// Applies the rules described in the module documentation.
+pub fn recommend(points: &[PointSummary], targets: &Targets) -> Recommendation {
     if points.is_empty() {
         return Recommendation::NoPoints;
     }
+    let units = units(points, targets);
     if !targets.any() {
-        let least_nsr = points
+        let least_nsr = units
             .iter()
+            .map(|u| &u.summary)
             .min_by(|a, b| {
                 cmp_nan_last(a.new_session_rejection_rate, b.new_session_rejection_rate)
                     .then(cmp_nan_last(
@@ -319,8 +534,9 @@ fn recommend_points(points: &[PointSummary], targets: &Targets) -> Recommendatio
                     .then(a.point.cmp(&b.point))
             })
             .expect("points is not empty");
-        let least_cf = points
+        let least_cf = units
             .iter()
+            .map(|u| &u.summary)
             .min_by(|a, b| {
                 cmp_nan_last(a.continuity_failure_rate, b.continuity_failure_rate)
                     .then(cmp_nan_last(
@@ -335,24 +551,74 @@ fn recommend_points(points: &[PointSummary], targets: &Targets) -> Recommendatio
             least_continuity_failure: least_cf.clone(),
         };
     }
-    let mut meeting: Vec<&PointSummary> = points.iter().filter(|p| p.meets(targets)).collect();
-    meeting.sort_by_key(|p| p.point);
-    if let Some(best) = meeting.iter().min_by(|a, b| {
-        cmp_nan_last(a.new_session_rejection_rate, b.new_session_rejection_rate)
-            .then(cmp_nan_last(
-                a.continuity_failure_rate,
-                b.continuity_failure_rate,
-            ))
-            .then(a.point.cmp(&b.point))
-    }) {
+    let meeting: Vec<&Unit> = units
+        .iter()
+        .filter(|u| u.verdict == Verdict::Meets)
+        .collect();
+    let undecided: Vec<&Unit> = units
+        .iter()
+        .filter(|u| u.verdict == Verdict::Undecided)
+        .collect();
+    let refine_of = |us: &[&Unit]| -> Vec<usize> {
+        let mut v: Vec<usize> = us
+            .iter()
+            .flat_map(|u| &u.members)
+            .filter(|p| p.verdict(targets) == Verdict::Undecided)
+            .map(|p| p.point)
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    if !meeting.is_empty() {
+        let min_cost = meeting
+            .iter()
+            .map(|u| u.summary.cost)
+            .filter(|c| !c.is_nan())
+            .fold(f64::INFINITY, f64::min);
+        let cheapest: Vec<&Unit> = meeting
+            .iter()
+            .copied()
+            .filter(|u| u.summary.cost.is_nan() || u.summary.cost <= min_cost)
+            .collect();
+        let leader = cheapest
+            .iter()
+            .min_by(|a, b| by_rejections(&a.summary, &b.summary))
+            .expect("cheapest is not empty");
+        let group: Vec<&Unit> = cheapest
+            .iter()
+            .copied()
+            .filter(|u| {
+                u.summary.point == leader.summary.point
+                    || !significantly_different(&u.summary, &leader.summary)
+            })
+            .collect();
+        let best = group
+            .iter()
+            .min_by(|a, b| by_held_back(&a.summary, &b.summary))
+            .expect("group is not empty");
+        let pending: Vec<&Unit> = undecided
+            .iter()
+            .copied()
+            .filter(|u| could_beat(&u.summary, &best.summary, &leader.summary))
+            .collect();
+        let mut meeting_s: Vec<PointSummary> = meeting.iter().map(|u| u.summary.clone()).collect();
+        meeting_s.sort_by_key(|p| p.point);
         return Recommendation::Recommended {
-            best: (*best).clone(),
-            meeting: meeting.iter().map(|p| (*p).clone()).collect(),
+            best: best.summary.clone(),
+            meeting: meeting_s,
+            equivalent: group
+                .iter()
+                .filter(|u| u.summary.point != best.summary.point)
+                .map(|u| u.summary.clone())
+                .collect(),
+            refine: refine_of(&pending),
+            pending: pending.iter().map(|u| u.summary.clone()).collect(),
             targets: *targets,
         };
     }
-    let closest = points
+    let closest = units
         .iter()
+        .map(|u| &u.summary)
         .min_by(|a, b| {
             cmp_nan_last(a.shortfall(targets), b.shortfall(targets))
                 .then(cmp_nan_last(
@@ -369,8 +635,152 @@ fn recommend_points(points: &[PointSummary], targets: &Targets) -> Recommendatio
     Recommendation::NoneMeets {
         closest: closest.clone(),
         shortfall: closest.shortfall(targets),
+        refine: refine_of(&undecided),
+        pending: undecided.iter().map(|u| u.summary.clone()).collect(),
         targets: *targets,
     }
+}
+
+/// Whether undecided `u`, if it met the targets, would be chosen instead of `best`
+/// (`leader`: the fewest new-session rejections among the cheapest meeting points).
+fn could_beat(u: &PointSummary, best: &PointSummary, leader: &PointSummary) -> bool {
+    if !costs_known(u, best) {
+        return true;
+    }
+    if u.cost < best.cost {
+        return true;
+    }
+    if u.cost > best.cost {
+        return false;
+    }
+    let clearly_fewer = u.new_session_rejection_rate < leader.new_session_rejection_rate
+        && significantly_different(u, leader);
+    let equivalent = !significantly_different(u, leader);
+    clearly_fewer || (equivalent && by_held_back(u, best) == Ordering::Less)
+}
+
+fn by_rejections(a: &PointSummary, b: &PointSummary) -> Ordering {
+    cmp_nan_last(a.new_session_rejection_rate, b.new_session_rejection_rate)
+        .then(cmp_nan_last(
+            a.continuity_failure_rate,
+            b.continuity_failure_rate,
+        ))
+        .then(a.point.cmp(&b.point))
+}
+
+fn by_held_back(a: &PointSummary, b: &PointSummary) -> Ordering {
+    cmp_nan_last(a.held_back, b.held_back).then(by_rejections(a, b))
+}
+
+/// The settings to choose among: each point, or with a load sweep one unit per setting.
+fn units(points: &[PointSummary], targets: &Targets) -> Vec<Unit> {
+    if !points.iter().any(|p| p.load.is_some()) {
+        return points
+            .iter()
+            .map(|p| Unit {
+                summary: p.clone(),
+                members: vec![p.clone()],
+                verdict: p.verdict(targets),
+            })
+            .collect();
+    }
+    let mut groups: Vec<(String, Vec<&PointSummary>)> = Vec::new();
+    for p in points {
+        let key = setting_label(&p.label);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, g)) => g.push(p),
+            None => groups.push((key, vec![p])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(key, g)| {
+            let verdict = g
+                .iter()
+                .map(|p| p.verdict(targets))
+                .fold(Verdict::Meets, Verdict::and);
+            Unit {
+                summary: worst_case(&key, &g),
+                members: g.into_iter().cloned().collect(),
+                verdict,
+            }
+        })
+        .collect()
+}
+
+/// One summary per setting (points equal but for `load`, grouped by their label without
+/// the load), each the worst case over its loads; carries the index of its worst point.
+pub fn worst_case_over_load(points: &[PointSummary]) -> Vec<PointSummary> {
+    units(points, &Targets::default())
+        .into_iter()
+        .map(|u| u.summary)
+        .collect()
+}
+
+fn worst_case(key: &str, g: &[&PointSummary]) -> PointSummary {
+    let by = |f: &dyn Fn(&PointSummary) -> f64| {
+        *g.iter()
+            .max_by(|a, b| cmp_nan_last(f(a), f(b)))
+            .expect("groups are not empty")
+    };
+    let worst_nsr = by(&|p| p.new_session_rejection_rate);
+    let worst_cf = by(&|p| p.continuity_upper());
+    let loads: Vec<String> = g
+        .iter()
+        .filter_map(|p| p.load)
+        .map(|l| format!("{l}"))
+        .collect();
+    // Per replication, the worst value over the loads (replication k of every load shares
+    // its streams, so these still pair up across settings).
+    let n = g
+        .iter()
+        .map(|p| p.reps.new_session_rejection_rate.len())
+        .min()
+        .unwrap_or(0);
+    let worst_rep = |f: &dyn Fn(&PointSummary) -> &Vec<f64>| -> Vec<f64> {
+        (0..n)
+            .map(|k| g.iter().map(|p| f(p)[k]).fold(f64::NEG_INFINITY, f64::max))
+            .collect()
+    };
+    let m = g
+        .iter()
+        .map(|p| p.reps.continuity_failure_rate.len())
+        .min()
+        .unwrap_or(0);
+    let reps = Replicated {
+        new_session_rejection_rate: worst_rep(&|p| &p.reps.new_session_rejection_rate),
+        continuity_failure_rate: if m >= n {
+            worst_rep(&|p| &p.reps.continuity_failure_rate)
+        } else {
+            Vec::new()
+        },
+    };
+    PointSummary {
+        point: worst_nsr.point,
+        label: format!("{key} (worst case over load {})", loads.join(", ")),
+        new_session_rejection_rate: worst_nsr.new_session_rejection_rate,
+        new_session_rejection_rate_ci95: worst_nsr.new_session_rejection_rate_ci95,
+        continuity_failure_rate: worst_cf.continuity_failure_rate,
+        continuity_failure_rate_ci95: worst_cf.continuity_failure_rate_ci95,
+        bound_requests: g
+            .iter()
+            .map(|p| p.bound_requests)
+            .fold(f64::INFINITY, f64::min),
+        load: None,
+        cost: g[0].cost,
+        held_back: g[0].held_back,
+        replications: g.iter().map(|p| p.replications).min().unwrap_or(0),
+        reps,
+    }
+}
+
+/// "reserved=1, load=0.5" -> "reserved=1".
+fn setting_label(label: &str) -> String {
+    label
+        .split(", ")
+        .filter(|part| !part.starts_with("load="))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Formats a fraction as a percentage with enough digits to tell small rates apart:
@@ -461,15 +871,16 @@ fn cmp_nan_last(a: f64, b: f64) -> Ordering {
 pub fn describe_targets(t: &Targets) -> String {
     let mut parts = Vec::new();
     if let Some(c) = t.continuity_failure_rate {
-        parts.push(format!(
-            "continuity failures under {} with 95% confidence",
-            fmt_pct(c)
-        ));
+        parts.push(format!("continuity failures at most {}", fmt_pct(c)));
     }
     if let Some(n) = t.new_session_rejection_rate {
         parts.push(format!("new-session rejections at most {}", fmt_pct(n)));
     }
-    parts.join(", ")
+    let mut s = parts.join(", ");
+    if !s.is_empty() {
+        s.push_str(", each with 95% confidence");
+    }
+    s
 }
 
 fn describe_nsr(p: &PointSummary, t: &Targets) -> String {
@@ -478,13 +889,17 @@ fn describe_nsr(p: &PointSummary, t: &Targets) -> String {
         p.new_session_rejection_rate_ci95,
     );
     if let Some(target) = t.new_session_rejection_rate {
-        if p.new_session_rejection_rate <= target {
-            s.push_str(&format!(" (within the {} target)", fmt_pct(target)));
-        } else {
-            s.push_str(&format!(" (above the {} target)", fmt_pct(target)));
-        }
+        s.push_str(&verdict_words(p.new_session_verdict(t), target));
     }
     s
+}
+
+fn verdict_words(v: Verdict, target: f64) -> String {
+    match v {
+        Verdict::Meets => format!(" (within the {} target)", fmt_pct(target)),
+        Verdict::Fails => format!(" (above the {} target)", fmt_pct(target)),
+        Verdict::Undecided => format!(" (undecided: straddles the {} target)", fmt_pct(target)),
+    }
 }
 
 fn describe_cf(p: &PointSummary, t: &Targets) -> String {
@@ -492,16 +907,8 @@ fn describe_cf(p: &PointSummary, t: &Targets) -> String {
         return "not measured: no bound requests (no session ever got a slot)".to_string();
     }
     let mut s = fmt_pct_ci(p.continuity_failure_rate, p.continuity_failure_rate_ci95);
-    let upper = p.continuity_upper();
-    if !p.continuity_failure_rate_ci95.is_nan() {
-        s.push_str(&format!(", CI upper bound {}", fmt_pct(upper)));
-    }
     if let Some(target) = t.continuity_failure_rate {
-        if upper < target {
-            s.push_str(&format!(" (under the {} target)", fmt_pct(target)));
-        } else {
-            s.push_str(&format!(" (not under the {} target)", fmt_pct(target)));
-        }
+        s.push_str(&verdict_words(p.continuity_verdict(t), target));
     }
     s
 }
@@ -534,13 +941,15 @@ mod tests {
             continuity_failure_rate: cf,
             continuity_failure_rate_ci95: cf_ci,
             bound_requests: 100.0,
-            load: None,
+            replications: 10,
+            ..Default::default()
         }
     }
 
     const BOTH: Targets = Targets {
         continuity_failure_rate: Some(0.01),
         new_session_rejection_rate: Some(0.05),
+        priced: false,
     };
 
     #[test]
@@ -567,24 +976,84 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("1 other setting also meets the targets"),
+            text.contains("Also meeting the targets, with significantly more"),
             "{text}"
         );
+        assert!(text.contains("The answer is firm"), "{text}");
         assert!(text.contains("reserved=2"), "{text}");
     }
 
     #[test]
-    fn continuity_uses_the_ci_upper_bound_strictly() {
-        // mean under target but mean + ci equal to it: does not meet
-        let points = [pt(0, 0.0, 0.0, 0.008, 0.002), pt(1, 0.02, 0.0, 0.001, 0.0)];
+    fn a_ci_straddling_the_target_is_undecided_and_makes_the_answer_borderline() {
+        // point 0: mean under the target, but the interval reaches over it
+        let points = [pt(0, 0.0, 0.0, 0.009, 0.002), pt(1, 0.02, 0.0, 0.001, 0.0)];
+        assert_eq!(points[0].verdict(&BOTH), Verdict::Undecided);
         let r = recommend(&points, &BOTH);
         assert_eq!(r.recommended_point(), Some(1));
+        assert!(r.borderline());
+        assert_eq!(r.points_to_refine(), &[0]);
+        assert!(r.text().contains("Borderline: reserved=0"), "{}", r.text());
+        assert!(r.headline().contains("borderline"));
+        // the interval touching the target from below meets it
+        let points = [pt(0, 0.0, 0.0, 0.008, 0.002), pt(1, 0.02, 0.0, 0.001, 0.0)];
+        assert_eq!(recommend(&points, &BOTH).recommended_point(), Some(0));
+        assert!(!recommend(&points, &BOTH).borderline());
+        // wholly above: fails
+        assert_eq!(pt(0, 0.0, 0.0, 0.013, 0.002).verdict(&BOTH), Verdict::Fails);
+    }
+
+    #[test]
+    fn an_undecided_point_that_could_not_win_does_not_make_it_borderline() {
+        // point 1 is undecided but rejects clearly more new sessions than point 0
+        let points = [
+            pt(0, 0.001, 0.0005, 0.002, 0.001),
+            pt(1, 0.04, 0.001, 0.009, 0.002),
+        ];
+        let r = recommend(&points, &BOTH);
+        assert_eq!(r.recommended_point(), Some(0));
+        assert!(!r.borderline(), "{r:?}");
     }
 
     #[test]
     fn new_session_target_is_inclusive() {
-        let points = [pt(0, 0.05, 0.01, 0.001, 0.0)];
+        let points = [pt(0, 0.05, 0.0, 0.001, 0.0)];
         assert_eq!(recommend(&points, &BOTH).recommended_point(), Some(0));
+    }
+
+    /// Equivalent settings (paired difference within noise): the one holding back fewer
+    /// slots wins, even with a slightly higher mean.
+    #[test]
+    fn equivalents_are_chosen_by_capacity_held_back() {
+        let mut a = pt(0, 0.0002, 0.0002, 0.004, 0.001);
+        a.held_back = 8.0;
+        a.reps.new_session_rejection_rate = vec![0.0, 0.0004, 0.0002, 0.0];
+        let mut b = pt(1, 0.00025, 0.0002, 0.003, 0.001);
+        b.held_back = 0.0;
+        b.reps.new_session_rejection_rate = vec![0.0001, 0.0004, 0.0002, 0.0001];
+        let r = recommend(&[a, b], &BOTH);
+        assert_eq!(r.recommended_point(), Some(1));
+        let text = r.text();
+        assert!(text.contains("Equivalent within noise"), "{text}");
+        assert!(!text.contains("higher cost"), "{text}");
+    }
+
+    /// The cheapest point that meets the targets wins over one with fewer rejections.
+    #[test]
+    fn cheapest_meeting_point_wins() {
+        let mut small = pt(0, 0.04, 0.001, 0.005, 0.001);
+        small.cost = 84.0;
+        let mut big = pt(1, 0.0, 0.0, 0.002, 0.001);
+        big.cost = 120.0;
+        let mut too_small = pt(2, 0.2, 0.01, 0.05, 0.002);
+        too_small.cost = 72.0;
+        let r = recommend(&[small, big, too_small], &BOTH);
+        assert_eq!(r.recommended_point(), Some(0));
+        let text = r.text();
+        assert!(
+            text.contains("cheapest setting that meets them (84 slots)"),
+            "{text}"
+        );
+        assert!(text.contains("reserved=1 (120 slots)"), "{text}");
     }
 
     #[test]
@@ -630,12 +1099,14 @@ mod tests {
         let t = Targets {
             continuity_failure_rate: Some(0.01),
             new_session_rejection_rate: None,
+            priced: false,
         };
         let points = [pt(0, 0.0, 0.0, 0.05, 0.0), pt(1, 0.5, 0.0, 0.001, 0.0)];
         assert_eq!(recommend(&points, &t).recommended_point(), Some(1));
         let t = Targets {
             continuity_failure_rate: None,
             new_session_rejection_rate: Some(0.01),
+            priced: false,
         };
         assert_eq!(recommend(&points, &t).recommended_point(), Some(0));
     }
@@ -689,6 +1160,7 @@ mod tests {
         let t = Targets {
             continuity_failure_rate: Some(0.0),
             new_session_rejection_rate: None,
+            priced: false,
         };
         let points = [pt(0, 0.0, 0.0, 0.02, 0.0), pt(1, 0.0, 0.0, 0.01, 0.0)];
         let r = recommend(&points, &t);
@@ -720,6 +1192,7 @@ mod tests {
         let only_cf = Targets {
             continuity_failure_rate: Some(0.01),
             new_session_rejection_rate: None,
+            priced: false,
         };
         match recommend(&[live.clone(), dead.clone()], &only_cf) {
             Recommendation::Recommended { best, meeting, .. } => {

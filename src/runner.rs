@@ -5,7 +5,8 @@
 //! cross-replication merge (wait-time histograms) adds integer counts.
 
 use crate::engine::{replication_seed, simulate, Counts, MinuteBin};
-use crate::scenario::{Point, Scenario};
+use crate::recommend::{self, PointSummary, Recommendation, Replicated};
+use crate::scenario::{Param, Point, Scenario};
 use crate::stats::{metric_index, mser5, rep_metrics, Estimate, Mser5, HEADLINE, METRICS};
 use hdrhistogram::Histogram;
 use rayon::prelude::*;
@@ -58,6 +59,8 @@ pub struct PointResult {
     pub precision_met: Option<bool>,
     /// MSER-5 on busy slots per minute, averaged over replications (None if too short).
     pub mser5: Option<Mser5>,
+    /// Busy slot-microseconds per minute, summed over replications (for MSER-5).
+    pub busy_by_minute: Vec<u128>,
 }
 
 impl PointResult {
@@ -114,7 +117,8 @@ pub fn run(
             .map(|p| run_point(scenario, p, settings, &tick))
             .collect()
     });
-    let points = results?;
+    let mut points = results?;
+    pool.install(|| decision_rounds(scenario, &mut points, settings, &tick))?;
     let events = points.iter().flat_map(|p| &p.reps).map(|r| r.events).sum();
     Ok(RunResult {
         points,
@@ -124,6 +128,14 @@ pub fn run(
     })
 }
 
+fn base_seed(scenario: &Scenario, point: &Point, settings: &RunSettings) -> u64 {
+    if settings.common_random_numbers {
+        scenario.seed
+    } else {
+        scenario.seed ^ (point.index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+}
+
 fn run_point(
     scenario: &Scenario,
     point: &Point,
@@ -131,87 +143,184 @@ fn run_point(
     tick: &(dyn Fn() + Sync),
 ) -> Result<PointResult, RunError> {
     let model = scenario.model_at(point);
-    let total_slots = model
-        .pools
-        .iter()
-        .map(|p| p.accounts as u64 * p.concurrency as u64)
-        .sum();
-    let base_seed = if settings.common_random_numbers {
-        scenario.seed
-    } else {
-        scenario.seed ^ (point.index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    let total_slots = model.cost(None).slots;
+    let mut result = PointResult {
+        point: point.clone(),
+        total_slots,
+        reps: Vec::new(),
+        wait_hist: Histogram::<u64>::new(3).map_err(|e| RunError::Histogram(e.to_string()))?,
+        timeseries: Vec::new(),
+        precision_met: None,
+        mser5: None,
+        busy_by_minute: Vec::new(),
     };
-    let mut reps: Vec<RepRecord> = Vec::new();
-    let mut wait_hist = Histogram::<u64>::new(3).map_err(|e| RunError::Histogram(e.to_string()))?;
-    let mut timeseries = Vec::new();
-    // Busy slot-microseconds per minute, summed over replications, for MSER-5.
-    let mut busy_by_minute: Vec<u128> = Vec::new();
     let mut target = scenario.replications;
     loop {
-        let batch: Vec<u32> = (reps.len() as u32..target).collect();
-        type Acc = (Vec<(RepRecord, Option<Vec<MinuteBin>>)>, Histogram<u64>);
-        let empty = || -> Acc { (Vec::new(), Histogram::new(3).expect("valid precision")) };
-        let (mut got, hist) = batch
-            .par_iter()
-            .map(|&rep| {
-                let seed = replication_seed(base_seed, rep);
-                let out = simulate(&model, seed, true);
-                tick();
-                let record = RepRecord {
-                    replication: rep,
-                    seed,
-                    metrics: rep_metrics(&out),
-                    counts: out.counts,
-                    events: out.events,
-                };
-                (record, out.timeseries, out.wait_hist)
-            })
-            .try_fold(empty, |(mut v, mut h), (r, ts, wh)| {
-                h.add(&wh)
-                    .map_err(|e| RunError::Histogram(format!("{e:?}")))?;
-                v.push((r, ts));
-                Ok::<Acc, RunError>((v, h))
-            })
-            .try_reduce(empty, |(mut a, mut ha), (b, hb)| {
-                ha.add(&hb)
-                    .map_err(|e| RunError::Histogram(format!("{e:?}")))?;
-                a.extend(b);
-                Ok((a, ha))
-            })?;
-        got.sort_by_key(|(r, _)| r.replication);
-        wait_hist
-            .add(&hist)
-            .map_err(|e| RunError::Histogram(format!("{e:?}")))?;
-        for (r, ts) in got {
-            let ts = ts.expect("every replication records its series");
-            busy_by_minute.resize(ts.len(), 0);
-            for (sum, bin) in busy_by_minute.iter_mut().zip(&ts) {
-                *sum += bin.busy_us;
-            }
-            if r.replication == 0 {
-                timeseries = ts;
-            }
-            reps.push(r);
-        }
-        let met = scenario.precision.map(|rel| precision_met(&reps, rel));
+        extend_point(scenario, &mut result, target, settings, tick)?;
+        let met = scenario
+            .precision
+            .map(|rel| precision_met(&result.reps, rel));
+        result.precision_met = met;
         if met != Some(false) || target >= scenario.max_replications {
-            // Whole minutes only: the last partial minute would look like a drop in load.
-            let whole = (model.horizon / 60_000_000) as usize;
-            let series: Vec<f64> = busy_by_minute[..whole.min(busy_by_minute.len())]
-                .iter()
-                .map(|&b| b as f64 / 60e6 / reps.len() as f64)
-                .collect();
-            return Ok(PointResult {
-                point: point.clone(),
-                total_slots,
-                reps,
-                wait_hist,
-                timeseries,
-                precision_met: met,
-                mser5: mser5(&series),
-            });
+            return Ok(result);
         }
         target = next_replication_target(target, scenario.max_replications);
+    }
+}
+
+/// Runs replications `result.reps.len()..target` of the point (replication k always from
+/// the same seed), adds them to `result` in replication order and recomputes MSER-5.
+fn extend_point(
+    scenario: &Scenario,
+    result: &mut PointResult,
+    target: u32,
+    settings: &RunSettings,
+    tick: &(dyn Fn() + Sync),
+) -> Result<(), RunError> {
+    let model = scenario.model_at(&result.point);
+    let base_seed = base_seed(scenario, &result.point, settings);
+    let batch: Vec<u32> = (result.reps.len() as u32..target).collect();
+    type Acc = (Vec<(RepRecord, Option<Vec<MinuteBin>>)>, Histogram<u64>);
+    let empty = || -> Acc { (Vec::new(), Histogram::new(3).expect("valid precision")) };
+    let (mut got, hist) = batch
+        .par_iter()
+        .map(|&rep| {
+            let seed = replication_seed(base_seed, rep);
+            let out = simulate(&model, seed, true);
+            tick();
+            let record = RepRecord {
+                replication: rep,
+                seed,
+                metrics: rep_metrics(&out),
+                counts: out.counts,
+                events: out.events,
+            };
+            (record, out.timeseries, out.wait_hist)
+        })
+        .try_fold(empty, |(mut v, mut h), (r, ts, wh)| {
+            h.add(&wh)
+                .map_err(|e| RunError::Histogram(format!("{e:?}")))?;
+            v.push((r, ts));
+            Ok::<Acc, RunError>((v, h))
+        })
+        .try_reduce(empty, |(mut a, mut ha), (b, hb)| {
+            ha.add(&hb)
+                .map_err(|e| RunError::Histogram(format!("{e:?}")))?;
+            a.extend(b);
+            Ok((a, ha))
+        })?;
+    got.sort_by_key(|(r, _)| r.replication);
+    result
+        .wait_hist
+        .add(&hist)
+        .map_err(|e| RunError::Histogram(format!("{e:?}")))?;
+    for (r, ts) in got {
+        let ts = ts.expect("every replication records its series");
+        if result.busy_by_minute.len() < ts.len() {
+            result.busy_by_minute.resize(ts.len(), 0);
+        }
+        for (sum, bin) in result.busy_by_minute.iter_mut().zip(&ts) {
+            *sum += bin.busy_us;
+        }
+        if r.replication == 0 {
+            result.timeseries = ts;
+        }
+        result.reps.push(r);
+    }
+    // Whole minutes only: the last partial minute would look like a drop in load.
+    let whole = (model.horizon / 60_000_000) as usize;
+    let n = result.reps.len().max(1) as f64;
+    let series: Vec<f64> = result.busy_by_minute[..whole.min(result.busy_by_minute.len())]
+        .iter()
+        .map(|&b| b as f64 / 60e6 / n)
+        .collect();
+    result.mser5 = mser5(&series);
+    Ok(())
+}
+
+/// The recommendation's targets for a scenario.
+pub fn recommend_targets(s: &Scenario) -> recommend::Targets {
+    recommend::Targets {
+        continuity_failure_rate: s.targets.continuity_failure_rate,
+        new_session_rejection_rate: s.targets.new_session_rejection_rate,
+        priced: s.account_prices.is_some(),
+    }
+}
+
+/// What the recommendation weighs of each point, from results in memory (the report builds
+/// the same values from the output files).
+pub fn point_summaries(s: &Scenario, points: &[PointResult]) -> Vec<PointSummary> {
+    let idx = |m: &str| metric_index(m).expect("known metric");
+    let (nsr, cf) = (
+        idx("new_session_rejection_rate"),
+        idx("continuity_failure_rate"),
+    );
+    points
+        .iter()
+        .map(|p| {
+            let cost = s.model_at(&p.point).cost(s.account_prices.as_deref());
+            let e_nsr = p.estimate("new_session_rejection_rate");
+            let e_cf = p.estimate("continuity_failure_rate");
+            PointSummary {
+                point: p.point.index,
+                label: p.point.label(),
+                new_session_rejection_rate: e_nsr.mean,
+                new_session_rejection_rate_ci95: e_nsr.ci95.unwrap_or(f64::NAN),
+                continuity_failure_rate: e_cf.mean,
+                continuity_failure_rate_ci95: e_cf.ci95.unwrap_or(f64::NAN),
+                bound_requests: p.estimate("bound_requests").mean,
+                load: p.point.get(Param::Load),
+                cost: cost.cost,
+                held_back: cost.held_back as f64,
+                replications: p.reps.len(),
+                reps: Replicated {
+                    new_session_rejection_rate: p.reps.iter().map(|r| r.metrics[nsr]).collect(),
+                    continuity_failure_rate: p.reps.iter().map(|r| r.metrics[cf]).collect(),
+                },
+            }
+        })
+        .collect()
+}
+
+/// The recommendation for results in memory.
+pub fn recommendation(s: &Scenario, points: &[PointResult]) -> Recommendation {
+    recommend::recommend(&point_summaries(s, points), &recommend_targets(s))
+}
+
+/// Decision rounds: while an undecided point could change the recommendation, add
+/// replications to the points that could settle it (by half again, at least 2, per round)
+/// up to [`Scenario::decision_cap`]. Deterministic: which points grow depends only on
+/// results, and replication k of a point always uses the same seed.
+fn decision_rounds(
+    scenario: &Scenario,
+    points: &mut [PointResult],
+    settings: &RunSettings,
+    tick: &(dyn Fn() + Sync),
+) -> Result<(), RunError> {
+    if !scenario.targets.any() {
+        return Ok(());
+    }
+    let cap = scenario.decision_cap();
+    loop {
+        let rec = recommendation(scenario, points);
+        let refine: Vec<usize> = rec
+            .points_to_refine()
+            .iter()
+            .copied()
+            .filter(|&i| points.get(i).is_some_and(|p| (p.reps.len() as u32) < cap))
+            .collect();
+        if refine.is_empty() {
+            return Ok(());
+        }
+        points
+            .par_iter_mut()
+            .filter(|p| refine.contains(&p.point.index))
+            .try_for_each(|p| {
+                let target = next_replication_target(p.reps.len() as u32, cap);
+                extend_point(scenario, p, target, settings, tick)?;
+                p.precision_met = scenario.precision.map(|rel| precision_met(&p.reps, rel));
+                Ok::<(), RunError>(())
+            })?;
     }
 }
 

@@ -261,6 +261,13 @@ pub struct Targets {
     pub new_session_rejection_rate: Option<f64>,
 }
 
+impl Targets {
+    /// True when at least one target is set.
+    pub fn any(&self) -> bool {
+        self.continuity_failure_rate.is_some() || self.new_session_rejection_rate.is_some()
+    }
+}
+
 /// A validated scenario.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
@@ -282,8 +289,13 @@ pub struct Scenario {
     pub targets: Targets,
     /// Precision on demand: relative CI half-width target for the headline metrics.
     pub precision: Option<f64>,
-    /// Cap on replications when `precision` is set.
+    /// Cap on replications per point when `precision` is set (default 200), and for the
+    /// recommendation's decision rounds when given (see [`Scenario::decision_cap`]).
     pub max_replications: u32,
+    /// Whether `max_replications` was given (scenario key or flag) rather than defaulted.
+    pub max_replications_given: bool,
+    /// `[targets] price_per_account`, one price per pool in `pools` order.
+    pub account_prices: Option<Vec<f64>>,
     /// Remarks for `slotsim check` (legal but notable settings).
     pub notes: Vec<String>,
 }
@@ -299,7 +311,71 @@ pub struct ModelConfig {
     pub users: Option<UserConfig>,
 }
 
+/// Default cap of the decision rounds, as a multiple of `replications`.
+pub const DECISION_CAP_FACTOR: u32 = 4;
+
+/// What a point's pools cost and hold back (see docs/decisions.md).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PointCost {
+    /// Total slots: the sum over pools of accounts x concurrency.
+    pub slots: u64,
+    /// The cost the recommendation compares: `slots`, or the sum of accounts x price.
+    pub cost: f64,
+    /// Slots kept from new sessions: the sum over accounts of min(max(R, 0), C).
+    pub held_back: u64,
+}
+
+impl ModelConfig {
+    /// Total slots and the slots held back, from the resolved pools; `prices` (one per
+    /// pool) turn the cost into a price.
+    pub fn cost(&self, prices: Option<&[f64]>) -> PointCost {
+        let slots = self
+            .pools
+            .iter()
+            .map(|p| p.accounts as u64 * p.concurrency as u64)
+            .sum();
+        let held_back = self
+            .pools
+            .iter()
+            .map(|p| p.accounts as u64 * p.reserved.clamp(0, p.concurrency as i64) as u64)
+            .sum();
+        let cost = match prices {
+            Some(prices) => self
+                .pools
+                .iter()
+                .zip(prices)
+                .map(|(p, price)| p.accounts as f64 * price)
+                .sum(),
+            None => slots as f64,
+        };
+        PointCost {
+            slots,
+            cost,
+            held_back,
+        }
+    }
+}
+
 impl Scenario {
+    /// Replications per point the recommendation may grow to in its decision rounds:
+    /// `max_replications` when given, else `DECISION_CAP_FACTOR` x `replications` (capped
+    /// at the global maximum). Equal to `replications` turns decision rounds off.
+    pub fn decision_cap(&self) -> u32 {
+        if self.max_replications_given {
+            self.max_replications.max(self.replications)
+        } else {
+            self.replications
+                .saturating_mul(DECISION_CAP_FACTOR)
+                .min(MAX_REPLICATIONS)
+        }
+    }
+
+    /// Whether a run adds replications adaptively (precision rounds or decision rounds),
+    /// so that its work cannot be split in advance (e.g. across shards).
+    pub fn adaptive_replications(&self) -> bool {
+        self.precision.is_some() || (self.targets.any() && self.decision_cap() > self.replications)
+    }
+
     /// The scenario with the point's parameter values substituted.
     pub fn model_at(&self, point: &Point) -> ModelConfig {
         let mut pools = self.pools.clone();

@@ -36,6 +36,83 @@ pub struct RunData {
     pub summary: Summary,
     pub timeseries: Vec<TimeRow>,
     pub waits: Vec<WaitQuantile>,
+    /// `replications.csv`, when the folder has it (empty otherwise).
+    pub replications: Vec<RepRow>,
+}
+
+impl RunData {
+    /// What the recommendation weighs of each point: the summary's means and CIs, the
+    /// per-replication values of `replications.csv` (for paired differences) and each
+    /// point's cost from `run.json`.
+    pub fn point_summaries(&self) -> Vec<PointSummary> {
+        let mut points = self.summary.point_summaries();
+        for p in &mut points {
+            let mut rows: Vec<&RepRow> = self
+                .replications
+                .iter()
+                .filter(|r| r.point == p.point)
+                .collect();
+            rows.sort_by_key(|r| r.replication);
+            // Only a complete run of replications 0..n pairs up with other points.
+            if rows.iter().enumerate().all(|(i, r)| r.replication == i) {
+                p.reps.new_session_rejection_rate =
+                    rows.iter().map(|r| r.new_session_rejection_rate).collect();
+                p.reps.continuity_failure_rate =
+                    rows.iter().map(|r| r.continuity_failure_rate).collect();
+            }
+            p.replications = rows.len().max(
+                self.summary
+                    .by_point(p.point)
+                    .map_or(0, |s| s.replications.max(0.0) as usize),
+            );
+            if let Some(&c) = self.run.point_costs.get(p.point) {
+                p.cost = c;
+            }
+            if let Some(&h) = self.run.point_held_back.get(p.point) {
+                p.held_back = h;
+            }
+        }
+        points
+    }
+
+    /// Rejections by cause at one point, summed over its replications, in the order of
+    /// [`REJECTION_CAUSES`]; None without `replications.csv`.
+    pub fn rejections_by_cause(&self, point: usize) -> Option<[f64; 4]> {
+        let rows: Vec<&RepRow> = self
+            .replications
+            .iter()
+            .filter(|r| r.point == point)
+            .collect();
+        if rows.is_empty() {
+            return None;
+        }
+        let mut sum = [0.0; 4];
+        for r in rows {
+            for (s, c) in sum.iter_mut().zip(r.rejections) {
+                *s += c;
+            }
+        }
+        Some(sum)
+    }
+}
+
+/// The rejection causes counted in `replications.csv` (column, words).
+pub const REJECTION_CAUSES: [(&str, &str); 4] = [
+    ("rejected_user_limit", "user gate"),
+    ("rejected_queue_full", "queue full"),
+    ("rejected_wait_timeout", "wait timeout"),
+    ("rejected_no_account", "no account"),
+];
+
+/// One row of `replications.csv`: what the recommendation and the cause table use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepRow {
+    pub point: usize,
+    pub replication: usize,
+    pub new_session_rejection_rate: f64,
+    pub continuity_failure_rate: f64,
+    /// Counts in the order of [`REJECTION_CAUSES`] (NaN when a column is absent).
+    pub rejections: [f64; 4],
 }
 
 /// Provenance and settings from `run.json`. Absent fields get neutral values
@@ -67,6 +144,10 @@ pub struct RunInfo {
     pub overrides: Vec<String>,
     /// What `run` warned about.
     pub warnings: Vec<String>,
+    /// Each point's cost (slots, or the stated price), by point index.
+    pub point_costs: Vec<f64>,
+    /// Each point's slots held back for bound requests, by point index.
+    pub point_held_back: Vec<f64>,
 }
 
 impl RunInfo {
@@ -144,6 +225,10 @@ impl Summary {
                     .iter()
                     .position(|n| n == "load")
                     .map(|i| p.params[i]),
+                cost: f64::NAN,
+                held_back: 0.0,
+                replications: p.replications.max(0.0) as usize,
+                reps: Default::default(),
             })
             .collect()
     }
@@ -200,13 +285,50 @@ pub fn read_run_dir(dir: &Path) -> Result<RunData, ReportError> {
     let summary = read_summary(&dir.join("summary.csv"), &run.sweep_parameters)?;
     let timeseries = read_timeseries(&dir.join("timeseries.csv"))?;
     let waits = read_wait_quantiles(&dir.join("wait_quantiles.csv"))?;
+    let reps_path = dir.join("replications.csv");
+    let replications = if reps_path.exists() {
+        read_replications(&reps_path)?
+    } else {
+        Vec::new()
+    };
     Ok(RunData {
         dir: dir.to_path_buf(),
         run,
         summary,
         timeseries,
         waits,
+        replications,
     })
+}
+
+/// Reads `replications.csv` (the columns [`RepRow`] needs; others are ignored).
+pub fn read_replications(path: &Path) -> Result<Vec<RepRow>, ReportError> {
+    let csv = CsvFile::read(path)?;
+    let point = csv.required_column("point")?;
+    let rep = csv.required_column("replication")?;
+    let nsr = csv.required_column("new_session_rejection_rate")?;
+    let cf = csv.required_column("continuity_failure_rate")?;
+    let causes: Vec<Option<usize>> = REJECTION_CAUSES
+        .iter()
+        .map(|(c, _)| csv.column(c))
+        .collect();
+    let mut out = Vec::with_capacity(csv.rows.len());
+    for row in 0..csv.rows.len() {
+        let mut rejections = [f64::NAN; 4];
+        for (r, c) in rejections.iter_mut().zip(&causes) {
+            if let Some(c) = c {
+                *r = csv.number(row, *c)?;
+            }
+        }
+        out.push(RepRow {
+            point: csv.index(row, point)?,
+            replication: csv.index(row, rep)?,
+            new_session_rejection_rate: csv.number(row, nsr)?,
+            continuity_failure_rate: csv.number(row, cf)?,
+            rejections,
+        });
+    }
+    Ok(out)
 }
 
 /// A CSV file read whole, with the helpers that turn cells into numbers or errors.
@@ -512,6 +634,12 @@ pub fn read_run_json(path: &Path) -> Result<RunInfo, ReportError> {
             })
             .unwrap_or_default()
     };
+    let numbers = |key: &str| -> Vec<f64> {
+        v.get(key)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect())
+            .unwrap_or_default()
+    };
     Ok(RunInfo {
         replications_run: v
             .get("replications_run")
@@ -539,7 +667,10 @@ pub fn read_run_json(path: &Path) -> Result<RunInfo, ReportError> {
         targets: Targets {
             continuity_failure_rate: target("continuity_failure_rate")?,
             new_session_rejection_rate: target("new_session_rejection_rate")?,
+            priced: v.get("cost_basis").and_then(Value::as_str) == Some("price"),
         },
+        point_costs: numbers("point_costs"),
+        point_held_back: numbers("point_held_back"),
         total_slots: f(&v, "total_slots"),
     })
 }

@@ -56,7 +56,7 @@ pub enum ReportError {
 /// recommendation.
 pub fn render(out_dir: &Path) -> Result<ReportOutcome, ReportError> {
     let data = input::read_run_dir(out_dir)?;
-    let points = data.summary.point_summaries();
+    let points = data.point_summaries();
     let recommendation = recommend::recommend(&points, &data.run.targets);
     let charts_dir = out_dir.join("charts");
     crate::output::ensure_dir(&charts_dir)?;

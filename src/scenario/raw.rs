@@ -109,4 +109,6 @@ pub struct RawSweep {
 pub struct RawTargets {
     pub continuity_failure_rate: Option<Quantity>,
     pub new_session_rejection_rate: Option<Quantity>,
+    /// Price of one account of each pool, by pool name (any currency).
+    pub price_per_account: Option<std::collections::BTreeMap<String, Quantity>>,
 }

@@ -271,12 +271,15 @@ impl Validator<'_> {
         let workload = self.workload(raw.workload)?;
         let users = raw.users.map(|u| self.users(u)).transpose()?;
         let sweep = self.sweep(raw.sweep.unwrap_or_default())?;
-        let targets = self.targets(raw.targets.unwrap_or_default())?;
+        let mut raw_targets = raw.targets.unwrap_or_default();
+        let account_prices = self.prices(raw_targets.price_per_account.take(), &pools)?;
+        let targets = self.targets(raw_targets)?;
         let precision = raw
             .precision
             .as_ref()
             .map(|q| self.number("precision", q, 1e-6, 10.0))
             .transpose()?;
+        let max_replications_given = raw.max_replications.is_some();
         let max_replications = self.opt_int(
             "max_replications",
             &raw.max_replications,
@@ -284,7 +287,7 @@ impl Validator<'_> {
             1,
             MAX_REPLICATIONS as i64,
         )? as u32;
-        if precision.is_some() && max_replications < replications {
+        if (precision.is_some() || max_replications_given) && max_replications < replications {
             return Err(self.err(
                 "max_replications",
                 format!("{max_replications} is not allowed: it must be >= replications ({replications})"),
@@ -308,6 +311,8 @@ impl Validator<'_> {
             targets,
             precision,
             max_replications,
+            max_replications_given,
+            account_prices,
             notes: Vec::new(),
         };
         scenario.notes = notes(&scenario);
@@ -790,6 +795,45 @@ impl Validator<'_> {
             None => 0,
         };
         Ok(Sweep { baseline, ..sweep })
+    }
+
+    /// `[targets] price_per_account`: a price for every pool, by name.
+    fn prices(
+        &self,
+        prices: Option<std::collections::BTreeMap<String, Quantity>>,
+        pools: &[PoolConfig],
+    ) -> R<Option<Vec<f64>>> {
+        let Some(prices) = prices else {
+            return Ok(None);
+        };
+        for name in prices.keys() {
+            if !pools.iter().any(|p| &p.name == name) {
+                let names: Vec<&str> = pools.iter().map(|p| p.name.as_str()).collect();
+                return Err(self.err(
+                    &format!("targets.price_per_account.{name}"),
+                    format!("names no pool (the pools are: {})", names.join(", ")),
+                ));
+            }
+        }
+        pools
+            .iter()
+            .map(|p| match prices.get(&p.name) {
+                Some(q) => self.number(
+                    &format!("targets.price_per_account.{}", p.name),
+                    q,
+                    0.0,
+                    1e12,
+                ),
+                None => Err(self.err(
+                    "targets.price_per_account",
+                    format!(
+                        "has no price for pool {:?}: give every pool a price, or none",
+                        p.name
+                    ),
+                )),
+            })
+            .collect::<R<Vec<f64>>>()
+            .map(Some)
     }
 
     fn targets(&self, t: RawTargets) -> R<Targets> {

@@ -265,7 +265,7 @@ fn bad_flags_exit_2_naming_the_flag() {
         (&["--precision", "0"], "--precision"),
         (&["--no-such-flag"], "--no-such-flag"),
         (&["--horizon", "400d"], "--horizon"),
-        (&["--max-replications", "5"], "--max-replications"),
+        (&["--max-replications", "2"], "--max-replications"),
         (&["--replications", "4000000000"], "--replications"),
         (&["--max-replications", "0"], "--max-replications"),
     ];
