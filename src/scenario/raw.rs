@@ -58,7 +58,7 @@ pub struct RawArrival {
     pub rate: Option<Quantity>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RawDist {
     pub dist: Option<String>,
@@ -69,6 +69,15 @@ pub struct RawDist {
     pub cv: Option<Quantity>,
     pub min: Option<Quantity>,
     pub max: Option<Quantity>,
+    pub shape: Option<Quantity>,
+    pub scale: Option<Quantity>,
+    pub alpha: Option<Quantity>,
+    /// Only inside a mixture's `components`.
+    pub weight: Option<Quantity>,
+    pub components: Option<Vec<RawDist>>,
+    pub values: Option<Vec<Quantity>>,
+    pub file: Option<String>,
+    pub column: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

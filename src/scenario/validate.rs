@@ -64,6 +64,18 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// What a distribution fills: its parameters' unit and the values it may give.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Field {
+    /// Seconds; parameters are durations.
+    Time,
+    /// Whole numbers >= 1.
+    Count,
+    /// Plain non-negative numbers (tokens).
+    #[allow(dead_code)] // used by token amounts (context sizes)
+    Amount,
+}
+
 struct Validator<'a> {
     file: &'a str,
 }
@@ -479,11 +491,15 @@ impl Validator<'_> {
         Ok(out)
     }
 
-    fn dist(&self, path: &str, d: &RawDist, time: bool) -> R<Dist> {
+    fn dist(&self, path: &str, d: &RawDist, field: Field) -> R<Dist> {
+        const KINDS: &str = "\"constant\", \"exponential\", \"lognormal\", \"uniform\", \"gamma\", \"weibull\", \"bounded_pareto\", \"mixture\", \"empirical\" (times and amounts); \"constant\", \"geometric\", \"negative_binomial\", \"empirical\", \"mixture\" (counts)";
         let kind = d.dist.as_deref().ok_or_else(|| {
-            self.err(&format!("{path}.dist"), "is missing: one of \"constant\", \"exponential\", \"lognormal\", \"uniform\", \"geometric\"".into())
+            self.err(
+                &format!("{path}.dist"),
+                format!("is missing: one of {KINDS}"),
+            )
         })?;
-        let fields: [(&str, &Option<Quantity>); 7] = [
+        let fields: [(&str, &Option<Quantity>); 10] = [
             ("value", &d.value),
             ("mean", &d.mean),
             ("median", &d.median),
@@ -491,37 +507,64 @@ impl Validator<'_> {
             ("cv", &d.cv),
             ("min", &d.min),
             ("max", &d.max),
+            ("shape", &d.shape),
+            ("scale", &d.scale),
+            ("alpha", &d.alpha),
         ];
+        if d.weight.is_some() {
+            return Err(self.err(
+                &format!("{path}.weight"),
+                "is allowed only in a component of a mixture".into(),
+            ));
+        }
         let allowed: &[&[&str]] = match kind {
             "constant" => &[&["value"]],
             "exponential" => &[&["mean"]],
             "lognormal" => &[&["median", "p95"], &["mean", "cv"]],
             "uniform" => &[&["min", "max"]],
             "geometric" => &[&["mean"]],
+            "gamma" => &[&["mean", "cv"]],
+            "weibull" => &[&["shape", "scale"], &["median", "shape"]],
+            "bounded_pareto" => &[&["alpha", "min", "max"]],
+            "negative_binomial" => &[&["mean", "cv"]],
+            "mixture" => &[&["components"]],
+            "empirical" => &[&["values"], &["file", "column"]],
             other => {
                 return Err(self.err(
                     &format!("{path}.dist"),
-                    format!("{other:?} is not allowed: must be one of \"constant\", \"exponential\", \"lognormal\", \"uniform\", \"geometric\""),
+                    format!("{other:?} is not allowed: must be one of {KINDS}"),
                 ))
             }
         };
-        if !time && !matches!(kind, "constant" | "geometric") {
+        let count_kind = matches!(kind, "geometric" | "negative_binomial");
+        let any_kind = matches!(kind, "constant" | "empirical" | "mixture");
+        if field == Field::Count && !count_kind && !any_kind {
             return Err(self.err(
                 &format!("{path}.dist"),
-                format!("{kind:?} is not allowed for a count: use \"constant\" or \"geometric\""),
+                format!("{kind:?} is not allowed for a count: use \"constant\", \"geometric\", \"negative_binomial\", \"empirical\" or a \"mixture\" of these"),
             ));
         }
-        if time && kind == "geometric" {
+        if field != Field::Count && count_kind {
             return Err(self.err(
                 &format!("{path}.dist"),
-                "\"geometric\" is for counts; for a time use \"exponential\", \"lognormal\", \"constant\" or \"uniform\"".into(),
+                format!("{kind:?} is for counts; for a time or an amount use \"exponential\", \"lognormal\", \"gamma\", \"weibull\", \"bounded_pareto\", \"uniform\", \"constant\", \"empirical\" or \"mixture\""),
             ));
         }
-        let given: Vec<&str> = fields
+        let mut given: Vec<&str> = fields
             .iter()
             .filter(|(_, v)| v.is_some())
             .map(|(k, _)| *k)
             .collect();
+        for (k, present) in [
+            ("components", d.components.is_some()),
+            ("values", d.values.is_some()),
+            ("file", d.file.is_some()),
+            ("column", d.column.is_some()),
+        ] {
+            if present {
+                given.push(k);
+            }
+        }
         let Some(set) = allowed
             .iter()
             .find(|set| set.len() == given.len() && set.iter().all(|k| given.contains(k)))
@@ -539,6 +582,8 @@ impl Validator<'_> {
                 ),
             ));
         };
+        // Dimensionless parameters; the others are in the unit of the field.
+        let plain = |k: &str| matches!(k, "cv" | "shape" | "alpha");
         let val = |k: &str| -> R<f64> {
             let q = fields
                 .iter()
@@ -546,32 +591,108 @@ impl Validator<'_> {
                 .and_then(|(_, v)| v.as_ref())
                 .expect("checked above");
             let p = format!("{path}.{k}");
-            if k == "cv" || !time {
+            if plain(k) || field != Field::Time {
                 self.number(&p, q, 0.0, 1e12)
             } else {
                 self.secs(&p, q, false)
             }
         };
-        let made = match (kind, set[0]) {
-            ("constant", _) => Dist::constant(val("value")?),
-            ("exponential", _) => Dist::exponential(val("mean")?),
-            ("lognormal", "median") => Dist::lognormal_median_p95(val("median")?, val("p95")?),
-            ("lognormal", _) => Dist::lognormal_mean_cv(val("mean")?, val("cv")?),
-            ("uniform", _) => Dist::uniform(val("min")?, val("max")?),
-            _ => Dist::geometric(val("mean")?),
-        };
-        let made = made.map_err(|why| self.err(path, why))?;
-        if !time {
-            if let Dist::Constant { value } = made {
-                if value < 1.0 || value.fract() != 0.0 {
-                    return Err(self.err(
-                        &format!("{path}.value"),
-                        format!("{value} is not allowed: a count must be a whole number >= 1"),
-                    ));
-                }
+        let (made, param) = match (kind, set[0]) {
+            ("constant", _) => (Dist::constant(val("value")?), "value"),
+            ("exponential", _) => (Dist::exponential(val("mean")?), "mean"),
+            ("lognormal", "median") => {
+                (Dist::lognormal_median_p95(val("median")?, val("p95")?), "")
             }
+            ("lognormal", _) => (Dist::lognormal_mean_cv(val("mean")?, val("cv")?), ""),
+            ("uniform", _) => (Dist::uniform(val("min")?, val("max")?), ""),
+            ("geometric", _) => (Dist::geometric(val("mean")?), "mean"),
+            ("gamma", _) => (Dist::gamma_mean_cv(val("mean")?, val("cv")?), ""),
+            ("weibull", "shape") => (Dist::weibull(val("shape")?, val("scale")?), ""),
+            ("weibull", _) => (Dist::weibull_median(val("median")?, val("shape")?), ""),
+            ("bounded_pareto", _) => (
+                Dist::bounded_pareto(val("alpha")?, val("min")?, val("max")?),
+                "",
+            ),
+            ("negative_binomial", _) => (Dist::negative_binomial(val("mean")?, val("cv")?), ""),
+            ("mixture", _) => {
+                let comps = d.components.as_ref().expect("checked above");
+                let mut parts = Vec::with_capacity(comps.len());
+                for (i, c) in comps.iter().enumerate() {
+                    let cp = format!("{path}.components[{i}]");
+                    let wq = c.weight.as_ref().ok_or_else(|| {
+                        self.err(
+                            &format!("{cp}.weight"),
+                            "is missing: each component of a mixture has a weight > 0".into(),
+                        )
+                    })?;
+                    let w = self.number(&format!("{cp}.weight"), wq, 0.0, 1e12)?;
+                    if w <= 0.0 {
+                        return Err(self.bad(
+                            &format!("{cp}.weight"),
+                            wq,
+                            "is not allowed: a weight must be > 0",
+                        ));
+                    }
+                    let inner = RawDist {
+                        weight: None,
+                        ..c.clone()
+                    };
+                    parts.push((w, self.dist(&cp, &inner, field)?));
+                }
+                (Dist::mixture(parts), "components")
+            }
+            ("empirical", "values") => {
+                let list = d.values.as_ref().expect("checked above");
+                let mut xs = Vec::with_capacity(list.len());
+                for (i, q) in list.iter().enumerate() {
+                    let p = format!("{path}.values[{i}]");
+                    xs.push(if field == Field::Time {
+                        self.secs(&p, q, false)?
+                    } else {
+                        self.number(&p, q, 0.0, 1e15)?
+                    });
+                }
+                (Dist::empirical(xs, "a list".into()), "values")
+            }
+            ("empirical", _) => {
+                let file = d.file.as_ref().expect("checked above");
+                let column = d.column.as_ref().expect("checked above");
+                let resolved = self.resolve(file);
+                let xs = crate::trace::read_column(&resolved, column)
+                    .map_err(|e| self.err(&format!("{path}.file"), e))?;
+                (
+                    Dist::empirical(xs, format!("{file}, column {column:?}")),
+                    "file",
+                )
+            }
+            _ => unreachable!("every kind has its parameter sets"),
+        };
+        let at = if param.is_empty() {
+            path.to_string()
+        } else {
+            format!("{path}.{param}")
+        };
+        let made = made.map_err(|why| self.err(&at, why))?;
+        if field == Field::Count && !made.is_count() {
+            return Err(self.err(
+                &at,
+                "is not allowed: a count must be a whole number >= 1 (every value of the distribution)".into(),
+            ));
         }
         Ok(made)
+    }
+
+    /// A path from the scenario file: relative paths are taken from the scenario file's
+    /// own folder, so a scenario runs from any working directory.
+    fn resolve(&self, file: &str) -> std::path::PathBuf {
+        let p = Path::new(file);
+        if p.is_absolute() {
+            return p.to_path_buf();
+        }
+        match Path::new(self.file).parent() {
+            Some(dir) => dir.join(p),
+            None => p.to_path_buf(),
+        }
     }
 
     fn workload(&self, w: Option<RawWorkload>) -> R<Workload> {
@@ -596,7 +717,7 @@ impl Validator<'_> {
                         .into(),
                 )
             })?;
-            self.dist("workload.service_time", d, true)
+            self.dist("workload.service_time", d, Field::Time)
         };
         let forbid = |present: bool, key: &str, mode: &str| -> R<()> {
             if present {
@@ -645,9 +766,9 @@ impl Validator<'_> {
                     )
                 })?;
                 let requests_per_session =
-                    self.dist("workload.requests_per_session", rps, false)?;
+                    self.dist("workload.requests_per_session", rps, Field::Count)?;
                 let think_time = match &w.think_time {
-                    Some(d) => self.dist("workload.think_time", d, true)?,
+                    Some(d) => self.dist("workload.think_time", d, Field::Time)?,
                     None if requests_per_session == Dist::Constant { value: 1.0 } => Dist::Constant { value: 0.0 },
                     None => {
                         return Err(self.err(

@@ -9,3 +9,4 @@ mod hand;
 mod model_exact;
 mod report;
 mod scenarios;
+mod workloads;
