@@ -15,16 +15,19 @@ pub const US_PER_S: f64 = 1_000_000.0;
 
 /// Converts seconds to simulated microseconds, rounding to the nearest microsecond.
 /// Negative or NaN inputs give 0; values past the range (or +inf) saturate.
+#[inline]
 pub fn secs_to_time(seconds: f64) -> Time {
     if seconds.is_nan() || seconds <= 0.0 {
         return 0;
     }
-    let us = (seconds * US_PER_S).round();
-    if us >= u64::MAX as f64 {
-        u64::MAX
-    } else {
-        us as u64
+    let x = seconds * US_PER_S;
+    if x >= u64::MAX as f64 {
+        return u64::MAX;
     }
+    // x.round() without the library call (x86-64 has no rounding instruction in its
+    // baseline): below 2^53 the fraction x - trunc(x) is exact, and above it x is whole.
+    let whole = x as u64;
+    whole + (x - whole as f64 >= 0.5) as u64
 }
 
 /// Converts simulated microseconds to seconds.
@@ -247,6 +250,40 @@ mod tests {
         assert_eq!(rate_per_sec(&Quantity::Int(2)).unwrap(), 2.0);
         for bad in ["3", "3/fortnight", "x/s", "/s"] {
             assert!(rate_per_sec(&Quantity::Str(bad.into())).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn inline_rounding_equals_round() {
+        use rand::{Rng, SeedableRng};
+        let reference = |s: f64| {
+            let us = (s * US_PER_S).round();
+            if us >= u64::MAX as f64 {
+                u64::MAX
+            } else {
+                us as u64
+            }
+        };
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(3);
+        for _ in 0..200_000 {
+            // Seconds from 1e-9 to 1e14, and exact half microseconds.
+            let s = 10f64.powf(rng.random_range(-9.0..14.0));
+            let half = (rng.random_range(0..1u64 << 40) as f64 + 0.5) / US_PER_S;
+            let (up, down) = (
+                f64::from_bits(half.to_bits() + 1),
+                f64::from_bits(half.to_bits() - 1),
+            );
+            for x in [s, half, up, down] {
+                assert_eq!(secs_to_time(x), reference(x), "{x:e}");
+            }
+        }
+        for x in [
+            0.49999999999999994e-6,
+            9007199254740993.0,
+            1.8446744073709552e13,
+            1e300,
+        ] {
+            assert_eq!(secs_to_time(x), reference(x), "{x:e}");
         }
     }
 

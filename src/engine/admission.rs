@@ -4,7 +4,6 @@
 use super::{Acquired, Ev, Phase, Reject, Sim};
 use crate::scenario::{FallbackSelection, Platform};
 use rand::Rng;
-use rand_pcg::Pcg64;
 
 /// EffectiveConcurrency(C, R, is_bound) of PR #607, for C >= 1 (C <= 0 is rejected when
 /// the scenario is validated). R < 0 behaves as 0; R >= C leaves new sessions no slot.
@@ -135,7 +134,7 @@ impl Sim<'_> {
 
 /// The account with the least key; ties broken uniformly at random (reservoir sampling,
 /// which draws only when there is a tie).
-fn pick_min<K: Ord>(candidates: impl Iterator<Item = (K, u32)>, rng: &mut Pcg64) -> Option<u32> {
+fn pick_min<K: Ord>(candidates: impl Iterator<Item = (K, u32)>, rng: &mut impl Rng) -> Option<u32> {
     let mut best: Option<(K, u32)> = None;
     let mut ties = 0u32;
     for (key, i) in candidates {

@@ -27,7 +27,7 @@ pub use queue::EventQueue;
 pub use streams::replication_seed;
 
 use slab::Slab;
-use streams::{stream, StreamKind};
+use streams::{stream, LazyStream, StreamKind};
 use workload::exp_gap;
 
 use crate::scenario::{ModelConfig, WaitMode, Workload};
@@ -65,7 +65,7 @@ struct Session {
     rng: Pcg64,
     /// The gateway's random choices for this session's requests (ties, poll jitter), kept
     /// apart so that they do not shift the session's own draws, nor other sessions'.
-    choices: Pcg64,
+    choices: LazyStream,
     /// (account, expiry): live while now < expiry.
     binding: Option<(u32, Time)>,
     /// False in open mode, where requests write no binding.

@@ -17,7 +17,7 @@ pub fn replication_seed(seed: u64, rep: u32) -> u64 {
 }
 
 /// Stream kinds: each gets a disjoint family of generators.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[repr(u64)]
 pub(crate) enum StreamKind {
     SessionArrivals = 1,
@@ -26,6 +26,41 @@ pub(crate) enum StreamKind {
     BoundArrivals = 4,
     BoundRequest = 5,
     NewRequest = 6,
+}
+
+/// A stream built on its first draw: most sessions never need their gateway stream (it
+/// is drawn from only on exact ties and for poll jitter), and building a PCG-64 stream
+/// costs several hashes. Its draws are those of [`stream`] with the same key.
+pub(crate) struct LazyStream {
+    key: (u64, StreamKind, u64),
+    rng: Option<Pcg64>,
+}
+
+impl LazyStream {
+    pub(crate) fn new(rep_seed: u64, kind: StreamKind, index: u64) -> LazyStream {
+        LazyStream {
+            key: (rep_seed, kind, index),
+            rng: None,
+        }
+    }
+
+    #[inline]
+    fn get(&mut self) -> &mut Pcg64 {
+        let (seed, kind, index) = self.key;
+        self.rng.get_or_insert_with(|| stream(seed, kind, index))
+    }
+}
+
+impl rand::RngCore for LazyStream {
+    fn next_u32(&mut self) -> u32 {
+        self.get().next_u32()
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.get().next_u64()
+    }
+    fn fill_bytes(&mut self, dst: &mut [u8]) {
+        self.get().fill_bytes(dst)
+    }
 }
 
 /// A PCG-64 generator for (replication seed, kind, index). PCG's output for a given
@@ -62,5 +97,15 @@ mod tests {
         }
         assert_ne!(replication_seed(1, 0), replication_seed(1, 1));
         assert_ne!(replication_seed(1, 0), replication_seed(2, 0));
+    }
+
+    #[test]
+    fn lazy_stream_draws_what_the_stream_draws() {
+        let mut eager = stream(9, StreamKind::Gateway, 42);
+        let mut lazy = LazyStream::new(9, StreamKind::Gateway, 42);
+        for _ in 0..100 {
+            assert_eq!(lazy.random::<u64>(), eager.random::<u64>());
+            assert_eq!(lazy.random_range(0..7u32), eager.random_range(0..7u32));
+        }
     }
 }

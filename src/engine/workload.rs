@@ -1,7 +1,7 @@
 //! The workload that feeds the gateway: session and open-mode arrivals, each session's
 //! requests, think times, client retries after a rejection, and the session's end.
 
-use super::streams::{stream, StreamKind};
+use super::streams::{stream, LazyStream, StreamKind};
 use super::{Ev, Phase, Request, Session, Sim};
 use crate::dist::Dist;
 use crate::scenario::Workload;
@@ -50,7 +50,7 @@ impl Sim<'_> {
         }
         let sid = self.sessions.insert(Session {
             rng,
-            choices: stream(self.rep_seed, StreamKind::Gateway, index),
+            choices: LazyStream::new(self.rep_seed, StreamKind::Gateway, index),
             binding: None,
             writes_binding: true,
             counted,
@@ -120,7 +120,7 @@ impl Sim<'_> {
         }
         let sid = self.sessions.insert(Session {
             rng,
-            choices: stream(
+            choices: LazyStream::new(
                 self.rep_seed,
                 StreamKind::Gateway,
                 index | (bound as u64) << 63,
