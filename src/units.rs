@@ -277,12 +277,14 @@ mod tests {
                 assert_eq!(secs_to_time(x), reference(x), "{x:e}");
             }
         }
-        for x in [
-            0.49999999999999994e-6,
-            9007199254740993.0,
-            1.8446744073709552e13,
+        // Just under half a microsecond, past 2^53 microseconds, at the u64 limit.
+        let edges = [
+            f64::from_bits(0.5e-6f64.to_bits() - 1),
+            2f64.powi(53) / US_PER_S * 1.5,
+            u64::MAX as f64 / US_PER_S,
             1e300,
-        ] {
+        ];
+        for x in edges {
             assert_eq!(secs_to_time(x), reference(x), "{x:e}");
         }
     }
