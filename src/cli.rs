@@ -317,6 +317,11 @@ fn run(a: RunArgs) -> Result<(), CliError> {
         threads: a.threads,
         common_random_numbers: !a.independent_streams,
     };
+    // The output folder is prepared before the simulation, so an unwritable `--out` fails
+    // at once. Everything is written and rendered in the staging folder, then published
+    // whole (see `output`): a failure or a kill at any point leaves the earlier run whole.
+    let w = |e: crate::output::WriteError| CliError::Other(e.into());
+    let stage = crate::output::Stage::new(&out).map_err(w)?;
 
     let points = s.sweep.points().len() as u64;
     let bar = progress_bar(points * s.replications as u64, a.quiet);
@@ -336,29 +341,19 @@ fn run(a: RunArgs) -> Result<(), CliError> {
 
     let mut warnings = warmup_warnings(&s, &result);
     warnings.extend(precision_warnings(&s, &result));
-    // Everything is written and rendered in a staging folder, then moved into place, so
-    // a failure half-way leaves an earlier run's files as they were.
-    let w = |e: crate::output::WriteError| CliError::Other(e.into());
-    ensure_dir(&out).map_err(w)?;
-    let staging = out.join(format!(".slotsim-staging-{}", std::process::id()));
-    crate::output::discard(&staging);
-    let staged = write_outputs(
+    write_outputs(
         &s,
         &result,
-        &staging,
+        stage.dir(),
         settings.common_random_numbers,
         &overrides(&a),
         &warnings,
-    )
-    .and_then(|()| crate::report::render(&staging).map_err(|e| CliError::Other(e.into())));
-    let rendered = match staged {
-        Ok(r) => r,
-        Err(e) => {
-            crate::output::discard(&staging);
-            return Err(e);
-        }
-    };
-    crate::output::publish(&staging, &out).map_err(w)?;
+    )?;
+    let rendered =
+        crate::report::render(stage.dir()).map_err(|e| CliError::Other(e.into()))?;
+    stage
+        .publish(crate::output::Publish::NewRun)
+        .map_err(w)?;
 
     let mut o = String::new();
     out!(o, "{}", summary_table(&s, &result));
@@ -370,7 +365,7 @@ fn run(a: RunArgs) -> Result<(), CliError> {
     outln!(o);
     outln!(
         o,
-        "wrote {} (summary.csv, replications.csv, timeseries.csv, wait_quantiles.csv, run.json, report.html, charts/)",
+        "wrote {} (summary.csv, replications.csv, timeseries.csv, wait_quantiles.csv, run.json, report.html, charts/, manifest.json)",
         out.display()
     );
     outln!(
@@ -568,7 +563,10 @@ fn report(out: &Path) -> Result<(), CliError> {
             out.display()
         )));
     }
-    let rendered = crate::report::render(out).map_err(|e| CliError::Usage(e.to_string()))?;
+    let rendered = crate::report::redraw(out).map_err(|e| match e {
+        crate::report::ReportError::Write(e) => CliError::Other(e.into()),
+        e => CliError::Usage(e.to_string()),
+    })?;
     let mut o = String::new();
     outln!(o, "{}", rendered.text.trim_end());
     outln!(o, "wrote {}", out.join("report.html").display());

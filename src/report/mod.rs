@@ -53,16 +53,22 @@ pub enum ReportError {
 }
 
 /// Reads `out_dir`, writes the charts and `report.html` into it, and returns the
-/// recommendation.
+/// recommendation. The files are read as they are (no manifest check): `run` renders into
+/// its staging folder this way; [`redraw`] is the checked path for a published folder.
 pub fn render(out_dir: &Path) -> Result<ReportOutcome, ReportError> {
-    let data = input::read_run_dir(out_dir)?;
+    render_into(out_dir, out_dir)
+}
+
+/// Reads the run's files in `src` and writes the charts and `report.html` into `dest`.
+pub fn render_into(src: &Path, dest: &Path) -> Result<ReportOutcome, ReportError> {
+    let data = input::read_run_dir(src)?;
     let points = data.point_summaries();
     let recommendation = recommend::recommend(&points, &data.run.targets);
-    let charts_dir = out_dir.join("charts");
+    let charts_dir = dest.join("charts");
     crate::output::ensure_dir(&charts_dir)?;
     let rendered = charts::render_all(&data, &recommendation, &charts_dir)?;
     let page = html::page(&data, &recommendation, &rendered);
-    let report_path = crate::output::write_atomic(out_dir, "report.html", page.as_bytes())?;
+    let report_path = crate::output::write_atomic(dest, "report.html", page.as_bytes())?;
 
     let mut files = Vec::with_capacity(rendered.len() * 2 + 1);
     for c in &rendered {
@@ -75,4 +81,28 @@ pub fn render(out_dir: &Path) -> Result<ReportOutcome, ReportError> {
         recommendation,
         files,
     })
+}
+
+/// `slotsim report OUT`: finishes an interrupted publish, checks every file of the run
+/// against its manifest, then redraws the charts and `report.html` and publishes them
+/// as part of the same run (see [`crate::output`]).
+pub fn redraw(out: &Path) -> Result<ReportOutcome, ReportError> {
+    use crate::output::{recover, verify, Publish, Stage};
+    recover(out)?;
+    let manifest = verify(out).map_err(|e| ReportError::Invalid {
+        path: e.path,
+        message: e.message,
+    })?;
+    let stage = Stage::new(out)?;
+    let staged = stage.dir().to_path_buf();
+    let mut outcome = render_into(out, &staged)?;
+    stage.publish(Publish::SameRun {
+        run_id: manifest.run_id,
+    })?;
+    for f in &mut outcome.files {
+        if let Ok(rel) = f.strip_prefix(&staged) {
+            *f = out.join(rel);
+        }
+    }
+    Ok(outcome)
 }

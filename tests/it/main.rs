@@ -9,4 +9,5 @@ mod hand;
 mod model_exact;
 mod report;
 mod scenarios;
+mod trust;
 mod workloads;
