@@ -349,11 +349,8 @@ fn run(a: RunArgs) -> Result<(), CliError> {
         &overrides(&a),
         &warnings,
     )?;
-    let rendered =
-        crate::report::render(stage.dir()).map_err(|e| CliError::Other(e.into()))?;
-    stage
-        .publish(crate::output::Publish::NewRun)
-        .map_err(w)?;
+    let rendered = crate::report::render(stage.dir()).map_err(|e| CliError::Other(e.into()))?;
+    stage.publish(crate::output::Publish::NewRun).map_err(w)?;
 
     let mut o = String::new();
     out!(o, "{}", summary_table(&s, &result));

@@ -197,12 +197,14 @@ pub fn verify(out: &Path) -> Result<Manifest, VerifyError> {
     })?;
     for e in &m.files {
         let path = out.join(&e.path);
-        let mixed = |what: &str| VerifyError {
+        let mixed = |what: &str| {
+            VerifyError {
             path: path.clone(),
             message: format!(
                 "{what}: it does not belong to run {} of {MANIFEST} (the folder mixes files of different runs, or a file was changed); run the scenario again",
                 m.run_id
             ),
+        }
         };
         let bytes = read_regular(&path, e.bytes).map_err(|why| mixed(&why))?;
         if bytes.len() as u64 != e.bytes {
@@ -809,7 +811,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path();
         std::fs::write(out.join("notes.txt"), b"the user's own file").unwrap();
-        stage(out, GONE, &old_run()).publish(Publish::NewRun).unwrap();
+        stage(out, GONE, &old_run())
+            .publish(Publish::NewRun)
+            .unwrap();
         assert_eq!(whole_run(out), as_owned(&old_run()));
         dir
     }
@@ -818,7 +822,9 @@ mod tests {
     fn publish_replaces_the_run_and_keeps_unrelated_files() {
         let dir = folder_with_old_run();
         let out = dir.path();
-        let m = stage(out, GONE, &new_run()).publish(Publish::NewRun).unwrap();
+        let m = stage(out, GONE, &new_run())
+            .publish(Publish::NewRun)
+            .unwrap();
         assert_eq!(whole_run(out), as_owned(&new_run()));
         assert_eq!(m.files.len(), new_run().len());
         assert!(!out.join("charts/gone.png").exists());
@@ -850,9 +856,12 @@ mod tests {
                 let out = dir.path();
                 let ops = Ops::failing_at(k, crash);
                 let r = stage(out, GONE, &new_run()).publish_with(Publish::NewRun, &ops);
-                let committed = std::fs::read_dir(out)
-                    .unwrap()
-                    .any(|e| e.unwrap().file_name().to_string_lossy().starts_with(PUBLISH_PREFIX));
+                let committed = std::fs::read_dir(out).unwrap().any(|e| {
+                    e.unwrap()
+                        .file_name()
+                        .to_string_lossy()
+                        .starts_with(PUBLISH_PREFIX)
+                });
                 if r.is_ok() {
                     // Only the lock's release may fail after the work is done.
                     assert_eq!(whole_run(out), as_owned(&new_run()), "k={k}");
@@ -884,7 +893,9 @@ mod tests {
         let dir = folder_with_old_run();
         let out = dir.path();
         let old_summary = std::fs::read(out.join("summary.csv")).unwrap();
-        stage(out, GONE, &new_run()).publish(Publish::NewRun).unwrap();
+        stage(out, GONE, &new_run())
+            .publish(Publish::NewRun)
+            .unwrap();
         std::fs::write(out.join("summary.csv"), old_summary).unwrap();
         let e = verify(out).unwrap_err().to_string();
         assert!(e.contains("summary.csv") && e.contains("mixes"), "{e}");
@@ -922,7 +933,10 @@ mod tests {
         recover(out).unwrap();
         assert!(!dead.exists());
         assert!(!out.join(LOCK).exists());
-        assert!(live.exists(), "a live process's staging folder is not touched");
+        assert!(
+            live.exists(),
+            "a live process's staging folder is not touched"
+        );
         std::fs::remove_dir(&live).unwrap();
         no_leftovers(out);
     }
