@@ -173,6 +173,9 @@ fn check(path: &Path) -> Result<(), CliError> {
     for note in &s.notes {
         outln!(o, "note: {note}");
     }
+    for w in overload_warnings(&s) {
+        outln!(o, "warning: {w}");
+    }
     emit(&o)
 }
 
@@ -339,7 +342,8 @@ fn run(a: RunArgs) -> Result<(), CliError> {
     let result = runner::run(&s, &settings, &tick).map_err(|e| CliError::Other(e.into()))?;
     bar.finish_and_clear();
 
-    let mut warnings = warmup_warnings(&s, &result);
+    let mut warnings = overload_warnings(&s);
+    warnings.extend(warmup_warnings(&s, &result));
     warnings.extend(precision_warnings(&s, &result));
     write_outputs(
         &s,
@@ -399,6 +403,48 @@ fn overrides(a: &RunArgs) -> Vec<String> {
         v.push("--independent-streams".into());
     }
     v
+}
+
+/// Sweep points whose offered load exceeds their slots; points with the same load and
+/// slots share one warning (at most 5 warnings, then a count).
+pub fn overload_warnings(s: &Scenario) -> Vec<String> {
+    let points = s.sweep.points();
+    let mut groups: Vec<(crate::capacity::LoadCheck, Vec<String>)> = Vec::new();
+    for p in &points {
+        let c =
+            crate::capacity::LoadCheck::of(&s.model_at(p), s.targets.new_session_rejection_rate);
+        if !c.overloaded() {
+            continue;
+        }
+        match groups.iter_mut().find(|(g, _)| *g == c) {
+            Some((_, labels)) => labels.push(p.label()),
+            None => groups.push((c, vec![p.label()])),
+        }
+    }
+    let n = groups.len();
+    let mut all: Vec<String> = groups
+        .into_iter()
+        .take(5)
+        .filter_map(|(c, labels)| {
+            let label = if labels.len() == points.len() {
+                if points.len() == 1 {
+                    "scenario".to_string()
+                } else {
+                    "every sweep point".to_string()
+                }
+            } else {
+                labels.join(" | ")
+            };
+            c.warning(&label)
+        })
+        .collect();
+    if n > 5 {
+        all.push(format!(
+            "{} more groups of sweep points offer more load than their slots",
+            n - 5
+        ));
+    }
+    all
 }
 
 /// Points whose precision target was not reached before the replication cap.

@@ -6,6 +6,7 @@
 //! (sweeps in parallel), [`export`] (results to bytes), [`output`] (the one place that
 //! writes files), [`cli`] (the command line), [`report`]/[`charts`]/[`recommend`].
 
+pub mod capacity;
 pub mod charts;
 pub mod cli;
 pub mod dist;

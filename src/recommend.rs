@@ -426,7 +426,11 @@ impl Recommendation {
                     describe_nsr(closest, targets),
                     describe_cf(closest, targets),
                 );
-                s.push_str(&confidence_words(pending, targets, closest.replications));
+                if pending.is_empty() {
+                    s.push_str(" This is firm: every setting fails a target at 95% confidence.");
+                } else {
+                    s.push_str(&confidence_words(pending, targets, closest.replications));
+                }
                 s.push_str(&unknown_ci_note(closest, true));
                 s
             }

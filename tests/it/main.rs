@@ -3,6 +3,7 @@
 mod cli;
 mod common;
 mod compare;
+mod decisions;
 mod exact;
 mod faults;
 mod hand;
