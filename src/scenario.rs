@@ -89,6 +89,18 @@ pub struct GatewayConfig {
     pub wait: WaitMode,
     pub max_account_switches: u32,
     pub poll: PollConfig,
+    /// A bound request served elsewhere because its account was merely full rewrites the
+    /// binding (true, v0.1.83) or keeps it (false, PR #6164).
+    pub spillover_rebinds: bool,
+    /// A bound request whose account is full waits there (true) or goes straight to the
+    /// load-aware layer keeping its binding (false, PR #7028).
+    pub sticky_wait: bool,
+    /// How long a rate-limited (429) account is unschedulable when no reset time is known.
+    pub rate_limit_cooldown: Time,
+    /// How long an overloaded (529) account is unschedulable.
+    pub overload_cooldown: Time,
+    /// How long an attempt that fails holds its slot, seconds.
+    pub time_to_error: Dist,
 }
 
 impl Default for GatewayConfig {
@@ -110,6 +122,11 @@ impl Default for GatewayConfig {
                 max_s: 2.0,
                 jitter: 0.2,
             },
+            spillover_rebinds: true,
+            sticky_wait: true,
+            rate_limit_cooldown: 300 * 1_000_000,
+            overload_cooldown: 600 * 1_000_000,
+            time_to_error: Dist::Constant { value: 1.0 },
         }
     }
 }
@@ -125,6 +142,96 @@ pub struct PoolConfig {
     pub reserved: i64,
     /// Lower is preferred.
     pub priority: i64,
+    /// Upstream faults of this pool's accounts.
+    pub faults: PoolFaults,
+    /// sub2api's session limit per account (0 = off).
+    pub max_sessions: u32,
+    /// A session stays active on an account this long after it last registered there.
+    pub session_idle_timeout: Time,
+    /// sub2api's RPM limit per account (0 = off).
+    pub base_rpm: u32,
+    pub rpm_strategy: RpmStrategy,
+    /// Width of the sticky-only band above base_rpm (tiered strategy); None = sub2api's
+    /// default, computed from the (possibly swept) concurrency, max_sessions and base_rpm.
+    pub rpm_sticky_buffer: Option<u32>,
+    /// A per-account usage window (Claude Pro/Max, Codex plans).
+    pub window: Option<WindowConfig>,
+}
+
+impl PoolConfig {
+    /// The sticky-only band's width: as given, else sub2api's default
+    /// max(C + M, max(floor(B / 5), 1)).
+    pub fn rpm_buffer(&self) -> u32 {
+        self.rpm_sticky_buffer.unwrap_or_else(|| {
+            self.concurrency
+                .saturating_add(self.max_sessions)
+                .max((self.base_rpm / 5).max(1))
+        })
+    }
+}
+
+/// The kinds of upstream fault, in the order of the per-request draw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// 429: unschedulable for `rate_limit_cooldown` (or until the usage window resets).
+    RateLimit = 0,
+    /// 529: unschedulable for `overload_cooldown`.
+    Overload = 1,
+    /// 401/403: unschedulable for the rest of the replication.
+    AuthError = 2,
+}
+
+impl FaultKind {
+    pub const ALL: [FaultKind; 3] = [
+        FaultKind::RateLimit,
+        FaultKind::Overload,
+        FaultKind::AuthError,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::RateLimit => "rate_limit",
+            FaultKind::Overload => "overload",
+            FaultKind::AuthError => "auth_error",
+        }
+    }
+}
+
+/// How often each kind of fault happens, indexed by [`FaultKind`]: a probability per
+/// attempt that takes a slot, and a Poisson rate of events per account and hour.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct PoolFaults {
+    pub per_request: [f64; 3],
+    pub per_account_hour: [f64; 3],
+}
+
+impl PoolFaults {
+    pub fn any(&self) -> bool {
+        self.per_request
+            .iter()
+            .chain(&self.per_account_hour)
+            .any(|&x| x > 0.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RpmStrategy {
+    /// base_rpm <= n < base_rpm + buffer: sticky only; beyond: unschedulable.
+    Tiered,
+    /// n >= base_rpm: sticky only, never unschedulable.
+    StickyExempt,
+}
+
+/// A usage window: each account may complete `budget` requests per window of `length`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WindowConfig {
+    pub length: Time,
+    pub budget: u64,
+    /// Pause the account once this many requests have completed in the window
+    /// (ceil(pause_at x budget)), if set.
+    pub pause_after: Option<u64>,
+    /// Windows start at the top of the hour of the opening event (else at the event).
+    pub align_hour: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

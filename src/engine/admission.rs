@@ -1,8 +1,11 @@
-//! The gateway's admission: the user gate, the selection layers of MODEL.md section 2
-//! (sticky, load-aware, fallback) and taking and releasing an account slot.
+//! The gateway's admission: the user gate, the selection layers (sticky, load-aware,
+//! fallback; docs/model.md section 2), the one decision whether an account may take a
+//! request ([`schedulable`]), and taking and releasing an account slot.
 
-use super::{Acquired, Ev, Phase, Reject, Sim};
-use crate::scenario::{FallbackSelection, Platform};
+use super::limits::{rpm_zone, RpmZone};
+use super::{Account, Acquired, Cause, Ev, Phase, Reject, Sim};
+use crate::scenario::{FallbackSelection, Platform, PoolConfig};
+use crate::units::Time;
 use rand::Rng;
 
 /// EffectiveConcurrency(C, R, is_bound) of PR #607, for C >= 1 (C <= 0 is rejected when
@@ -38,78 +41,206 @@ impl Sim<'_> {
         self.start_wait(rid, deadline, user);
     }
 
-    // ---- selection (MODEL.md section 2, steps 3-5) --------------------------------------
+    // ---- selection (steps 3-5 of docs/model.md section 2) ----------------------------------
 
+    /// Runs selection for the request's current attempt: the sticky layer, then the
+    /// load-aware layer, then the fallback queue.
     pub(super) fn dispatch(&mut self, rid: u32) {
+        let r = &mut self.requests.items[rid as usize];
+        r.cause = None;
+        if let Some(b) = r.bound {
+            match self.sticky_layer(rid, b) {
+                None => return,
+                Some(cause) => self.requests.items[rid as usize].cause = Some(cause),
+            }
+        }
+        if self.load_aware_layer(rid) {
+            return;
+        }
+        self.fallback_layer(rid);
+    }
+
+    /// Step 3, on the request's bound account `b`. Returns None when the request was
+    /// placed (a slot or a wait there), else why it goes on to step 4.
+    fn sticky_layer(&mut self, rid: u32, b: u32) -> Option<Cause> {
         let gw = &self.cfg.gateway;
         let sid = self.requests.items[rid as usize].session;
-        let choices = &mut self.sessions.items[sid as usize].choices;
-        // Step 3: the sticky layer. Without a fault model every account is schedulable.
-        if let Some(b) = self.requests.items[rid as usize].bound {
-            let a = &self.accounts[b as usize];
-            if a.busy < a.concurrency {
-                return self.acquire(rid, b, Acquired::StickyHit);
+        match self.usable(rid, b) {
+            Usable::No(Cause::Fault) => {
+                // The binding is deleted (if it still names this account).
+                let s = &mut self.sessions.items[sid as usize];
+                if s.binding.is_some_and(|(a, _)| a == b) {
+                    s.binding = None;
+                }
+                return Some(Cause::Fault);
             }
-            if a.waiting < gw.sticky_max_waiting {
-                let cap = a.concurrency;
-                return self.join_wait(rid, b, cap, gw.sticky_max_waiting, gw.sticky_wait_timeout);
-            }
+            Usable::No(cause) => return Some(cause),
+            Usable::Any | Usable::StickyOnly => {}
         }
-        // Step 4: the load-aware layer, with every account's new-session capacity:
-        // priority, then load rate, then least recently used (never used first).
-        let load_aware = self.accounts.iter().enumerate().filter_map(|(i, a)| {
-            if a.cap_new == 0 {
-                return None;
+        let a = &self.accounts[b as usize];
+        if a.busy < a.concurrency {
+            if self.guarded && !self.register_session(b, sid) {
+                return Some(Cause::Limit);
             }
-            let load = (a.busy as u64 + a.waiting as u64) * 100 / a.cap_new as u64;
-            (load < 100).then_some(((a.priority, load, a.last_used), i as u32))
-        });
-        if let Some(a) = pick_min(load_aware, choices) {
+            self.acquire(rid, b, Acquired::StickyHit);
+            return None;
+        }
+        if !gw.sticky_wait || a.waiting >= gw.sticky_max_waiting {
+            return Some(Cause::Capacity);
+        }
+        let cap = a.concurrency;
+        let (limit, timeout) = (gw.sticky_max_waiting, gw.sticky_wait_timeout);
+        if self.guarded && !self.register_session(b, sid) {
+            return Some(Cause::Limit);
+        }
+        self.join_wait(rid, b, cap, limit, timeout);
+        None
+    }
+
+    /// Step 4: among accounts any layer may use, not failed for this request, with
+    /// new-session capacity and a load rate (busy + waiting over that capacity) under
+    /// 100%: priority, then load rate, then least recently used (never used first), ties
+    /// at random. A session limit that refuses the pick sends it to the next one.
+    /// Returns true when the request took a slot.
+    fn load_aware_layer(&mut self, rid: u32) -> bool {
+        let sid = self.requests.items[rid as usize].session;
+        let mut refused: Vec<u32> = Vec::new();
+        loop {
+            let (accounts, pools, now) = (&self.accounts, &self.cfg.pools, self.now);
+            let failed = &self.requests.items[rid as usize].failed;
+            let guarded = self.guarded;
+            let choices = &mut self.sessions.items[sid as usize].choices;
+            let candidates = accounts.iter().enumerate().filter_map(|(i, a)| {
+                if a.cap_new == 0 {
+                    return None;
+                }
+                let i = i as u32;
+                if guarded
+                    && (schedulable(a, &pools[a.pool as usize], now, failed, i) != Usable::Any
+                        || refused.contains(&i))
+                {
+                    return None;
+                }
+                let load = (a.busy as u64 + a.waiting as u64) * 100 / a.cap_new as u64;
+                (load < 100).then_some(((a.priority, load, a.last_used), i))
+            });
+            let Some(a) = pick_min(candidates, choices) else {
+                return false;
+            };
+            if self.guarded && !self.register_session(a, sid) {
+                refused.push(a);
+                continue;
+            }
             // load < 100 means busy + waiting < cap, so the acquire succeeds.
-            return self.acquire(rid, a, Acquired::LoadAware);
-        }
-        // Step 5: the fallback queue, on the first candidate only: priority, then least
-        // recently used (or at random within the priority).
-        let by_lru = gw.fallback_selection == FallbackSelection::LastUsed;
-        let fallback = self.accounts.iter().enumerate().filter_map(|(i, a)| {
-            let lru = if by_lru { a.last_used } else { None };
-            (a.cap_new > 0).then_some(((a.priority, lru), i as u32))
-        });
-        let best = pick_min(fallback, choices);
-        match best {
-            None => self.reject(rid, Reject::NoAccount),
-            Some(a) => {
-                let cap = self.accounts[a as usize].cap_new;
-                self.join_wait(
-                    rid,
-                    a,
-                    cap,
-                    gw.fallback_max_waiting,
-                    gw.fallback_wait_timeout,
-                )
-            }
+            self.acquire(rid, a, Acquired::LoadAware);
+            return true;
         }
     }
 
-    /// The request takes a slot of `account` now: the binding is written (or refreshed),
-    /// the session's bookkeeping updated, the service drawn and the completion scheduled.
+    /// Step 5: the fallback queue, on the first candidate in the order priority, then
+    /// least recently used (or at random within the priority), among accounts any layer may
+    /// use with new-session capacity. With a session limit, a refused candidate sends the
+    /// request to the next one. No candidate: 503, or `rejected_failover` once an attempt
+    /// has failed.
+    fn fallback_layer(&mut self, rid: u32) {
+        let gw = &self.cfg.gateway;
+        let by_lru = gw.fallback_selection == FallbackSelection::LastUsed;
+        let sid = self.requests.items[rid as usize].session;
+        let mut refused: Vec<u32> = Vec::new();
+        loop {
+            let (accounts, pools, now) = (&self.accounts, &self.cfg.pools, self.now);
+            let failed = &self.requests.items[rid as usize].failed;
+            let guarded = self.guarded;
+            let choices = &mut self.sessions.items[sid as usize].choices;
+            let candidates = accounts.iter().enumerate().filter_map(|(i, a)| {
+                let i = i as u32;
+                if a.cap_new == 0
+                    || guarded
+                        && (schedulable(a, &pools[a.pool as usize], now, failed, i) != Usable::Any
+                            || refused.contains(&i))
+                {
+                    return None;
+                }
+                let lru = if by_lru { a.last_used } else { None };
+                Some(((a.priority, lru), i))
+            });
+            let Some(a) = pick_min(candidates, choices) else {
+                let why = if self.requests.items[rid as usize].failed.is_empty() {
+                    Reject::NoAccount
+                } else {
+                    Reject::Failover
+                };
+                return self.reject(rid, why);
+            };
+            if self.guarded && !self.register_session(a, sid) {
+                refused.push(a);
+                continue;
+            }
+            let cap = self.accounts[a as usize].cap_new;
+            let gw = &self.cfg.gateway;
+            let (limit, timeout) = (gw.fallback_max_waiting, gw.fallback_wait_timeout);
+            return self.join_wait(rid, a, cap, limit, timeout);
+        }
+    }
+
+    /// Whether `account` may take request `rid` now (see [`schedulable`]).
+    pub(super) fn usable(&self, rid: u32, account: u32) -> Usable {
+        if !self.guarded {
+            return Usable::Any;
+        }
+        let a = &self.accounts[account as usize];
+        let failed = &self.requests.items[rid as usize].failed;
+        schedulable(
+            a,
+            &self.cfg.pools[a.pool as usize],
+            self.now,
+            failed,
+            account,
+        )
+    }
+
+    /// The request takes a slot of `account` now. Whether the attempt fails is decided
+    /// here; the binding is written (or refreshed) either way, unless the variants keep
+    /// it; a failing attempt holds the slot for `time_to_error`, a serving one for its
+    /// service time.
     pub(super) fn acquire(&mut self, rid: u32, account: u32, how: Acquired) {
         let now = self.now;
-        let ttl = self.cfg.gateway.sticky_ttl;
-        let openai = self.cfg.gateway.platform == Platform::OpenAi;
+        let gw = &self.cfg.gateway;
+        let ttl = gw.sticky_ttl;
+        let openai = gw.platform == Platform::OpenAi;
+        let keeps_binding = !gw.spillover_rebinds || !gw.sticky_wait;
+        let sid = self.requests.items[rid as usize].session;
+        let fails = if self.guarded {
+            self.attempt_fails(account, sid)
+        } else {
+            None
+        };
         self.accounts[account as usize].busy += 1;
         self.busy_total += 1;
         let r = &mut self.requests.items[rid as usize];
         r.phase = Phase::Serving;
         r.account = account;
-        let sid = r.session;
+        r.fails = fails;
+        let kept = keeps_binding && r.cause == Some(Cause::Capacity);
         let s = &mut self.sessions.items[sid as usize];
         if s.writes_binding {
             match how {
                 Acquired::StickyHit if !openai => {}
+                Acquired::StickyHit => s.binding = Some((account, now.saturating_add(ttl))),
+                _ if kept => {}
                 _ => s.binding = Some((account, now.saturating_add(ttl))),
             }
         }
+        if fails.is_some() {
+            let t = self.time_to_error(sid);
+            self.queue
+                .push(now.saturating_add(t), Ev::Complete { req: rid });
+            return;
+        }
+        if self.guarded {
+            self.window_on_acquire(account);
+        }
+        let s = &mut self.sessions.items[sid as usize];
         s.served_any = true;
         match s.first_account {
             None => s.first_account = Some(account),
@@ -129,6 +260,43 @@ impl Sim<'_> {
         a.busy -= 1;
         a.last_used = Some(self.now);
         self.busy_total -= 1;
+    }
+}
+
+/// Which selection layers may use an account for a request.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Usable {
+    /// Every layer.
+    Any,
+    /// Only the sticky layer, for a request bound to it (RPM sticky-only band).
+    StickyOnly,
+    /// None, and why: `Fault` (cooling down, in error, paused by its usage window, or
+    /// failed for this request) or `Limit` (RPM above the sticky-only band).
+    No(Cause),
+}
+
+/// THE schedulability decision: whether account `a` (index `index`, of pool `pool`) may
+/// take a request whose failed set is `failed`, at `now`. A function of the account's
+/// state and the clock only (plus the request's failed set), so that an index over
+/// accounts can keep it. The session limit is not part of it: it depends on the session
+/// and is asked only where sub2api asks it.
+pub(super) fn schedulable(
+    a: &Account,
+    pool: &PoolConfig,
+    now: Time,
+    failed: &[u32],
+    index: u32,
+) -> Usable {
+    if a.error || now < a.down_until || failed.contains(&index) {
+        return Usable::No(Cause::Fault);
+    }
+    if pool.base_rpm == 0 {
+        return Usable::Any;
+    }
+    match rpm_zone(a, pool, now) {
+        RpmZone::Green => Usable::Any,
+        RpmZone::Yellow => Usable::StickyOnly,
+        RpmZone::Red => Usable::No(Cause::Limit),
     }
 }
 
@@ -160,7 +328,6 @@ mod tests {
     use super::*;
     use crate::engine::test_support::{arrive, gateway, model, set};
     use crate::scenario::ModelConfig;
-    use crate::units::Time;
 
     /// EffectiveConcurrency over the edge cases of MODEL.md section 1.
     #[test]

@@ -1,7 +1,7 @@
 //! What one replication measures: raw counts and integrals (docs/model.md section 5).
 //! Rates and summaries are derived from these in [`crate::stats`].
 
-use super::{Reject, Sim, MINUTE};
+use super::{Cause, Reject, Sim, MINUTE};
 use crate::units::Time;
 use hdrhistogram::Histogram;
 
@@ -38,6 +38,20 @@ pub struct Counts {
     pub rejected_no_account: u64,
     /// The user gate: too many waiters or a user-slot wait timeout (429).
     pub rejected_user_limit: u64,
+    /// Failover exhausted: no account left after a failed attempt, or
+    /// max_account_switches used up (429).
+    pub rejected_failover: u64,
+    /// Upstream faults by kind: failed attempts of measured requests (drawn, or a used-up
+    /// usage window for rate_limit) and per-account-hour events in [warm-up, horizon).
+    pub faults_rate_limit: u64,
+    pub faults_overload: u64,
+    pub faults_auth_error: u64,
+    /// Migrations by cause: the bound account was full (what a reserve can prevent) ...
+    pub migrations_capacity: u64,
+    /// ... unschedulable or failed for the request ...
+    pub migrations_fault: u64,
+    /// ... or refused by a session or RPM limit.
+    pub migrations_limit: u64,
 }
 
 /// One simulated minute of the first replication, for plots.
@@ -120,7 +134,8 @@ impl Sim<'_> {
     pub(super) fn record_acquire(&mut self, rid: u32) {
         let now = self.now;
         let r = &self.requests.items[rid as usize];
-        let (measured, bound, arrival, account) = (r.measured, r.bound, r.arrival, r.account);
+        let (measured, bound, arrival, account, cause) =
+            (r.measured, r.bound, r.attempt_start, r.account, r.cause);
         let migrated = bound.is_some_and(|b| b != account);
         if migrated && now < self.cfg.horizon {
             if let Some(bin) = self.bin() {
@@ -128,7 +143,15 @@ impl Sim<'_> {
             }
         }
         if measured {
-            self.counts.migrations += migrated as u64;
+            if migrated {
+                let c = &mut self.counts;
+                c.migrations += 1;
+                match cause {
+                    Some(Cause::Fault) => c.migrations_fault += 1,
+                    Some(Cause::Limit) => c.migrations_limit += 1,
+                    Some(Cause::Capacity) | None => c.migrations_capacity += 1,
+                }
+            }
             // The histogram grows as needed (auto-resize); saturate only past its u64 range.
             if self.wait_hist.record(now - arrival).is_err() {
                 self.wait_hist.saturating_record(now - arrival);
@@ -163,6 +186,7 @@ impl Sim<'_> {
                 Reject::WaitTimeout => c.rejected_wait_timeout += 1,
                 Reject::NoAccount => c.rejected_no_account += 1,
                 Reject::UserLimit => c.rejected_user_limit += 1,
+                Reject::Failover => c.rejected_failover += 1,
             }
         }
         if self.now < self.cfg.horizon {

@@ -1,4 +1,11 @@
-//! The discrete-event engine and the gateway model of MODEL.md sections 1-3.
+//! The discrete-event engine and the gateway model (docs/model.md, docs/faults-and-limits.md).
+//!
+//! Files per mechanism: [`workload`] feeds the gateway (arrivals, sessions, think times,
+//! client retries); [`admission`] is the gateway's decision (the user gate, the selection
+//! layers, and the one function, [`Sim::usable`], that says whether an account may take a
+//! request); [`wait`] holds waits (polls, FIFO hand-off, timeouts); [`faults`] the
+//! upstream faults and usage windows; [`limits`] sub2api's session and RPM limits;
+//! [`metrics`] what is measured.
 //!
 //! One [`simulate`] call runs one replication of one model. Time is integer microseconds;
 //! events are ordered by (time, sequence) so equal times run in scheduling order. The
@@ -12,6 +19,8 @@
 //! their own. Changing R therefore changes only what R causes.
 
 mod admission;
+mod faults;
+mod limits;
 mod metrics;
 mod queue;
 mod slab;
@@ -30,7 +39,7 @@ use slab::Slab;
 use streams::{stream, LazyStream, StreamKind};
 use workload::exp_gap;
 
-use crate::scenario::{ModelConfig, WaitMode, Workload};
+use crate::scenario::{FaultKind, ModelConfig, WaitMode, Workload};
 use crate::units::Time;
 use hdrhistogram::Histogram;
 use rand_pcg::Pcg64;
@@ -51,6 +60,24 @@ struct Account {
     last_used: Option<Time>,
     /// Waiters in arrival order (`wait = "fifo"` only): (request, token).
     fifo: VecDeque<(u32, u32)>,
+    /// Index of the account's pool in the model's pools.
+    pool: u32,
+    /// Unschedulable while now < down_until (the latest of the cooldowns and the window
+    /// pause), or for good once `error` is set (401/403).
+    down_until: Time,
+    error: bool,
+    /// End of the rate-limit (429) and overload (529) cooldowns.
+    rate_limited_until: Time,
+    overloaded_until: Time,
+    /// The usage window: open while now < window_end; requests completed in it.
+    window_end: Time,
+    window_count: u64,
+    /// Successful completions in calendar minute `rpm_minute`.
+    rpm_minute: u64,
+    rpm_count: u32,
+    /// Sessions registered on the account (session key, time last registered), for the
+    /// session limit.
+    sessions: Vec<(u64, Time)>,
 }
 
 #[derive(Default)]
@@ -79,6 +106,8 @@ struct Session {
     first_account: Option<u32>,
     intact: bool,
     user: u32,
+    /// The session's index, unique in the replication (the session limit's key).
+    key: u64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -90,7 +119,6 @@ enum Phase {
 
 struct Request {
     session: u32,
-    arrival: Time,
     measured: bool,
     /// The account its session's binding named at arrival.
     bound: Option<u32>,
@@ -107,6 +135,36 @@ struct Request {
     /// whenever the request leaves a wait: an event or queue entry carrying another value is
     /// stale (it may even name a slab slot that a newer request now uses) and is ignored.
     token: u32,
+    /// When the current attempt started (arrival, or the failover): waits are measured
+    /// from here.
+    attempt_start: Time,
+    /// Accounts an attempt of this request failed on: excluded from selection.
+    failed: Vec<u32>,
+    /// Why the last sticky-layer pass did not serve the request on its bound account.
+    cause: Option<Cause>,
+    /// The attempt holding a slot fails when its slot time ends (decided at the slot).
+    fails: Option<Failure>,
+}
+
+/// Why a bound request left its account (the cause of a migration).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Cause {
+    /// The account was full (and its queue full, or `sticky_wait = false`).
+    Capacity,
+    /// The account was unschedulable (cooldown, error, window pause) or failed.
+    Fault,
+    /// A session or RPM limit refused it.
+    Limit,
+}
+
+/// How an attempt fails.
+#[derive(Clone, Copy)]
+enum Failure {
+    /// A drawn fault of this kind.
+    Drawn(FaultKind),
+    /// The usage window's budget was used up: a 429 whose cooldown lasts until the
+    /// window's end.
+    WindowExhausted(Time),
 }
 
 #[derive(Clone, Copy)]
@@ -130,6 +188,11 @@ enum Ev {
     Complete {
         req: u32,
     },
+    /// A per-account-hour fault event.
+    AccountFault {
+        account: u32,
+        kind: FaultKind,
+    },
 }
 
 #[derive(Clone, Copy)]
@@ -138,6 +201,8 @@ enum Reject {
     WaitTimeout,
     NoAccount,
     UserLimit,
+    /// Nothing left to fail over to, or max_account_switches used up.
+    Failover,
 }
 
 #[derive(Clone, Copy)]
@@ -173,6 +238,13 @@ struct Sim<'a> {
     wait_sum_us: u128,
     events: u64,
     timeseries: Option<Vec<MinuteBin>>,
+    /// Per pool: the cumulative per-request fault probabilities, in [`FaultKind`] order.
+    fault_cdf: Vec<[f64; 3]>,
+    /// Some pool has faults, a usage window or a limit: the checks that cost nothing
+    /// otherwise are made only then.
+    guarded: bool,
+    /// Streams of the per-account-hour fault processes, by account x 3 + kind.
+    fault_rngs: Vec<Option<Pcg64>>,
 }
 
 /// Runs one replication of `cfg` with replication seed `rep_seed`. With `timeseries`,
@@ -186,7 +258,7 @@ pub fn simulate(cfg: &ModelConfig, rep_seed: u64, timeseries: bool) -> RepOutput
 impl<'a> Sim<'a> {
     fn new(cfg: &'a ModelConfig, rep_seed: u64, timeseries: bool) -> Sim<'a> {
         let mut accounts = Vec::new();
-        for pool in &cfg.pools {
+        for (pool_index, pool) in cfg.pools.iter().enumerate() {
             for _ in 0..pool.accounts {
                 accounts.push(Account {
                     concurrency: pool.concurrency,
@@ -196,6 +268,16 @@ impl<'a> Sim<'a> {
                     waiting: 0,
                     last_used: None,
                     fifo: VecDeque::new(),
+                    pool: pool_index as u32,
+                    down_until: 0,
+                    error: false,
+                    rate_limited_until: 0,
+                    overloaded_until: 0,
+                    window_end: 0,
+                    window_count: 0,
+                    rpm_minute: 0,
+                    rpm_count: 0,
+                    sessions: Vec::new(),
                 });
             }
         }
@@ -204,6 +286,18 @@ impl<'a> Sim<'a> {
             None => Vec::new(),
         };
         let minutes = cfg.horizon.div_ceil(MINUTE) as usize;
+        let fault_cdf = cfg
+            .pools
+            .iter()
+            .map(|p| {
+                let q = p.faults.per_request;
+                [q[0], q[0] + q[1], q[0] + q[1] + q[2]]
+            })
+            .collect();
+        let guarded = cfg
+            .pools
+            .iter()
+            .any(|p| p.faults.any() || p.window.is_some() || p.max_sessions > 0 || p.base_rpm > 0);
         Sim {
             cfg,
             rep_seed,
@@ -229,6 +323,9 @@ impl<'a> Sim<'a> {
             wait_sum_us: 0,
             events: 0,
             timeseries: timeseries.then(|| vec![MinuteBin::default(); minutes]),
+            fault_cdf,
+            guarded,
+            fault_rngs: Vec::new(),
         }
     }
 
@@ -270,6 +367,7 @@ impl Sim<'_> {
                 }
             }
         }
+        self.start_account_faults();
         while let Some((t, ev)) = self.queue.pop() {
             self.integrate_to(t);
             self.now = t;
@@ -281,6 +379,7 @@ impl Sim<'_> {
                 Ev::Poll { req, token } => self.poll(req, token),
                 Ev::Timeout { req, token } => self.timeout(req, token),
                 Ev::Complete { req } => self.complete(req),
+                Ev::AccountFault { account, kind } => self.account_fault(account, kind),
             }
         }
     }
@@ -314,8 +413,14 @@ impl Sim<'_> {
     fn complete(&mut self, rid: u32) {
         let r = &self.requests.items[rid as usize];
         let (account, sid, holds_user) = (r.account, r.session, r.holds_user_slot);
+        if let Some(failure) = r.fails {
+            return self.attempt_failed(rid, failure);
+        }
         self.record_completion(rid);
         self.release_account_slot(account);
+        if self.guarded {
+            self.count_completion(account);
+        }
         self.requests.remove(rid);
         if self.cfg.gateway.wait == WaitMode::Fifo {
             self.fifo_handoff_account(account);

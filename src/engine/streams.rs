@@ -26,6 +26,8 @@ pub(crate) enum StreamKind {
     BoundArrivals = 4,
     BoundRequest = 5,
     NewRequest = 6,
+    /// Per-account-hour fault processes, by account x 3 + fault kind.
+    AccountFaults = 16,
 }
 
 /// A stream built on its first draw: most sessions never need their gateway stream (it

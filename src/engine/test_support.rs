@@ -47,6 +47,7 @@ pub(super) fn arrive(sim: &mut Sim, bound: Option<u32>) -> u32 {
         first_account: bound,
         intact: true,
         user: 0,
+        key: 999,
     });
     sim.issue(sid);
     // The request of this session (each test session has exactly one).

@@ -60,6 +60,7 @@ impl Sim<'_> {
             first_account: None,
             intact: true,
             user,
+            key: index,
         });
         let next = self.now.saturating_add(self.session_gap());
         self.schedule_arrival(next, Ev::SessionArrival);
@@ -134,6 +135,7 @@ impl Sim<'_> {
             first_account: None,
             intact: true,
             user,
+            key: index | (bound as u64) << 63,
         });
         let next = if bound {
             self.now
@@ -166,7 +168,6 @@ impl Sim<'_> {
         }
         let rid = self.requests.insert(Request {
             session: sid,
-            arrival: now,
             measured,
             bound,
             phase: Phase::UserWait,
@@ -176,6 +177,10 @@ impl Sim<'_> {
             deadline: 0,
             poll_delay_s: 0.0,
             token: self.next_token,
+            attempt_start: now,
+            failed: Vec::new(),
+            cause: None,
+            fails: None,
         });
         self.next_token = self.next_token.wrapping_add(1);
         self.user_gate(rid);

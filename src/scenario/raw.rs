@@ -39,6 +39,11 @@ pub struct RawGateway {
     pub poll_multiplier: Option<Quantity>,
     pub poll_max: Option<Quantity>,
     pub poll_jitter: Option<Quantity>,
+    pub spillover_rebinds: Option<bool>,
+    pub sticky_wait: Option<bool>,
+    pub rate_limit_cooldown: Option<Quantity>,
+    pub overload_cooldown: Option<Quantity>,
+    pub time_to_error: Option<RawDist>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -49,6 +54,37 @@ pub struct RawPool {
     pub concurrency: Option<Quantity>,
     pub reserved: Option<Quantity>,
     pub priority: Option<Quantity>,
+    pub max_sessions: Option<Quantity>,
+    pub session_idle_timeout: Option<Quantity>,
+    pub base_rpm: Option<Quantity>,
+    pub rpm_strategy: Option<String>,
+    pub rpm_sticky_buffer: Option<Quantity>,
+    pub window: Option<RawWindow>,
+    pub faults: Option<RawFaults>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWindow {
+    pub length: Option<Quantity>,
+    pub budget: Option<Quantity>,
+    pub pause_at: Option<Quantity>,
+    pub align: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawFaults {
+    pub rate_limit: Option<RawFault>,
+    pub overload: Option<RawFault>,
+    pub auth_error: Option<RawFault>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFault {
+    pub per_request: Option<Quantity>,
+    pub per_account_hour: Option<Quantity>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -306,6 +306,14 @@ impl Validator<'_> {
             ));
         }
 
+        if matches!(workload, Workload::Open { .. }) {
+            if let Some(i) = pools.iter().position(|p| p.max_sessions > 0) {
+                return Err(self.err(
+                    &format!("pools[{i}].max_sessions"),
+                    format!("{} is not allowed in mode = \"open\": the session limit needs sessions (open-mode requests have none)", pools[i].max_sessions),
+                ));
+            }
+        }
         let mut scenario = Scenario {
             name,
             description: raw.description.unwrap_or_default(),
@@ -328,9 +336,14 @@ impl Validator<'_> {
             notes: Vec::new(),
         };
         scenario.notes = notes(&scenario);
-        if switches_given {
+        if switches_given
+            && !scenario
+                .pools
+                .iter()
+                .any(|p| p.faults.any() || p.window.is_some())
+        {
             scenario.notes.push(
-                "gateway.max_account_switches has no effect yet: upstream faults are not modelled, so no request switches accounts".into(),
+                "gateway.max_account_switches has no effect: no pool has faults or a usage window, so no attempt fails and no request switches accounts".into(),
             );
         }
         Ok(scenario)
@@ -428,6 +441,24 @@ impl Validator<'_> {
                 0,
             )?,
             poll,
+            spillover_rebinds: g.spillover_rebinds.unwrap_or(d.spillover_rebinds),
+            sticky_wait: g.sticky_wait.unwrap_or(d.sticky_wait),
+            rate_limit_cooldown: self.duration(
+                "gateway.rate_limit_cooldown",
+                &g.rate_limit_cooldown,
+                ms(d.rate_limit_cooldown),
+                false,
+            )?,
+            overload_cooldown: self.duration(
+                "gateway.overload_cooldown",
+                &g.overload_cooldown,
+                ms(d.overload_cooldown),
+                false,
+            )?,
+            time_to_error: match &g.time_to_error {
+                Some(dist) => self.dist("gateway.time_to_error", dist, Field::Time)?,
+                None => d.time_to_error,
+            },
         })
     }
 
@@ -473,12 +504,51 @@ impl Validator<'_> {
                 -1_000_000_000,
                 1_000_000_000,
             )?;
+            let max_sessions = self.count(&at("max_sessions"), &p.max_sessions, 0, 0)?;
+            let session_idle_timeout = self.duration(
+                &at("session_idle_timeout"),
+                &p.session_idle_timeout,
+                300.0,
+                true,
+            )?;
+            let base_rpm = self.count(&at("base_rpm"), &p.base_rpm, 0, 0)?;
+            let rpm_strategy = self.choice(
+                &at("rpm_strategy"),
+                &p.rpm_strategy,
+                RpmStrategy::Tiered,
+                &[
+                    ("tiered", RpmStrategy::Tiered),
+                    ("sticky_exempt", RpmStrategy::StickyExempt),
+                ],
+            )?;
+            let rpm_sticky_buffer = p
+                .rpm_sticky_buffer
+                .as_ref()
+                .map(|q| self.int(&at("rpm_sticky_buffer"), q, 0, u32::MAX as i64))
+                .transpose()?
+                .map(|b| b as u32);
+            let window = p
+                .window
+                .as_ref()
+                .map(|w| self.window(&at("window"), w))
+                .transpose()?;
+            let faults = match &p.faults {
+                Some(f) => self.faults(&at("faults"), f)?,
+                None => PoolFaults::default(),
+            };
             out.push(PoolConfig {
                 name: p.name.unwrap_or_else(|| format!("pool{i}")),
                 accounts,
                 concurrency,
                 reserved,
                 priority,
+                faults,
+                max_sessions,
+                session_idle_timeout,
+                base_rpm,
+                rpm_strategy,
+                rpm_sticky_buffer,
+                window,
             });
         }
         let total: u64 = out.iter().map(|p| p.accounts as u64).sum();
@@ -486,6 +556,83 @@ impl Validator<'_> {
             return Err(self.err(
                 "pools",
                 format!("{total} accounts in all is too many: at most 1000000"),
+            ));
+        }
+        Ok(out)
+    }
+
+    fn window(&self, path: &str, w: &RawWindow) -> R<WindowConfig> {
+        let length = self.duration(&format!("{path}.length"), &w.length, 5.0 * 3600.0, true)?;
+        let bq = w.budget.as_ref().ok_or_else(|| {
+            self.err(
+                &format!("{path}.budget"),
+                "is missing: how many requests an account may complete per window, e.g. 900".into(),
+            )
+        })?;
+        let budget = self.int(&format!("{path}.budget"), bq, 1, i64::MAX)? as u64;
+        let pause_after = match &w.pause_at {
+            Some(q) => {
+                let p = format!("{path}.pause_at");
+                let f = self.number(&p, q, 0.0, 1.0)?;
+                if f <= 0.0 {
+                    return Err(self.bad(&p, q, "is not allowed: pause_at must be > 0 and <= 1"));
+                }
+                Some(((f * budget as f64).ceil() as u64).max(1))
+            }
+            None => None,
+        };
+        let align_hour = self.choice(
+            &format!("{path}.align"),
+            &w.align,
+            false,
+            &[("request", false), ("hour", true)],
+        )?;
+        if align_hour && length < 3_600_000_000 {
+            return Err(self.err(
+                &format!("{path}.length"),
+                format!(
+                    "{} s is not allowed with align = \"hour\": a window aligned to the hour must last at least 1h",
+                    length as f64 / 1e6
+                ),
+            ));
+        }
+        Ok(WindowConfig {
+            length,
+            budget,
+            pause_after,
+            align_hour,
+        })
+    }
+
+    fn faults(&self, path: &str, f: &RawFaults) -> R<PoolFaults> {
+        let mut out = PoolFaults::default();
+        let kinds = [
+            (FaultKind::RateLimit, &f.rate_limit),
+            (FaultKind::Overload, &f.overload),
+            (FaultKind::AuthError, &f.auth_error),
+        ];
+        for (kind, raw) in kinds {
+            let Some(raw) = raw else { continue };
+            let at = |k: &str| format!("{path}.{}.{k}", kind.name());
+            if raw.per_request.is_none() && raw.per_account_hour.is_none() {
+                return Err(self.err(
+                    &format!("{path}.{}", kind.name()),
+                    "is empty: give per_request (a probability per attempt) or per_account_hour (events per account and hour)".into(),
+                ));
+            }
+            if let Some(q) = &raw.per_request {
+                out.per_request[kind as usize] = self.number(&at("per_request"), q, 0.0, 1.0)?;
+            }
+            if let Some(q) = &raw.per_account_hour {
+                out.per_account_hour[kind as usize] =
+                    self.number(&at("per_account_hour"), q, 0.0, 1e6)?;
+            }
+        }
+        let total: f64 = out.per_request.iter().sum();
+        if total > 1.0 {
+            return Err(self.err(
+                path,
+                format!("per_request probabilities add up to {total}: their sum must be <= 1 (one draw decides which fault, if any, an attempt meets)"),
             ));
         }
         Ok(out)

@@ -65,6 +65,13 @@ fn second_request_migrates_when_its_account_is_full_and_waiting_is_off() {
         rejected_wait_timeout: 0,
         rejected_no_account: 0,
         rejected_user_limit: 0,
+        rejected_failover: 0,
+        faults_rate_limit: 0,
+        faults_overload: 0,
+        faults_auth_error: 0,
+        migrations_capacity: 1,
+        migrations_fault: 0,
+        migrations_limit: 0,
     };
     assert_eq!(c, &want);
     let m = |name: &str| p.estimate(name).mean;
