@@ -550,6 +550,11 @@ pub fn summary_table(s: &Scenario, r: &RunResult) -> String {
         ]
         .map(String::from),
     );
+    // Migrations split by cause, shown when something other than capacity can cause them.
+    let causes = s.has_faults_or_limits();
+    if causes {
+        header.extend(["migr capacity %", "migr fault %", "migr limit %"].map(String::from));
+    }
     let mut rows = vec![header];
     for p in &r.points {
         let mut row = vec![p.point.index.to_string()];
@@ -573,6 +578,15 @@ pub fn summary_table(s: &Scenario, r: &RunResult) -> String {
             100.0 * p.estimate("slot_utilization").mean
         ));
         row.push(format!("{:.2}", p.estimate("wait_p95_s").mean));
+        if causes {
+            for m in [
+                "migration_rate_capacity",
+                "migration_rate_fault",
+                "migration_rate_limit",
+            ] {
+                row.push(format!("{:.2}", 100.0 * p.estimate(m).mean));
+            }
+        }
         rows.push(row);
     }
     let widths: Vec<usize> = (0..rows[0].len())

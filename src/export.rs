@@ -130,7 +130,7 @@ pub fn summary_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
 
 /// `replications.csv`: one row per (point, replication) with the raw counts.
 pub fn replications_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
-    const COUNTS: [&str; 16] = [
+    const COUNTS: [&str; 23] = [
         "sessions_arrived",
         "sessions_rejected",
         "sessions_finished",
@@ -147,6 +147,13 @@ pub fn replications_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
         "rejected_wait_timeout",
         "rejected_no_account",
         "rejected_user_limit",
+        "rejected_failover",
+        "faults_rate_limit",
+        "faults_overload",
+        "faults_auth_error",
+        "migrations_capacity",
+        "migrations_fault",
+        "migrations_limit",
     ];
     let derived: Vec<&str> = METRICS
         .iter()
@@ -186,6 +193,13 @@ pub fn replications_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
                 c.rejected_wait_timeout,
                 c.rejected_no_account,
                 c.rejected_user_limit,
+                c.rejected_failover,
+                c.faults_rate_limit,
+                c.faults_overload,
+                c.faults_auth_error,
+                c.migrations_capacity,
+                c.migrations_fault,
+                c.migrations_limit,
             ];
             row.extend(counts.iter().map(|x| x.to_string()));
             row.push((c.migrations + c.bound_rejections).to_string());

@@ -515,6 +515,15 @@ impl Scenario {
         }
     }
 
+    /// Some pool has upstream faults, a usage window, a session limit or an RPM limit
+    /// (possibly only at some sweep points): migrations may have causes other than
+    /// capacity.
+    pub fn has_faults_or_limits(&self) -> bool {
+        self.pools
+            .iter()
+            .any(|p| p.faults.any() || p.window.is_some() || p.max_sessions > 0 || p.base_rpm > 0)
+    }
+
     /// The value reported in the `reserved` column when it is not swept: the pools'
     /// common value, or None when they differ.
     pub fn common_reserved(&self) -> Option<i64> {

@@ -7,7 +7,7 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// The per-replication metrics, in `summary.csv` column order. Each is a number computed
 /// from one replication's counts; the summary reports its mean across replications.
-pub const METRICS: [&str; 26] = [
+pub const METRICS: [&str; 33] = [
     "sessions_arrived",
     "sessions_rejected",
     "new_session_rejection_rate",
@@ -34,6 +34,13 @@ pub const METRICS: [&str; 26] = [
     "sessions_intact_rate",
     "sessions_abandoned",
     "expired_rebinds",
+    "faults_rate_limit",
+    "faults_overload",
+    "faults_auth_error",
+    "rejected_failover",
+    "migration_rate_capacity",
+    "migration_rate_fault",
+    "migration_rate_limit",
 ];
 
 /// Index of a metric in [`METRICS`].
@@ -100,6 +107,13 @@ pub fn rep_metrics(o: &RepOutput) -> [f64; METRICS.len()] {
         ratio(f(c.sessions_intact), f(c.sessions_finished)),
         f(c.sessions_abandoned),
         f(c.expired_rebinds),
+        f(c.faults_rate_limit),
+        f(c.faults_overload),
+        f(c.faults_auth_error),
+        f(c.rejected_failover),
+        ratio(f(c.migrations_capacity), f(c.bound_requests)),
+        ratio(f(c.migrations_fault), f(c.bound_requests)),
+        ratio(f(c.migrations_limit), f(c.bound_requests)),
     ]
 }
 

@@ -518,4 +518,127 @@ mod tests {
         assert!(sim.requests.items[rid as usize].phase == Phase::Serving);
         assert_eq!(sim.accounts[0].busy, 3);
     }
+
+    /// Two one-slot accounts, FIFO waiting, with extra gateway settings.
+    fn variant(gateway: &str) -> ModelConfig {
+        model(&format!(
+            r#"
+            horizon = 1000
+            replications = 1
+            [gateway]
+            wait = "fifo"
+            {gateway}
+            [[pools]]
+            accounts = 2
+            concurrency = 1
+            [workload]
+            arrival = {{ process = "periodic", rate = "1/h" }}
+            requests_per_session = {{ dist = "constant", value = 1 }}
+            service_time = {{ dist = "constant", value = "10s" }}
+            "#
+        ))
+    }
+
+    /// The binding of the session of request `rid`.
+    fn binding(sim: &Sim, rid: u32) -> Option<(u32, Time)> {
+        let sid = sim.requests.items[rid as usize].session;
+        sim.sessions.items[sid as usize].binding
+    }
+
+    /// spillover_rebinds: a bound request whose account is full with a full queue is
+    /// served on the other account (cause capacity). By default the placement rewrites
+    /// the binding; with false the old binding (account 0, its old expiry) stays.
+    #[test]
+    fn spillover_rebinds_false_keeps_the_binding() {
+        for (setting, want) in [
+            ("", Some((1, 100_000_000 + 3_600_000_000))),
+            ("spillover_rebinds = false", Some((0, Time::MAX))),
+        ] {
+            let cfg = variant(setting);
+            let mut sim = Sim::new(&cfg, 1, false);
+            set(&mut sim, 0, 1, 3, None);
+            let rid = arrive(&mut sim, Some(0));
+            let r = &sim.requests.items[rid as usize];
+            assert!(r.phase == Phase::Serving && r.account == 1, "{setting}");
+            assert_eq!(r.cause, Some(Cause::Capacity));
+            assert_eq!(binding(&sim, rid), want, "{setting}");
+        }
+    }
+
+    /// sticky_wait: a bound request whose account is full but whose queue has room waits
+    /// there by default; with false it goes straight on to the other account, keeping its
+    /// binding.
+    #[test]
+    fn sticky_wait_false_goes_on_and_keeps_the_binding() {
+        let cfg = variant("");
+        let mut sim = Sim::new(&cfg, 1, false);
+        set(&mut sim, 0, 1, 0, None);
+        let rid = arrive(&mut sim, Some(0));
+        let r = &sim.requests.items[rid as usize];
+        assert!(r.phase == Phase::AccountWait && r.account == 0);
+
+        let cfg = variant("sticky_wait = false");
+        let mut sim = Sim::new(&cfg, 1, false);
+        set(&mut sim, 0, 1, 0, None);
+        let rid = arrive(&mut sim, Some(0));
+        let r = &sim.requests.items[rid as usize];
+        assert!(r.phase == Phase::Serving && r.account == 1);
+        assert_eq!(r.cause, Some(Cause::Capacity));
+        assert_eq!(binding(&sim, rid), Some((0, Time::MAX)));
+        assert_eq!(sim.accounts[0].waiting, 0);
+    }
+
+    /// The one schedulability decision over hand-set account states: cooling down, in
+    /// error or failed for the request is a fault; RPM above the band a limit; within the
+    /// band sticky-only; otherwise any layer.
+    #[test]
+    fn schedulable_by_account_state() {
+        let cfg = model(
+            r#"
+            horizon = 1000
+            replications = 1
+            [[pools]]
+            accounts = 1
+            concurrency = 1
+            base_rpm = 2
+            rpm_sticky_buffer = 1
+            [workload]
+            arrival = { process = "periodic", rate = "1/h" }
+            requests_per_session = { dist = "constant", value = 1 }
+            service_time = { dist = "constant", value = "10s" }
+            "#,
+        );
+        let pool = &cfg.pools[0];
+        let now = 130_000_000; // minute 2
+        let fresh = || {
+            let mut a = Sim::new(&cfg, 1, false).accounts.remove(0);
+            a.rpm_minute = 2;
+            a
+        };
+        let a = fresh();
+        assert_eq!(schedulable(&a, pool, now, &[], 0), Usable::Any);
+        assert_eq!(
+            schedulable(&a, pool, now, &[0], 0),
+            Usable::No(Cause::Fault)
+        );
+        let mut a = fresh();
+        a.down_until = now + 1;
+        assert_eq!(schedulable(&a, pool, now, &[], 0), Usable::No(Cause::Fault));
+        a.down_until = now;
+        assert_eq!(schedulable(&a, pool, now, &[], 0), Usable::Any);
+        a.error = true;
+        assert_eq!(schedulable(&a, pool, now, &[], 0), Usable::No(Cause::Fault));
+        for (count, want) in [
+            (1, Usable::Any),
+            (2, Usable::StickyOnly),
+            (3, Usable::No(Cause::Limit)),
+        ] {
+            let mut a = fresh();
+            a.rpm_count = count;
+            assert_eq!(schedulable(&a, pool, now, &[], 0), want, "{count}");
+            // A count from an earlier minute does not count.
+            a.rpm_minute = 1;
+            assert_eq!(schedulable(&a, pool, now, &[], 0), Usable::Any);
+        }
+    }
 }

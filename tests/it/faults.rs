@@ -34,3 +34,312 @@ fn client_retry_backoff_doubles() {
     );
     assert_eq!((c.sessions_abandoned, c.sessions_finished), (1, 2));
 }
+
+/// Two one-slot pools: "a" (preferred, priority 10) and "b" (priority 50); one session
+/// at t = 60 with `requests` requests of 7 s, 9 s apart; horizon 100 s; no waiting.
+fn two_pools(gateway: &str, a_extra: &str, requests: u32) -> String {
+    format!(
+        r#"
+        horizon = 100
+        replications = 1
+        [gateway]
+        sticky_max_waiting = 0
+        fallback_max_waiting = 0
+        {gateway}
+        [[pools]]
+        name = "a"
+        accounts = 1
+        concurrency = 1
+        priority = 10
+        {a_extra}
+        [[pools]]
+        name = "b"
+        accounts = 1
+        concurrency = 1
+        priority = 50
+        [workload]
+        arrival = {{ process = "periodic", rate = "1/min" }}
+        requests_per_session = {{ dist = "constant", value = {requests} }}
+        think_time = {{ dist = "constant", value = "9s" }}
+        service_time = {{ dist = "constant", value = "7s" }}
+        "#
+    )
+}
+
+/// A failover that ends in a served request on another account (a migration, cause
+/// `fault`). Pool a's window allows one request: r1 runs on a 60-67 (the window opens at
+/// 60, counts 1 at 67); r2 (76) is bound to a and takes its free slot, but the budget is
+/// used up: the attempt fails as a rate_limit fault after time_to_error (2 s, at 78), a
+/// cools down until the window's end, the binding is deleted, and selection restarts at 78
+/// with a failed: r2 runs on b 78-85, a migration whose wait counts from the restart (0).
+#[test]
+fn failover_ends_served_on_another_account() {
+    let s = scenario(&two_pools(
+        "time_to_error = { dist = \"constant\", value = \"2s\" }",
+        "window = { length = \"5h\", budget = 1 }",
+        2,
+    ));
+    let p = &run(&s).points[0];
+    let c = &p.reps[0].counts;
+    assert_eq!(
+        (c.requests_arrived, c.requests_completed, c.bound_requests),
+        (2, 2, 1)
+    );
+    assert_eq!(
+        (c.faults_rate_limit, c.faults_overload, c.rejected_failover),
+        (1, 0, 0)
+    );
+    assert_eq!(
+        (c.migrations, c.migrations_fault, c.migrations_capacity),
+        (1, 1, 0)
+    );
+    assert_eq!(p.estimate("wait_p99_s").mean, 0.0);
+    // Busy slot-seconds: 7 on a, 2 of the failed attempt on a, 7 on b, over 100 s.
+    assert_eq!(p.estimate("mean_busy_slots").mean, 16.0 / 100.0);
+}
+
+/// max_account_switches: every attempt on either pool fails (per_request = 1 on both).
+/// The session's one request (t = 60) fails on a at 61 (time_to_error 1 s), then on b at
+/// 62: with max_account_switches = 1 (two attempts) it is rejected then, as
+/// rejected_failover, after two faults. With max_account_switches = 0 it is rejected at
+/// 61 after one fault, although b was still there.
+#[test]
+fn max_account_switches_exhausted() {
+    for switches in ["max_account_switches = 1", "max_account_switches = 0"] {
+        let text = two_pools(switches, "", 1).replace(
+            "priority = 50\n",
+            "priority = 50\n[pools.faults]\nrate_limit = { per_request = 1.0 }\n",
+        );
+        let text = text.replace(
+            "priority = 10\n",
+            "priority = 10\n[pools.faults]\nrate_limit = { per_request = 1.0 }\n",
+        );
+        let c = run(&scenario(&text)).points[0].reps[0].counts.clone();
+        let attempts = if switches.ends_with('1') { 2 } else { 1 };
+        assert_eq!(c.faults_rate_limit, attempts, "{switches}");
+        assert_eq!(
+            (
+                c.rejected_failover,
+                c.requests_completed,
+                c.sessions_rejected
+            ),
+            (1, 0, 1),
+            "{switches}"
+        );
+    }
+}
+
+/// A usage window used up and reset. One one-slot account, window 30 s with budget 1,
+/// sessions every 10 s with one 5 s request, horizon 50 s. S0 (10) opens the window
+/// [10, 40) and completes at 15 (count 1). S1 (20) takes the free slot, fails (budget used
+/// up; no draw) at 21 and finds nothing else: rejected_failover; the account cools down
+/// until the window's end, 40. S2 (30): no schedulable account, nothing failed: 503. S3
+/// (40): the cooldown is over and the window closed, so a new window opens [40, 70) and
+/// S3 is served 40-45.
+#[test]
+fn usage_window_exhausted_and_reset() {
+    let text = |window: &str| {
+        format!(
+            r#"
+            horizon = 50
+            replications = 1
+            [gateway]
+            sticky_max_waiting = 0
+            fallback_max_waiting = 0
+            [[pools]]
+            accounts = 1
+            concurrency = 1
+            window = {window}
+            [workload]
+            arrival = {{ process = "periodic", rate = "6/min" }}
+            requests_per_session = {{ dist = "constant", value = 1 }}
+            service_time = {{ dist = "constant", value = "5s" }}
+            "#
+        )
+    };
+    let c = run(&scenario(&text("{ length = \"30s\", budget = 1 }"))).points[0].reps[0]
+        .counts
+        .clone();
+    assert_eq!((c.sessions_arrived, c.requests_completed), (4, 2));
+    assert_eq!(
+        (
+            c.faults_rate_limit,
+            c.rejected_failover,
+            c.rejected_no_account
+        ),
+        (1, 1, 1)
+    );
+    // With pause_at the account pauses as soon as the budget is reached (at 15), with no
+    // failed attempt: S1 and S2 both find no account (503); S3 is served in a new window.
+    let c = run(&scenario(&text(
+        "{ length = \"30s\", budget = 1, pause_at = 1.0 }",
+    )))
+    .points[0]
+        .reps[0]
+        .counts
+        .clone();
+    assert_eq!((c.requests_completed, c.faults_rate_limit), (2, 0));
+    assert_eq!((c.rejected_failover, c.rejected_no_account), (0, 2));
+}
+
+/// max_sessions = 1 on a two-slot account, idle timeout 25 s, sessions every 10 s with one
+/// 5 s request. S0 (10) registers and runs. S1 (20) and S2 (30) find a free slot, but the
+/// account's one session is S0 (active until 35): refused by the load-aware layer and by
+/// the fallback queue alike, 503. S3 (40): S0 has lapsed and is purged, S3 registers and
+/// runs. Without the limit all four run.
+#[test]
+fn max_sessions_one() {
+    let text = |limit: &str| {
+        format!(
+            r#"
+            horizon = 50
+            replications = 1
+            [[pools]]
+            accounts = 1
+            concurrency = 2
+            {limit}
+            [workload]
+            arrival = {{ process = "periodic", rate = "6/min" }}
+            requests_per_session = {{ dist = "constant", value = 1 }}
+            service_time = {{ dist = "constant", value = "5s" }}
+            "#
+        )
+    };
+    let c = run(&scenario(&text(
+        "max_sessions = 1\nsession_idle_timeout = \"25s\"",
+    )))
+    .points[0]
+        .reps[0]
+        .counts
+        .clone();
+    assert_eq!(
+        (
+            c.requests_completed,
+            c.rejected_no_account,
+            c.sessions_rejected
+        ),
+        (2, 2, 2)
+    );
+    let c = run(&scenario(&text(""))).points[0].reps[0].counts.clone();
+    assert_eq!((c.requests_completed, c.sessions_rejected), (4, 0));
+}
+
+/// A tiered RPM band on pool a (base_rpm = 2, buffer 1): one session at 60 with four 1 s
+/// requests, 1 s apart, all within the calendar minute [60, 120). r1 (60-61) and r2
+/// (62-63) run on a (green; 2 completions). r3 (64) is bound to a, now sticky-only
+/// (yellow): the sticky layer may still use it, so r3 runs on a (64-65; 3 completions).
+/// r4 (66) finds a red (3 >= 2 + 1): no layer may use it, so it runs on b: a migration of
+/// cause `limit`.
+#[test]
+fn tiered_rpm_band_zones() {
+    let text = two_pools("", "base_rpm = 2\nrpm_sticky_buffer = 1", 4)
+        .replace("\"9s\"", "\"1s\"")
+        .replace("\"7s\"", "\"1s\"");
+    let c = run(&scenario(&text)).points[0].reps[0].counts.clone();
+    assert_eq!((c.requests_completed, c.bound_requests), (4, 3));
+    assert_eq!((c.migrations, c.migrations_limit), (1, 1));
+    // sticky_exempt never turns red: r4 stays on a.
+    let c = run(&scenario(&text.replace(
+        "rpm_sticky_buffer = 1",
+        "rpm_sticky_buffer = 1\nrpm_strategy = \"sticky_exempt\"",
+    )))
+    .points[0]
+        .reps[0]
+        .counts
+        .clone();
+    assert_eq!((c.requests_completed, c.migrations), (4, 0));
+}
+
+/// 8 accounts of 3 slots about half busy, no sticky waiting (a full bound account sends
+/// its request on: a capacity migration), sessions of geometric length; `faults` adds the
+/// pool's faults.
+fn cooldown_pool(faults: &str, sweep: &str) -> String {
+    format!(
+        r#"
+        horizon = "4h"
+        warmup = "20m"
+        replications = 8
+        [gateway]
+        sticky_max_waiting = 0
+        [[pools]]
+        accounts = 8
+        concurrency = 3
+        {faults}
+        [workload]
+        arrival = {{ process = "poisson", rate = "6/min" }}
+        requests_per_session = {{ dist = "geometric", mean = 8 }}
+        think_time = {{ dist = "exponential", mean = "20s" }}
+        service_time = {{ dist = "exponential", mean = "15s" }}
+        {sweep}
+        "#
+    )
+}
+
+/// Cooldowns cause migrations that do not happen without faults, and their cause is
+/// `fault`: a bound account found cooling down loses its session. Without faults no
+/// migration has that cause; with them the fault migration rate is clearly above 0 (its
+/// lower confidence bound, widened to 99.9%, is positive).
+#[test]
+fn cooldowns_cause_fault_migrations() {
+    let faults = "[pools.faults]\nrate_limit = { per_account_hour = 1 }";
+    let with = run(&scenario(&cooldown_pool(faults, "")));
+    let without = run(&scenario(&cooldown_pool("", "")));
+    let w = with.points[0].estimate("migration_rate_fault");
+    assert!(w.mean - widened(&w) > 0.0, "{w:?}");
+    assert!(with.points[0].estimate("faults_rate_limit").mean > 0.0);
+    for rep in &without.points[0].reps {
+        assert_eq!(rep.counts.migrations_fault, 0);
+        assert_eq!(rep.counts.faults_rate_limit, 0);
+    }
+}
+
+/// A reserve lowers capacity migrations but not fault migrations. Sweep R = 0 and 1 with
+/// common random numbers: the paired difference of the capacity migration rate is
+/// negative beyond its widened CI, while that of the fault migration rate is within its
+/// widened CI (plus a slack of 10% of its value, for what R changes in who is bound where)
+/// of 0.
+#[test]
+fn reserve_lowers_capacity_migrations_not_fault_migrations() {
+    let faults = "[pools.faults]\nrate_limit = { per_account_hour = 1 }";
+    let r = run(&scenario(&cooldown_pool(
+        faults,
+        "[sweep]\nreserved = [0, 1]",
+    )));
+    let m = |name: &str| slotsim::stats::metric_index(name).unwrap();
+    let (p0, p1) = (&r.points[0], &r.points[1]);
+    let cap = slotsim::export::paired_delta(p1, p0, m("migration_rate_capacity"));
+    assert!(cap.mean + widened(&cap) < 0.0, "capacity: {cap:?}");
+    let fault = slotsim::export::paired_delta(p1, p0, m("migration_rate_fault"));
+    let base = p0.estimate("migration_rate_fault").mean;
+    assert!(
+        fault.mean.abs() <= widened(&fault) + 0.1 * base,
+        "fault: {fault:?} (base {base})"
+    );
+}
+
+/// One account whose only fault is a per-account-hour rate limit (rate 3/h, cooldown
+/// 5 min): it is schedulable a share 1 / (1 + rate x cooldown) = 1 / 1.25 = 0.8 of the
+/// time. Open-mode requests (Poisson, so they see time averages) that find it cooling down
+/// are turned away (503), so the new-session rejection rate estimates 1 - 0.8 = 0.2. The
+/// slots never fill (100 slots, 10 ms requests).
+#[test]
+fn one_account_availability_under_rate_limits() {
+    let text = r#"
+        horizon = "60h"
+        warmup = "1h"
+        replications = 12
+        [[pools]]
+        accounts = 1
+        concurrency = 100
+        [pools.faults]
+        rate_limit = { per_account_hour = 3 }
+        [workload]
+        mode = "open"
+        bound_rate = 0
+        new_rate = "0.2/s"
+        service_time = { dist = "constant", value = "10ms" }
+    "#;
+    let p = &run(&scenario(text)).points[0];
+    let availability = 1.0 / (1.0 + 3.0 * (5.0 / 60.0));
+    assert_close(p, "new_session_rejection_rate", 1.0 - availability);
+}
