@@ -291,6 +291,7 @@ pub fn read_run_dir(dir: &Path) -> Result<RunData, ReportError> {
     } else {
         Vec::new()
     };
+    check_consistency(dir, &run, &summary, &timeseries, &waits, &replications)?;
     Ok(RunData {
         dir: dir.to_path_buf(),
         run,
@@ -299,6 +300,56 @@ pub fn read_run_dir(dir: &Path) -> Result<RunData, ReportError> {
         waits,
         replications,
     })
+}
+
+/// What one file says about another: every point named exists in `summary.csv`, the
+/// baseline is one of them, time-series minutes are whole and inside the horizon.
+fn check_consistency(
+    dir: &Path,
+    run: &RunInfo,
+    summary: &Summary,
+    timeseries: &[TimeRow],
+    waits: &[WaitQuantile],
+    replications: &[RepRow],
+) -> Result<(), ReportError> {
+    let known: BTreeSet<usize> = summary.points.iter().map(|p| p.point).collect();
+    let unknown = |file: &str, point: usize| {
+        invalid(
+            &dir.join(file),
+            format!("point {point} is not a point of summary.csv"),
+        )
+    };
+    if !summary.points.is_empty() && !known.contains(&run.baseline_point) {
+        return Err(invalid(
+            &dir.join("run.json"),
+            format!(
+                "baseline_point = {} is not a point of summary.csv",
+                run.baseline_point
+            ),
+        ));
+    }
+    if let Some(r) = timeseries.iter().find(|r| !known.contains(&r.point)) {
+        return Err(unknown("timeseries.csv", r.point));
+    }
+    if let Some(r) = waits.iter().find(|r| !known.contains(&r.point)) {
+        return Err(unknown("wait_quantiles.csv", r.point));
+    }
+    if let Some(r) = replications.iter().find(|r| !known.contains(&r.point)) {
+        return Err(unknown("replications.csv", r.point));
+    }
+    for r in timeseries {
+        let beyond = run.horizon_s.is_finite() && r.minute * 60.0 > run.horizon_s + 60.0;
+        if r.minute != r.minute.trunc() || beyond {
+            return Err(invalid(
+                &dir.join("timeseries.csv"),
+                format!(
+                    "point {}: minute {} is not a whole minute within the horizon ({} s)",
+                    r.point, r.minute, run.horizon_s
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Reads `replications.csv` (the columns [`RepRow`] needs; others are ignored).
@@ -341,6 +392,7 @@ struct CsvFile {
 impl CsvFile {
     fn read(path: &Path) -> Result<CsvFile, ReportError> {
         let file = open(path)?;
+        check_regular(path, &file)?;
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .trim(csv::Trim::All)
@@ -357,9 +409,28 @@ impl CsvFile {
                 "the file is empty (no header row)".to_string(),
             ));
         }
+        for (i, h) in header.iter().enumerate() {
+            if header[..i].contains(h) {
+                return Err(invalid(
+                    path,
+                    format!("line 1: column `{h}` appears twice in the header"),
+                ));
+            }
+        }
         let mut rows = Vec::new();
         for rec in reader.records() {
-            let rec = rec.map_err(|e| invalid(path, format!("malformed CSV: {e}")))?;
+            let rec = rec.map_err(|e| {
+                let message = match e.kind() {
+                    csv::ErrorKind::UnequalLengths {
+                        pos, expected_len, len,
+                    } => format!(
+                        "line {}: {len} cells, but the header has {expected_len} columns (a cell missing or added shifts every column after it)",
+                        pos.as_ref().map_or(0, |p| p.line())
+                    ),
+                    _ => format!("malformed CSV: {e}"),
+                };
+                invalid(path, message)
+            })?;
             let line = rec.position().map_or(0, |p| p.line());
             rows.push((line, rec));
         }
@@ -388,12 +459,27 @@ impl CsvFile {
         if cell.is_empty() {
             return Ok(f64::NAN);
         }
-        cell.parse::<f64>().map_err(|_| ReportError::BadNumber {
+        let bad = |allowed: &str| ReportError::BadValue {
             path: self.path.clone(),
             line: *line,
             column: self.header[col].clone(),
             value: cell.to_string(),
-        })
+            allowed: allowed.to_string(),
+        };
+        let v = cell.parse::<f64>().map_err(|_| ReportError::BadNumber {
+            path: self.path.clone(),
+            line: *line,
+            column: self.header[col].clone(),
+            value: cell.to_string(),
+        })?;
+        if !v.is_finite() {
+            return Err(bad("a finite number"));
+        }
+        let (lo, hi, words) = column_range(&self.header[col]);
+        if !(lo..=hi).contains(&v) {
+            return Err(bad(words));
+        }
+        Ok(v)
     }
 
     /// A number that must be present.
@@ -425,6 +511,69 @@ impl CsvFile {
         }
         Ok(v as usize)
     }
+}
+
+/// The largest input file `report` reads (a year-long time series of many points is far
+/// smaller).
+pub const MAX_INPUT_BYTES: u64 = 1 << 30;
+
+/// The values a column of slotsim's CSV files may hold: (low, high, in words). Every cell
+/// read as a number is checked, so a damaged file is refused instead of drawn.
+pub fn column_range(name: &str) -> (f64, f64, &'static str) {
+    const ANY: (f64, f64, &str) = (f64::MIN, f64::MAX, "a finite number");
+    const NONNEG: (f64, f64, &str) = (0.0, f64::MAX, "a number >= 0");
+    const UNIT: (f64, f64, &str) = (0.0, 1.0, "a number from 0 to 1");
+    if name.ends_with("_delta") {
+        ANY
+    } else if name.ends_with("_ci95") {
+        NONNEG
+    } else if name.ends_with("_rate")
+        || name == "slot_utilization"
+        || name == "quantile"
+        || name.ends_with("_rate_ci95")
+    {
+        UNIT
+    } else if name == "minute" {
+        // A year of minutes, with room for a run's tail.
+        (0.0, 1e6, "a whole minute from 0 to 1000000")
+    } else if METRICS.contains(&name)
+        || crate::export::TIMESERIES_COLUMNS.contains(&name)
+        || REJECTION_CAUSES.iter().any(|(c, _)| *c == name)
+        || matches!(
+            name,
+            "point"
+                | "replication"
+                | "replications"
+                | "wait_s"
+                | "load"
+                | "accounts"
+                | "concurrency"
+        )
+    {
+        NONNEG
+    } else {
+        ANY
+    }
+}
+
+fn check_regular(path: &Path, file: &std::fs::File) -> Result<(), ReportError> {
+    let meta = file.metadata().map_err(|e| ReportError::Read {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    if !meta.is_file() {
+        return Err(invalid(path, "is not a regular file".to_string()));
+    }
+    if meta.len() > MAX_INPUT_BYTES {
+        return Err(invalid(
+            path,
+            format!(
+                "is {} bytes, more than `slotsim report` reads ({MAX_INPUT_BYTES})",
+                meta.len()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn open(path: &Path) -> Result<std::fs::File, ReportError> {
@@ -537,7 +686,7 @@ pub fn read_timeseries(path: &Path) -> Result<Vec<TimeRow>, ReportError> {
         let n = |i: usize| csv.number(row, cols[i]);
         out.push(TimeRow {
             point: csv.index(row, cols[0])?,
-            minute: csv.required_number(row, cols[1])?,
+            minute: csv.index(row, cols[1])? as f64,
             time_s: n(2)?,
             busy_slots: n(3)?,
             waiting: n(4)?,
@@ -570,7 +719,9 @@ pub fn read_wait_quantiles(path: &Path) -> Result<Vec<WaitQuantile>, ReportError
 
 /// Reads `run.json`.
 pub fn read_run_json(path: &Path) -> Result<RunInfo, ReportError> {
-    let text = std::io::read_to_string(open(path)?).map_err(|e| ReportError::Read {
+    let file = open(path)?;
+    check_regular(path, &file)?;
+    let text = std::io::read_to_string(file).map_err(|e| ReportError::Read {
         path: path.to_path_buf(),
         source: e,
     })?;
@@ -580,7 +731,6 @@ pub fn read_run_json(path: &Path) -> Result<RunInfo, ReportError> {
         return Err(invalid(path, "expected a JSON object".to_string()));
     }
     let s = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).unwrap_or("").to_string();
-    let f = |v: &Value, key: &str| v.get(key).and_then(Value::as_f64).unwrap_or(f64::NAN);
     let u = |v: &Value, key: &str| v.get(key).and_then(Value::as_u64);
     let null = Value::Null;
     let scenario = v.get("scenario").unwrap_or(&null);
@@ -640,6 +790,42 @@ pub fn read_run_json(path: &Path) -> Result<RunInfo, ReportError> {
             .map(|a| a.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect())
             .unwrap_or_default()
     };
+    // Numbers that are present must be in range; an absent one stays unknown (NaN).
+    let ranged = |key: &str, lo: f64, hi: f64| -> Result<f64, ReportError> {
+        match v.get(key) {
+            None | Some(Value::Null) => Ok(f64::NAN),
+            Some(x) => match x.as_f64() {
+                Some(n) if n.is_finite() && n >= lo && n <= hi => Ok(n),
+                _ => Err(invalid(
+                    path,
+                    format!("{key}: expected a number from {lo} to {hi}, found {x}"),
+                )),
+            },
+        }
+    };
+    let horizon_s = ranged("horizon_s", 1e-6, 1e9)?;
+    let warmup_s = ranged("warmup_s", 0.0, 1e9)?;
+    if warmup_s >= horizon_s {
+        return Err(invalid(
+            path,
+            format!("warmup_s = {warmup_s} is not shorter than horizon_s = {horizon_s}"),
+        ));
+    }
+    let total_slots = ranged("total_slots", 1.0, f64::MAX)?;
+    let wall_time_s = ranged("wall_time_s", 0.0, f64::MAX)?;
+    let point_costs = numbers("point_costs");
+    let point_held_back = numbers("point_held_back");
+    for (key, list) in [
+        ("point_costs", &point_costs),
+        ("point_held_back", &point_held_back),
+    ] {
+        if let Some(x) = list.iter().find(|x| !(x.is_finite() && **x >= 0.0)) {
+            return Err(invalid(
+                path,
+                format!("{key}: expected numbers >= 0, found {x}"),
+            ));
+        }
+    }
     Ok(RunInfo {
         replications_run: v
             .get("replications_run")
@@ -656,11 +842,11 @@ pub fn read_run_json(path: &Path) -> Result<RunInfo, ReportError> {
         scenario_words: s(scenario, "words"),
         scenario_toml: s(scenario, "toml"),
         seed: u(&v, "seed"),
-        horizon_s: f(&v, "horizon_s"),
-        warmup_s: f(&v, "warmup_s"),
+        horizon_s,
+        warmup_s,
         replications: u(&v, "replications"),
         threads: u(&v, "threads"),
-        wall_time_s: f(&v, "wall_time_s"),
+        wall_time_s,
         events_simulated: u(&v, "events_simulated"),
         sweep_parameters,
         baseline_point: u(&v, "baseline_point").unwrap_or(0) as usize,
@@ -669,9 +855,9 @@ pub fn read_run_json(path: &Path) -> Result<RunInfo, ReportError> {
             new_session_rejection_rate: target("new_session_rejection_rate")?,
             priced: v.get("cost_basis").and_then(Value::as_str) == Some("price"),
         },
-        point_costs: numbers("point_costs"),
-        point_held_back: numbers("point_held_back"),
-        total_slots: f(&v, "total_slots"),
+        point_costs,
+        point_held_back,
+        total_slots,
     })
 }
 

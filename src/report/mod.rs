@@ -46,6 +46,14 @@ pub enum ReportError {
         column: String,
         value: String,
     },
+    #[error("{}: line {line}, column `{column}`: {value:?} is out of range (expected {allowed})", path.display())]
+    BadValue {
+        path: PathBuf,
+        line: u64,
+        column: String,
+        value: String,
+        allowed: String,
+    },
     #[error(transparent)]
     Write(#[from] crate::output::WriteError),
     #[error("{}: cannot draw the chart: {message}", path.display())]

@@ -261,7 +261,7 @@ fn pt(params: [f64; 2], nsr: f64, migration: f64, bound_rej: f64) -> Pt {
         bound_rej,
         throughput: 10.6 - 40.0 * nsr,
         util: 0.82 - 0.5 * nsr,
-        any_wait: 0.12 - 0.02 * params[0],
+        any_wait: (0.12 - 0.02 * params[0]).max(0.0),
         wait_scale: 4.0 + params[0],
     }
 }

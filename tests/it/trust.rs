@@ -102,3 +102,166 @@ fn an_unwritable_out_fails_before_simulating() {
     assert!(err.contains("a-file"), "{err}");
     assert!(o.stdout.is_empty(), "nothing was simulated");
 }
+
+/// Rewrites `manifest.json` so that it vouches for the files as they are now: a folder
+/// that is whole but whose content is damaged (as a buggy writer or a hand edit would
+/// leave it), so that `report`'s own checks of the content are what is tested.
+fn reseal(out: &Path) {
+    use sha2::{Digest, Sha256};
+    let path = out.join("manifest.json");
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    for e in m["files"].as_array_mut().unwrap() {
+        let bytes = std::fs::read(out.join(e["path"].as_str().unwrap())).unwrap();
+        let sha: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        e["sha256"] = sha.into();
+        e["bytes"] = (bytes.len() as u64).into();
+    }
+    std::fs::write(&path, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
+}
+
+/// Replaces the cell of `column` in data line `line` (1 = the first row after the header).
+fn set_cell(file: &Path, line: usize, column: &str, value: &str) {
+    let text = std::fs::read_to_string(file).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let col = lines[0].split(',').position(|h| h == column).unwrap();
+    let mut cells: Vec<String> = lines[line].split(',').map(String::from).collect();
+    cells[col] = value.to_string();
+    lines[line] = cells.join(",");
+    std::fs::write(file, lines.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn report_refuses_damaged_inputs_naming_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(dir.path(), SMALL);
+    let pristine = dir.path().join("pristine");
+    run_into(&scenario, &pristine, 1);
+    type Damage = fn(&Path);
+    let cases: Vec<(&str, Damage, &[&str])> = vec![
+        (
+            "nan",
+            |o| set_cell(&o.join("summary.csv"), 1, "continuity_failure_rate", "nan"),
+            &["summary.csv", "line 2", "continuity_failure_rate", "finite"],
+        ),
+        (
+            "inf",
+            |o| set_cell(&o.join("summary.csv"), 2, "throughput_rps", "inf"),
+            &["summary.csv", "line 3", "throughput_rps"],
+        ),
+        (
+            "1e400",
+            |o| set_cell(&o.join("wait_quantiles.csv"), 3, "wait_s", "1e400"),
+            &["wait_quantiles.csv", "line 4", "wait_s"],
+        ),
+        (
+            "negative rate",
+            |o| {
+                set_cell(
+                    &o.join("summary.csv"),
+                    1,
+                    "new_session_rejection_rate",
+                    "-1",
+                )
+            },
+            &[
+                "summary.csv",
+                "new_session_rejection_rate",
+                "\"-1\"",
+                "0 to 1",
+            ],
+        ),
+        (
+            "minute = inf",
+            |o| set_cell(&o.join("timeseries.csv"), 5, "minute", "inf"),
+            &["timeseries.csv", "line 6", "minute"],
+        ),
+        (
+            "minute far past the horizon",
+            |o| set_cell(&o.join("timeseries.csv"), 5, "minute", "99999"),
+            &["timeseries.csv", "minute 99999", "horizon"],
+        ),
+        (
+            "columns shifted by one",
+            |o| {
+                let p = o.join("summary.csv");
+                let text = std::fs::read_to_string(&p).unwrap();
+                let shifted: Vec<String> = text
+                    .lines()
+                    .enumerate()
+                    .map(|(i, l)| {
+                        if i == 0 {
+                            l.to_string()
+                        } else {
+                            format!("0,{l}")
+                        }
+                    })
+                    .collect();
+                std::fs::write(&p, shifted.join("\n") + "\n").unwrap();
+            },
+            &["summary.csv", "line 2"],
+        ),
+        (
+            "a header named twice",
+            |o| {
+                let p = o.join("summary.csv");
+                let text = std::fs::read_to_string(&p).unwrap();
+                std::fs::write(&p, text.replacen("replications", "point", 1)).unwrap();
+            },
+            &["summary.csv", "twice"],
+        ),
+        (
+            "a point no summary row has",
+            |o| set_cell(&o.join("wait_quantiles.csv"), 1, "point", "7"),
+            &["wait_quantiles.csv", "point 7"],
+        ),
+        (
+            "run.json horizon out of range",
+            |o| {
+                let p = o.join("run.json");
+                let mut v: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+                v["horizon_s"] = (-5.0).into();
+                std::fs::write(&p, serde_json::to_vec(&v).unwrap()).unwrap();
+            },
+            &["run.json", "horizon_s"],
+        ),
+        (
+            "run.json not JSON",
+            |o| std::fs::write(o.join("run.json"), "{\"seed\": 1e400").unwrap(),
+            &["run.json"],
+        ),
+        (
+            "empty file",
+            |o| std::fs::write(o.join("timeseries.csv"), "").unwrap(),
+            &["timeseries.csv", "empty"],
+        ),
+    ];
+    for (what, damage, fragments) in cases {
+        let out = dir.path().join(what.replace(' ', "_"));
+        copy_dir(&pristine, &out);
+        damage(&out);
+        reseal(&out);
+        let o = slotsim().arg("report").arg(&out).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{what}: {err}");
+        assert!(!err.contains("panicked"), "{what}: {err}");
+        for f in fragments {
+            assert!(err.contains(f), "{what}: missing {f:?} in {err}");
+        }
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
