@@ -589,6 +589,16 @@ pub fn summary_table(s: &Scenario, r: &RunResult) -> String {
         }
         rows.push(row);
     }
+    let mut text = align(rows);
+    if r.points.iter().any(|p| p.reps.len() > 1) {
+        text.push_str("(± is the 95% confidence half-width across replications)\n");
+    }
+    text.push_str(&causes_table(s, r));
+    text
+}
+
+/// Right-aligned columns, two spaces apart.
+fn align(rows: Vec<Vec<String>>) -> String {
     let widths: Vec<usize> = (0..rows[0].len())
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
@@ -602,9 +612,59 @@ pub fn summary_table(s: &Scenario, r: &RunResult) -> String {
         text.push_str(cells.join("  ").trim_end());
         text.push('\n');
     }
-    if r.points.iter().any(|p| p.reps.len() > 1) {
-        text.push_str("(± is the 95% confidence half-width across replications)\n");
+    text
+}
+
+/// Rejected requests by cause at one point, each as a share of request attempts pooled
+/// over the replications: user gate, queue full, wait timeout, no account.
+pub fn rejection_causes(p: &runner::PointResult) -> [f64; 4] {
+    let mut n = [0u64; 4];
+    let mut attempts = 0u64;
+    for r in &p.reps {
+        let c = &r.counts;
+        n[0] += c.rejected_user_limit;
+        n[1] += c.rejected_queue_full;
+        n[2] += c.rejected_wait_timeout;
+        n[3] += c.rejected_no_account;
+        attempts += c.requests_arrived;
     }
+    n.map(|x| crate::stats::ratio(x as f64, attempts as f64))
+}
+
+/// The table of rejections by cause (empty when nothing was rejected).
+fn causes_table(s: &Scenario, r: &RunResult) -> String {
+    let shares: Vec<[f64; 4]> = r.points.iter().map(rejection_causes).collect();
+    if shares.iter().all(|c| c.iter().all(|x| *x == 0.0)) {
+        return String::new();
+    }
+    let params = export::param_columns(s);
+    let mut header: Vec<String> = vec!["point".into()];
+    header.extend(params.iter().map(|p| p.name().to_string()));
+    header.extend(
+        [
+            "user gate %",
+            "queue full %",
+            "wait timeout %",
+            "no account %",
+        ]
+        .map(String::from),
+    );
+    let mut rows = vec![header];
+    for (p, c) in r.points.iter().zip(&shares) {
+        let mut row = vec![p.point.index.to_string()];
+        for param in &params {
+            row.push(match p.point.get(*param) {
+                Some(v) => format!("{v}"),
+                None => s.common_reserved().map_or("-".into(), |v| v.to_string()),
+            });
+        }
+        row.extend(c.iter().map(|x| format!("{:.2}", 100.0 * x)));
+        rows.push(row);
+    }
+    let mut text = String::from(
+        "\nRejected requests by cause (% of request attempts, pooled over replications):\n",
+    );
+    text.push_str(&align(rows));
     text
 }
 

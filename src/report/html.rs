@@ -209,11 +209,21 @@ fn summary_table(h: &mut String, data: &RunData, rec: &Recommendation) {
          <th>CI upper</th><th>by migration</th><th>by rejection</th><th>throughput (req/s)</th>\
          <th>slot utilisation</th><th>wait p95 (s)</th><th>sessions intact</th>",
     );
+    let summaries = data.point_summaries();
+    let costs_vary = summaries
+        .windows(2)
+        .any(|w| w[0].cost.to_bits() != w[1].cost.to_bits());
+    if costs_vary {
+        let _ = write!(
+            h,
+            "<th>{}</th>",
+            if targets.priced { "price" } else { "slots" }
+        );
+    }
     if targets.any() {
-        h.push_str("<th>meets targets</th>");
+        h.push_str("<th>targets (95%)</th>");
     }
     h.push_str("<th class=\"l\">note</th></tr>\n");
-    let summaries = s.point_summaries();
     for (p, ps) in s.points.iter().zip(&summaries) {
         let mut classes = Vec::new();
         if Some(p.point) == featured {
@@ -250,12 +260,11 @@ fn summary_table(h: &mut String, data: &RunData, rec: &Recommendation) {
         for c in cells {
             let _ = write!(h, "<td>{c}</td>");
         }
+        if costs_vary {
+            let _ = write!(h, "<td>{}</td>", fmt_sig(ps.cost));
+        }
         if targets.any() {
-            let _ = write!(
-                h,
-                "<td>{}</td>",
-                if ps.meets(&targets) { "yes" } else { "no" }
-            );
+            let _ = write!(h, "<td>{}</td>", ps.verdict(&targets).word());
         }
         let mut notes = Vec::new();
         if p.point == data.run.baseline_point {
@@ -297,7 +306,63 @@ fn summary_table(h: &mut String, data: &RunData, rec: &Recommendation) {
          number the recommendation compares with its target.",
     );
     h.push_str(&escape(&reps_note));
+    if targets.any() {
+        h.push_str(
+            " “targets (95%)”: meets when the whole 95% interval is within every target, \
+             fails when it is wholly beyond one, undecided when it straddles one.",
+        );
+    }
     h.push_str("</p>\n");
+    causes_table(h, data);
+}
+
+/// Rejected requests by cause, from `replications.csv` (nothing when it is absent or no
+/// request was rejected).
+fn causes_table(h: &mut String, data: &RunData) {
+    use super::input::REJECTION_CAUSES;
+    let s = &data.summary;
+    let rows: Vec<(&super::input::SummaryPoint, [f64; 4])> = s
+        .points
+        .iter()
+        .filter_map(|p| data.rejections_by_cause(p.point).map(|c| (p, c)))
+        .collect();
+    if rows.is_empty()
+        || rows
+            .iter()
+            .all(|(_, c)| c.iter().all(|x| *x == 0.0 || x.is_nan()))
+    {
+        return;
+    }
+    h.push_str(
+        "<h3>Rejected requests by cause</h3>\n<div class=\"scroll\"><table>\n<tr><th>point</th>",
+    );
+    for p in &s.parameters {
+        let _ = write!(h, "<th>{}</th>", escape(p));
+    }
+    for (_, words) in REJECTION_CAUSES {
+        let _ = write!(h, "<th>{words}</th>");
+    }
+    h.push_str("</tr>\n");
+    for (p, c) in rows {
+        let _ = write!(h, "<tr><td>{}</td>", p.point);
+        for v in &p.params {
+            let _ = write!(h, "<td>{}</td>", fmt_num(*v));
+        }
+        let total: f64 = c.iter().filter(|x| !x.is_nan()).sum();
+        for x in c {
+            let share = if total > 0.0 { x / total } else { 0.0 };
+            let _ = write!(h, "<td>{} ({})</td>", fmt_num(x), escape(&fmt_pct(share)));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str(
+        "</table></div>\n<p class=\"muted\">Rejected requests (attempts) of all replications \
+         by cause, with each cause's share of the point's rejections. “user gate”: the \
+         per-user concurrency limit; “queue full”: an account's wait queue was full; “wait \
+         timeout”: a slot wait timed out; “no account”: no account could take new sessions \
+         (503). Only rejections the reserve acts on (queue full, wait timeout, no account) \
+         can change with reserved.</p>\n",
+    );
 }
 
 /// `± half-width` (two significant digits), or `± ?` when unknown.
