@@ -8,6 +8,7 @@ use crate::runner::{self, RunResult, RunSettings};
 use crate::scenario::{
     load_scenario, Param, Scenario, ScenarioError, MAX_HORIZON_S, MAX_REPLICATIONS,
 };
+use crate::shard::{self, ShardSpec};
 use crate::units::{duration_secs, format_secs, secs_to_time, time_to_secs, Quantity};
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
@@ -41,9 +42,23 @@ pub enum Command {
         /// The output folder of an earlier `slotsim run`.
         out: PathBuf,
     },
+    /// Join the shard folders of `slotsim run --shard K/N` (all N of them) into the output
+    /// folder one unsharded run would write: the same CSV files, byte for byte, plus
+    /// run.json, charts and report.
+    Merge(MergeArgs),
 }
 
 #[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The shard folders (the --out of each `slotsim run --shard K/N`), in any order.
+    #[arg(required = true, value_name = "DIR")]
+    pub shards: Vec<PathBuf>,
+    /// Output folder [default: output/<name>/].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, clap::Args)]
 pub struct RunArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
@@ -83,6 +98,10 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Run only shard K (1-based) of N of the sweep's work and write a partial result for
+    /// `slotsim merge` [default --out: output/<name>-shard-K-of-N/].
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
 }
 
 /// Appends a formatted line to a String buffer (printed at once with [`emit`]).
@@ -146,6 +165,7 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
         Command::Check { scenario } => check(&scenario),
         Command::Run(args) => run(args),
         Command::Report { out } => report(&out),
+        Command::Merge(args) => merge(args),
     }
 }
 
@@ -306,16 +326,15 @@ fn apply_overrides(s: &mut Scenario, a: &RunArgs) -> Result<(), CliError> {
 fn run(a: RunArgs) -> Result<(), CliError> {
     let mut s = load_scenario(&a.scenario)?;
     apply_overrides(&mut s, &a)?;
+    if let Some(spec) = &a.shard {
+        let spec = ShardSpec::parse(spec).map_err(CliError::Usage)?;
+        return run_shard(&s, &a, spec);
+    }
     let out = a
         .out
         .clone()
         .unwrap_or_else(|| Path::new("output").join(&s.name));
-    if out.exists() && !out.is_dir() {
-        return Err(CliError::Usage(format!(
-            "--out {}: exists and is not a folder",
-            out.display()
-        )));
-    }
+    check_out(&out)?;
     let settings = RunSettings {
         threads: a.threads,
         common_random_numbers: !a.independent_streams,
@@ -328,8 +347,32 @@ fn run(a: RunArgs) -> Result<(), CliError> {
 
     let points = s.sweep.points().len() as u64;
     let bar = progress_bar(points * s.replications as u64, a.quiet);
-    let horizon_s = time_to_secs(s.horizon);
-    let tick = |n: u64| {
+    let tick = progress_tick(&bar, time_to_secs(s.horizon));
+    let result = runner::run(&s, &settings, &tick).map_err(|e| CliError::Other(e.into()))?;
+    bar.finish_and_clear();
+    finish(
+        &s,
+        &result,
+        stage,
+        &out,
+        settings.common_random_numbers,
+        &overrides(&a),
+        None,
+    )
+}
+
+fn check_out(out: &Path) -> Result<(), CliError> {
+    if out.exists() && !out.is_dir() {
+        return Err(CliError::Usage(format!(
+            "--out {}: exists and is not a folder",
+            out.display()
+        )));
+    }
+    Ok(())
+}
+
+fn progress_tick(bar: &indicatif::ProgressBar, horizon_s: f64) -> impl Fn(u64) + Sync + '_ {
+    move |n: u64| {
         if n > bar.length().unwrap_or(0) {
             bar.set_length(n);
         }
@@ -338,26 +381,32 @@ fn run(a: RunArgs) -> Result<(), CliError> {
             "{} simulated",
             format_secs((n as f64 * horizon_s / 3600.0).round() * 3600.0)
         ));
-    };
-    let result = runner::run(&s, &settings, &tick).map_err(|e| CliError::Other(e.into()))?;
-    bar.finish_and_clear();
+    }
+}
 
-    let mut warnings = overload_warnings(&s);
-    warnings.extend(warmup_warnings(&s, &result));
-    warnings.extend(precision_warnings(&s, &result));
-    write_outputs(
-        &s,
-        &result,
-        stage.dir(),
-        settings.common_random_numbers,
-        &overrides(&a),
-        &warnings,
-    )?;
+/// From a whole sweep's results to the output folder and the printed summary: the one
+/// path shared by `run` and `merge`. Everything is written and rendered in `stage`, then
+/// published whole (see `output`): a failure or a kill at any point leaves the earlier run
+/// whole.
+fn finish(
+    s: &Scenario,
+    result: &RunResult,
+    stage: crate::output::Stage,
+    out: &Path,
+    crn: bool,
+    overrides: &[String],
+    shards: Option<u32>,
+) -> Result<(), CliError> {
+    let w = |e: crate::output::WriteError| CliError::Other(e.into());
+    let mut warnings = overload_warnings(s);
+    warnings.extend(warmup_warnings(s, result));
+    warnings.extend(precision_warnings(s, result));
+    write_outputs(s, result, stage.dir(), crn, overrides, &warnings)?;
     let rendered = crate::report::render(stage.dir()).map_err(|e| CliError::Other(e.into()))?;
     stage.publish(crate::output::Publish::NewRun).map_err(w)?;
 
     let mut o = String::new();
-    out!(o, "{}", summary_table(&s, &result));
+    out!(o, "{}", summary_table(s, result));
     for w in &warnings {
         outln!(o, "warning: {w}");
     }
@@ -369,16 +418,226 @@ fn run(a: RunArgs) -> Result<(), CliError> {
         "wrote {} (summary.csv, replications.csv, timeseries.csv, wait_quantiles.csv, run.json, report.html, charts/, manifest.json)",
         out.display()
     );
+    match shards {
+        None => outln!(
+            o,
+            "{} events in {:.2} s on {} thread{} ({:.1} million events/s)",
+            result.events,
+            result.wall_time_s,
+            result.threads,
+            if result.threads == 1 { "" } else { "s" },
+            crate::stats::ratio(result.events as f64, result.wall_time_s) / 1e6
+        ),
+        Some(n) => outln!(
+            o,
+            "merged {n} shard{}: {} events in {:.2} s of simulation (the shards' times added)",
+            if n == 1 { "" } else { "s" },
+            result.events,
+            result.wall_time_s,
+        ),
+    }
+    emit(&o)
+}
+
+/// The settings a shard records so that `merge` can rebuild the scenario as run.
+fn shard_overrides(a: &RunArgs) -> shard::Overrides {
+    shard::Overrides {
+        seed: a.seed,
+        replications: a.replications,
+        horizon: a.horizon.clone(),
+        reserved: a.reserved.clone(),
+        baseline: a.baseline,
+        max_replications: a.max_replications,
+        independent_streams: a.independent_streams,
+    }
+}
+
+/// `run --shard K/N`: simulates this shard's block of work and writes a partial result.
+fn run_shard(s: &Scenario, a: &RunArgs, spec: ShardSpec) -> Result<(), CliError> {
+    if s.precision.is_some() {
+        return Err(CliError::Usage(format!(
+            "--shard {spec}: a precision target (--precision, or `precision` in {}) adds replications in rounds decided on all replications of a point, which no shard sees; shard a fixed count instead (--replications N) or run without --shard",
+            a.scenario.display()
+        )));
+    }
+    if s.adaptive_replications() {
+        return Err(CliError::Usage(format!(
+            "--shard {spec}: {} has [targets], so an unsharded run adds replications to undecided points in decision rounds (up to {} per point), decided on all replications, which no shard sees; fix the count to shard it: --max-replications {} (equal to the replications per point; raise both with --replications N --max-replications N)",
+            a.scenario.display(),
+            s.decision_cap(),
+            s.replications
+        )));
+    }
+    let out = a.out.clone().unwrap_or_else(|| {
+        Path::new("output").join(format!("{}-shard-{}-of-{}", s.name, spec.k, spec.n))
+    });
+    check_out(&out)?;
+    let settings = RunSettings {
+        threads: a.threads,
+        common_random_numbers: !a.independent_streams,
+    };
+    // Prepared before the simulation, so an unwritable --out fails at once; published
+    // whole, like a run's output folder.
+    let w = |e: crate::output::WriteError| CliError::Other(e.into());
+    let stage = crate::output::Stage::new(&out).map_err(w)?;
+    let points = s.sweep.points().len();
+    let reps = spec.replications(points, s.replications);
+    let items_total = points as u64 * s.replications as u64;
+    let items = spec.items(items_total);
+    let bar = progress_bar(items.end - items.start, a.quiet);
+    let tick = progress_tick(&bar, time_to_secs(s.horizon));
+    let partial =
+        runner::run_partial(s, &settings, &reps, &tick).map_err(|e| CliError::Other(e.into()))?;
+    bar.finish_and_clear();
+
+    let data = shard::data_json(&partial);
+    let scenario_text = s.source.as_bytes();
+    let sum = |name: &str, bytes: &[u8]| shard::FileSum {
+        name: name.to_string(),
+        bytes: bytes.len() as u64,
+        sha256: shard::sha256_bytes(bytes),
+    };
+    let manifest = shard::Manifest {
+        format: shard::FORMAT.into(),
+        format_version: shard::FORMAT_VERSION,
+        slotsim_version: env!("CARGO_PKG_VERSION").into(),
+        scenario: shard::ScenarioRef {
+            name: s.name.clone(),
+            path: s.file.clone(),
+            sha256: export::sha256_hex(&s.source),
+        },
+        seed: s.seed,
+        shard: spec,
+        partition: shard::PARTITION.into(),
+        work: shard::Work {
+            points,
+            replications_per_point: s.replications,
+            items: items_total,
+            first_item: items.start,
+            end_item: items.end,
+            replications: reps.iter().map(|r| [r.start, r.end]).collect(),
+        },
+        overrides: shard_overrides(a),
+        command_line_overrides: overrides(a),
+        common_random_numbers: settings.common_random_numbers,
+        threads: partial.threads,
+        wall_time_s: partial.wall_time_s,
+        events: partial.events,
+        files: vec![
+            sum(shard::SCENARIO_COPY, scenario_text),
+            sum(shard::DATA, &data),
+        ],
+    };
+    let mut manifest_bytes =
+        serde_json::to_vec_pretty(&manifest).expect("serialising plain data cannot fail");
+    manifest_bytes.push(b'\n');
+
+    let staged = (|| {
+        write_atomic(stage.dir(), shard::SCENARIO_COPY, scenario_text)?;
+        write_atomic(stage.dir(), shard::DATA, &data)?;
+        write_atomic(stage.dir(), shard::MANIFEST, &manifest_bytes)
+    })();
+    staged.map_err(w)?;
+    stage.publish(crate::output::Publish::NewRun).map_err(w)?;
+
+    let mut o = String::new();
     outln!(
         o,
-        "{} events in {:.2} s on {} thread{} ({:.1} million events/s)",
-        result.events,
-        result.wall_time_s,
-        result.threads,
-        if result.threads == 1 { "" } else { "s" },
-        crate::stats::ratio(result.events as f64, result.wall_time_s) / 1e6
+        "wrote shard {spec} of {:?} to {} ({manifest}, {data_file}, {copy}): {} of {items_total} work items ({} point{} x {} replication{}), {} events in {:.2} s on {} thread{}",
+        s.name,
+        out.display(),
+        if items.is_empty() {
+            "none".to_string()
+        } else {
+            format!("items {} to {}", items.start, items.end - 1)
+        },
+        points,
+        if points == 1 { "" } else { "s" },
+        s.replications,
+        if s.replications == 1 { "" } else { "s" },
+        partial.events,
+        partial.wall_time_s,
+        partial.threads,
+        if partial.threads == 1 { "" } else { "s" },
+        manifest = shard::MANIFEST,
+        data_file = shard::DATA,
+        copy = shard::SCENARIO_COPY,
+    );
+    if items.is_empty() {
+        outln!(
+            o,
+            "this shard holds no work ({} shards for {items_total} work items); it is still needed by `slotsim merge`",
+            spec.n
+        );
+    }
+    outln!(
+        o,
+        "join all {} shards with: slotsim merge DIR... --out DIR",
+        spec.n
     );
     emit(&o)
+}
+
+/// `merge`: checks the shards belong together, joins them and writes the full output.
+fn merge(a: MergeArgs) -> Result<(), CliError> {
+    let bad = |e: shard::MergeError| CliError::Usage(e.0);
+    let shards = a
+        .shards
+        .iter()
+        .map(|d| shard::open_shard(d))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(bad)?;
+    let shards = shard::check_set(shards).map_err(bad)?;
+    let m = shards[0].manifest.clone();
+    let text = std::fs::read_to_string(shards[0].dir.join(shard::SCENARIO_COPY)).map_err(|e| {
+        CliError::Usage(format!(
+            "{}: cannot read {}: {e}",
+            shards[0].dir.display(),
+            shard::SCENARIO_COPY
+        ))
+    })?;
+    let mut s = crate::scenario::parse_scenario(&text, &m.scenario.path)?;
+    let o = &m.overrides;
+    let args = RunArgs {
+        scenario: PathBuf::from(&m.scenario.path),
+        seed: o.seed,
+        replications: o.replications,
+        horizon: o.horizon.clone(),
+        reserved: o.reserved.clone(),
+        baseline: o.baseline,
+        max_replications: o.max_replications,
+        independent_streams: o.independent_streams,
+        ..RunArgs::default()
+    };
+    apply_overrides(&mut s, &args)?;
+    if s.seed != m.seed {
+        return Err(CliError::Usage(format!(
+            "{}: damaged manifest: seed {} does not follow from the scenario and its overrides (seed {})",
+            shards[0].dir.display(),
+            m.seed,
+            s.seed
+        )));
+    }
+    let points = s.sweep.points();
+    let parts = shard::read_all(&shards, points.len(), s.replications).map_err(bad)?;
+    let out = a.out.unwrap_or_else(|| Path::new("output").join(&s.name));
+    check_out(&out)?;
+    let stage = crate::output::Stage::new(&out).map_err(|e| CliError::Other(e.into()))?;
+    let result = RunResult {
+        points: runner::join_partials(&s, parts).map_err(|e| CliError::Other(e.into()))?,
+        events: shards.iter().map(|x| x.manifest.events).sum(),
+        threads: shards.iter().map(|x| x.manifest.threads).max().unwrap_or(1),
+        wall_time_s: shards.iter().map(|x| x.manifest.wall_time_s).sum(),
+    };
+    finish(
+        &s,
+        &result,
+        stage,
+        &out,
+        m.common_random_numbers,
+        &m.command_line_overrides,
+        Some(m.shard.n),
+    )
 }
 
 /// The flags of `run` that changed the scenario's settings, as given.

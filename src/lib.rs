@@ -17,6 +17,7 @@ pub mod recommend;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod shard;
 pub mod stats;
 pub mod trace;
 pub mod units;

@@ -91,12 +91,7 @@ pub enum RunError {
 /// Called after each finished replication with the number done so far.
 pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
 
-/// Runs every point of the scenario's sweep.
-pub fn run(
-    scenario: &Scenario,
-    settings: &RunSettings,
-    progress: Progress,
-) -> Result<RunResult, RunError> {
+fn thread_pool(settings: &RunSettings) -> Result<(rayon::ThreadPool, usize), RunError> {
     let threads = settings
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -107,6 +102,16 @@ pub fn run(
             threads,
             reason: e.to_string(),
         })?;
+    Ok((pool, threads))
+}
+
+/// Runs every point of the scenario's sweep.
+pub fn run(
+    scenario: &Scenario,
+    settings: &RunSettings,
+    progress: Progress,
+) -> Result<RunResult, RunError> {
+    let (pool, threads) = thread_pool(settings)?;
     let started = Instant::now();
     let done = std::sync::atomic::AtomicU64::new(0);
     let tick = || progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
@@ -128,6 +133,150 @@ pub fn run(
     })
 }
 
+/// Some replications of every point, unfinished: what one shard of a sweep holds.
+#[derive(Debug, Clone)]
+pub struct PartialRun {
+    /// One per sweep point, in point order.
+    pub points: Vec<PointPartial>,
+    pub events: u64,
+    pub threads: usize,
+    pub wall_time_s: f64,
+}
+
+/// Runs replications `reps[i]` of sweep point i, for every point, with a fixed
+/// replication count: no precision or decision rounds, which need every replication of a
+/// point (see [`Scenario::adaptive_replications`]).
+pub fn run_partial(
+    scenario: &Scenario,
+    settings: &RunSettings,
+    reps: &[std::ops::Range<u32>],
+    progress: Progress,
+) -> Result<PartialRun, RunError> {
+    let (pool, threads) = thread_pool(settings)?;
+    let started = Instant::now();
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let tick = || progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+    let points = scenario.sweep.points();
+    assert_eq!(points.len(), reps.len(), "one replication range per point");
+    let results: Result<Vec<PointPartial>, RunError> = pool.install(|| {
+        points
+            .par_iter()
+            .zip(reps)
+            .map(|(p, r)| run_replications(scenario, p, settings, r.clone(), &tick))
+            .collect()
+    });
+    let points = results?;
+    let events = points.iter().flat_map(|p| &p.reps).map(|r| r.events).sum();
+    Ok(PartialRun {
+        points,
+        events,
+        threads,
+        wall_time_s: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// All replications of every point, from partial results (shards), joined in the given
+/// order: the same results `run` gives when it adds no replications in rounds.
+pub fn join_partials(
+    scenario: &Scenario,
+    parts: Vec<Vec<PointPartial>>,
+) -> Result<Vec<PointResult>, RunError> {
+    let mut points = scenario
+        .sweep
+        .points()
+        .iter()
+        .map(|p| empty_point(scenario, p))
+        .collect::<Result<Vec<_>, _>>()?;
+    for part in parts {
+        for (result, partial) in points.iter_mut().zip(part) {
+            result.absorb(partial)?;
+        }
+    }
+    for p in &mut points {
+        p.update_mser5(scenario);
+    }
+    Ok(points)
+}
+
+fn empty_point(scenario: &Scenario, point: &Point) -> Result<PointResult, RunError> {
+    let model = scenario.model_at(point);
+    Ok(PointResult {
+        point: point.clone(),
+        total_slots: model.cost(None).slots,
+        reps: Vec::new(),
+        wait_hist: Histogram::<u64>::new(3).map_err(|e| RunError::Histogram(e.to_string()))?,
+        timeseries: Vec::new(),
+        precision_met: None,
+        mser5: None,
+        busy_by_minute: Vec::new(),
+    })
+}
+
+/// The raw results of some replications of one point: what one batch, or one shard,
+/// produces, and what [`PointResult::absorb`] adds. Everything in it is an exact
+/// per-replication value or an integer sum, so joining partials in any grouping gives the
+/// same bits as running all replications at once.
+#[derive(Debug, Clone)]
+pub struct PointPartial {
+    /// Sorted by replication index.
+    pub reps: Vec<RepRecord>,
+    /// Slot waits of these replications pooled, microseconds.
+    pub wait_hist: Histogram<u64>,
+    /// Busy slot-microseconds per minute, summed over these replications (for MSER-5).
+    pub busy_by_minute: Vec<u128>,
+    /// Per-minute series of replication 0, when these replications include it.
+    pub timeseries: Option<Vec<MinuteBin>>,
+}
+
+impl PointPartial {
+    pub fn empty() -> Result<PointPartial, RunError> {
+        Ok(PointPartial {
+            reps: Vec::new(),
+            wait_hist: Histogram::new(3).map_err(|e| RunError::Histogram(e.to_string()))?,
+            busy_by_minute: Vec::new(),
+            timeseries: None,
+        })
+    }
+}
+
+fn add_minutes(sum: &mut Vec<u128>, add: &[u128]) {
+    if sum.len() < add.len() {
+        sum.resize(add.len(), 0);
+    }
+    for (s, a) in sum.iter_mut().zip(add) {
+        *s += a;
+    }
+}
+
+impl PointResult {
+    /// Adds `partial`'s replications (none of which may already be here), keeping them in
+    /// replication order. MSER-5 is left for [`PointResult::update_mser5`].
+    pub fn absorb(&mut self, partial: PointPartial) -> Result<(), RunError> {
+        self.wait_hist
+            .add(&partial.wait_hist)
+            .map_err(|e| RunError::Histogram(format!("{e:?}")))?;
+        add_minutes(&mut self.busy_by_minute, &partial.busy_by_minute);
+        if let Some(ts) = partial.timeseries {
+            self.timeseries = ts;
+        }
+        self.reps.extend(partial.reps);
+        self.reps.sort_by_key(|r| r.replication);
+        Ok(())
+    }
+
+    /// MSER-5 on the mean busy slots per whole minute over this point's replications.
+    pub fn update_mser5(&mut self, scenario: &Scenario) {
+        // Whole minutes only: the last partial minute would look like a drop in load.
+        let whole = (scenario.model_at(&self.point).horizon / 60_000_000) as usize;
+        let n = self.reps.len().max(1) as f64;
+        let series: Vec<f64> = self.busy_by_minute[..whole.min(self.busy_by_minute.len())]
+            .iter()
+            .map(|&b| b as f64 / 60e6 / n)
+            .collect();
+        self.mser5 = mser5(&series);
+    }
+}
+
 fn base_seed(scenario: &Scenario, point: &Point, settings: &RunSettings) -> u64 {
     if settings.common_random_numbers {
         scenario.seed
@@ -142,18 +291,7 @@ fn run_point(
     settings: &RunSettings,
     tick: &(dyn Fn() + Sync),
 ) -> Result<PointResult, RunError> {
-    let model = scenario.model_at(point);
-    let total_slots = model.cost(None).slots;
-    let mut result = PointResult {
-        point: point.clone(),
-        total_slots,
-        reps: Vec::new(),
-        wait_hist: Histogram::<u64>::new(3).map_err(|e| RunError::Histogram(e.to_string()))?,
-        timeseries: Vec::new(),
-        precision_met: None,
-        mser5: None,
-        busy_by_minute: Vec::new(),
-    };
+    let mut result = empty_point(scenario, point)?;
     let mut target = scenario.replications;
     loop {
         extend_point(scenario, &mut result, target, settings, tick)?;
@@ -177,9 +315,24 @@ fn extend_point(
     settings: &RunSettings,
     tick: &(dyn Fn() + Sync),
 ) -> Result<(), RunError> {
-    let model = scenario.model_at(&result.point);
-    let base_seed = base_seed(scenario, &result.point, settings);
-    let batch: Vec<u32> = (result.reps.len() as u32..target).collect();
+    let from = result.reps.len() as u32;
+    let partial = run_replications(scenario, &result.point, settings, from..target, tick)?;
+    result.absorb(partial)?;
+    result.update_mser5(scenario);
+    Ok(())
+}
+
+/// Simulates replications `reps` of `point` (in parallel) into one partial result.
+pub fn run_replications(
+    scenario: &Scenario,
+    point: &Point,
+    settings: &RunSettings,
+    reps: std::ops::Range<u32>,
+    tick: &(dyn Fn() + Sync),
+) -> Result<PointPartial, RunError> {
+    let model = scenario.model_at(point);
+    let base_seed = base_seed(scenario, point, settings);
+    let batch: Vec<u32> = reps.collect();
     type Acc = (Vec<(RepRecord, Option<Vec<MinuteBin>>)>, Histogram<u64>);
     let empty = || -> Acc { (Vec::new(), Histogram::new(3).expect("valid precision")) };
     let (mut got, hist) = batch
@@ -210,32 +363,21 @@ fn extend_point(
             Ok((a, ha))
         })?;
     got.sort_by_key(|(r, _)| r.replication);
-    result
+    let mut partial = PointPartial::empty()?;
+    partial
         .wait_hist
         .add(&hist)
         .map_err(|e| RunError::Histogram(format!("{e:?}")))?;
     for (r, ts) in got {
         let ts = ts.expect("every replication records its series");
-        if result.busy_by_minute.len() < ts.len() {
-            result.busy_by_minute.resize(ts.len(), 0);
-        }
-        for (sum, bin) in result.busy_by_minute.iter_mut().zip(&ts) {
-            *sum += bin.busy_us;
-        }
+        let busy: Vec<u128> = ts.iter().map(|b| b.busy_us).collect();
+        add_minutes(&mut partial.busy_by_minute, &busy);
         if r.replication == 0 {
-            result.timeseries = ts;
+            partial.timeseries = Some(ts);
         }
-        result.reps.push(r);
+        partial.reps.push(r);
     }
-    // Whole minutes only: the last partial minute would look like a drop in load.
-    let whole = (model.horizon / 60_000_000) as usize;
-    let n = result.reps.len().max(1) as f64;
-    let series: Vec<f64> = result.busy_by_minute[..whole.min(result.busy_by_minute.len())]
-        .iter()
-        .map(|&b| b as f64 / 60e6 / n)
-        .collect();
-    result.mser5 = mser5(&series);
-    Ok(())
+    Ok(partial)
 }
 
 /// The recommendation's targets for a scenario.

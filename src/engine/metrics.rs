@@ -7,7 +7,7 @@ use hdrhistogram::Histogram;
 
 /// Raw counts of one replication, over requests (and sessions) arriving in
 /// [warm-up, horizon), each with its final outcome.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counts {
     pub sessions_arrived: u64,
     /// Sessions abandoned before any of their requests was served.
@@ -55,7 +55,7 @@ pub struct Counts {
 }
 
 /// One simulated minute of the first replication, for plots.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MinuteBin {
     /// Integral of busy slots over the minute, slot-microseconds.
     pub busy_us: u128,

@@ -10,5 +10,6 @@ mod hand;
 mod model_exact;
 mod report;
 mod scenarios;
+mod shard;
 mod trust;
 mod workloads;
