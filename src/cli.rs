@@ -793,9 +793,8 @@ fn pct(e: &crate::stats::Estimate) -> String {
 
 /// The human-readable summary printed by `run`.
 pub fn summary_table(s: &Scenario, r: &RunResult) -> String {
-    let params = export::param_columns(s);
     let mut header: Vec<String> = vec!["point".into()];
-    header.extend(params.iter().map(|p| p.name().to_string()));
+    header.extend(export::param_column_names(s));
     header.extend(
         [
             "reps",
@@ -817,11 +816,8 @@ pub fn summary_table(s: &Scenario, r: &RunResult) -> String {
     let mut rows = vec![header];
     for p in &r.points {
         let mut row = vec![p.point.index.to_string()];
-        for param in &params {
-            row.push(match p.point.get(*param) {
-                Some(v) => format!("{v}"),
-                None => s.common_reserved().map_or("-".into(), |v| v.to_string()),
-            });
+        for cell in export::param_cells(s, p) {
+            row.push(if cell.is_empty() { "-".into() } else { cell });
         }
         row.push(p.reps.len().to_string());
         row.push(pct(&p.estimate("new_session_rejection_rate")));

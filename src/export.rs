@@ -41,15 +41,28 @@ pub fn param_columns(s: &Scenario) -> Vec<Param> {
     cols
 }
 
-fn param_cells(s: &Scenario, p: &PointResult) -> Vec<String> {
+/// The parameter columns' names (`reserved`, a `[sweep]` key, `pools.NAME.KEY`, a
+/// gateway key).
+pub fn param_column_names(s: &Scenario) -> Vec<String> {
+    param_columns(s)
+        .iter()
+        .map(|p| p.column(&s.sweep.pool_names))
+        .collect()
+}
+
+/// The parameter cells of a point: `reserved` is the pools' common value at the point
+/// (empty when they differ); true/false settings are written as such.
+pub fn param_cells(s: &Scenario, p: &PointResult) -> Vec<String> {
     param_columns(s)
         .into_iter()
-        .map(|param| match p.point.get(param) {
-            Some(v) => num(v),
-            None if param == Param::Reserved => {
-                s.common_reserved().map_or(String::new(), |r| r.to_string())
-            }
-            None => String::new(),
+        .map(|param| match param {
+            Param::Reserved => s
+                .reserved_at(&p.point)
+                .map_or(String::new(), |r| r.to_string()),
+            _ => p
+                .point
+                .get(param)
+                .map_or(String::new(), |v| param.format_value(v)),
         })
         .collect()
 }
@@ -78,7 +91,7 @@ pub fn paired_delta(point: &PointResult, baseline: &PointResult, metric: usize) 
 /// `summary.csv`: one row per sweep point.
 pub fn summary_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
     let mut header: Vec<String> = vec!["point".into()];
-    header.extend(param_columns(s).iter().map(|p| p.name().to_string()));
+    header.extend(param_column_names(s));
     header.push("replications".into());
     if s.precision.is_some() {
         header.push("precision_met".into());
@@ -161,7 +174,7 @@ pub fn replications_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
         .filter(|m| !COUNTS.contains(m) && *m != "continuity_failures")
         .collect();
     let mut header: Vec<String> = vec!["point".into()];
-    header.extend(param_columns(s).iter().map(|p| p.name().to_string()));
+    header.extend(param_column_names(s));
     header.extend(["replication", "seed"].map(String::from));
     header.extend(COUNTS.map(String::from));
     header.push("continuity_failures".into());
@@ -318,7 +331,7 @@ struct ScenarioJson<'a> {
 
 #[derive(Serialize)]
 struct SweepJson {
-    parameters: Vec<&'static str>,
+    parameters: Vec<String>,
     points: usize,
     labels: Vec<String>,
 }

@@ -7,7 +7,6 @@ mod validate;
 
 use crate::dist::Dist;
 use crate::units::Time;
-use std::fmt;
 use std::path::Path;
 
 pub use validate::{parse_scenario, MAX_HORIZON_S, MAX_REPLICATIONS};
@@ -270,14 +269,87 @@ pub struct UserConfig {
 /// A parameter that a sweep can vary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Param {
+    /// Every pool's reserved.
     Reserved,
+    /// Every pool's concurrency.
     Concurrency,
+    /// Every pool's accounts.
     Accounts,
+    /// A multiplier of the arrival rates.
     Load,
+    /// One pool's key (`[sweep.pools.NAME]`); the pool by its index in `[[pools]]`.
+    Pool(usize, PoolKey),
+    /// A gateway key (`[sweep.gateway]`).
+    Gateway(GatewayKey),
+}
+
+/// The keys of one pool that `[sweep.pools.NAME]` may vary, in grid order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PoolKey {
+    Accounts,
+    Concurrency,
+    Reserved,
+    MaxSessions,
+    BaseRpm,
+}
+
+impl PoolKey {
+    pub const ALL: [PoolKey; 5] = [
+        PoolKey::Accounts,
+        PoolKey::Concurrency,
+        PoolKey::Reserved,
+        PoolKey::MaxSessions,
+        PoolKey::BaseRpm,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PoolKey::Accounts => "accounts",
+            PoolKey::Concurrency => "concurrency",
+            PoolKey::Reserved => "reserved",
+            PoolKey::MaxSessions => "max_sessions",
+            PoolKey::BaseRpm => "base_rpm",
+        }
+    }
+}
+
+/// The gateway keys that `[sweep.gateway]` may vary, in grid order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GatewayKey {
+    SpilloverRebinds,
+    StickyWait,
+    StickyMaxWaiting,
+    FallbackMaxWaiting,
+    MaxAccountSwitches,
+}
+
+impl GatewayKey {
+    pub const ALL: [GatewayKey; 5] = [
+        GatewayKey::SpilloverRebinds,
+        GatewayKey::StickyWait,
+        GatewayKey::StickyMaxWaiting,
+        GatewayKey::FallbackMaxWaiting,
+        GatewayKey::MaxAccountSwitches,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            GatewayKey::SpilloverRebinds => "spillover_rebinds",
+            GatewayKey::StickyWait => "sticky_wait",
+            GatewayKey::StickyMaxWaiting => "sticky_max_waiting",
+            GatewayKey::FallbackMaxWaiting => "fallback_max_waiting",
+            GatewayKey::MaxAccountSwitches => "max_account_switches",
+        }
+    }
+
+    /// A true/false setting (swept values 1 and 0).
+    pub fn is_bool(self) -> bool {
+        matches!(self, GatewayKey::SpilloverRebinds | GatewayKey::StickyWait)
+    }
 }
 
 impl Param {
-    /// All parameters, in the fixed grid order.
+    /// The parameters of `[sweep]` itself, in the fixed grid order.
     pub const ALL: [Param; 4] = [
         Param::Reserved,
         Param::Concurrency,
@@ -285,29 +357,49 @@ impl Param {
         Param::Load,
     ];
 
-    pub fn name(self) -> &'static str {
+    /// The parameter's key: "reserved", "max_sessions", "spillover_rebinds", ...
+    pub fn key(self) -> &'static str {
         match self {
             Param::Reserved => "reserved",
             Param::Concurrency => "concurrency",
             Param::Accounts => "accounts",
             Param::Load => "load",
+            Param::Pool(_, k) => k.name(),
+            Param::Gateway(k) => k.name(),
+        }
+    }
+
+    /// The parameter's column name: the key, or `pools.NAME.KEY` for one pool's key.
+    pub fn column(self, pool_names: &[String]) -> String {
+        match self {
+            Param::Pool(i, k) => format!(
+                "pools.{}.{}",
+                pool_names.get(i).map_or("?", String::as_str),
+                k.name()
+            ),
+            _ => self.key().to_string(),
+        }
+    }
+
+    /// A value as written in CSV cells and labels (true/false for settings that are).
+    pub fn format_value(self, v: f64) -> String {
+        match self {
+            Param::Gateway(k) if k.is_bool() => (v != 0.0).to_string(),
+            _ => format!("{v}"),
         }
     }
 }
 
-impl fmt::Display for Param {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// The grid of points to compare. Parameters appear in the fixed order of [`Param::ALL`];
-/// points enumerate the grid with the last parameter varying fastest.
+/// The grid of points to compare. Parameters appear in the grid order (`[sweep]` keys in
+/// the order of [`Param::ALL`], then each pool's keys in `[[pools]]` order, then the
+/// gateway's); points enumerate the grid with the last parameter varying fastest.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Sweep {
     pub params: Vec<(Param, Vec<f64>)>,
     /// Index of the point the paired differences are taken against.
     pub baseline: usize,
+    /// The pools' names, for the columns of per-pool parameters.
+    pub pool_names: Vec<String>,
 }
 
 /// One point of the sweep: a value for each swept parameter.
@@ -315,6 +407,8 @@ pub struct Sweep {
 pub struct Point {
     pub index: usize,
     pub values: Vec<(Param, f64)>,
+    /// Column names of the values, in the same order.
+    pub names: Vec<String>,
 }
 
 impl Point {
@@ -322,14 +416,15 @@ impl Point {
         self.values.iter().find(|(q, _)| *q == p).map(|(_, v)| *v)
     }
 
-    /// "reserved=2, concurrency=5", or "scenario" for an empty sweep.
+    /// "reserved=2, pools.max.concurrency=5", or "scenario" for an empty sweep.
     pub fn label(&self) -> String {
         if self.values.is_empty() {
             return "scenario".to_string();
         }
         self.values
             .iter()
-            .map(|(p, v)| format!("{p}={v}"))
+            .zip(&self.names)
+            .map(|((p, v), name)| format!("{name}={}", p.format_value(*v)))
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -337,6 +432,7 @@ impl Point {
 
 impl Sweep {
     pub fn points(&self) -> Vec<Point> {
+        let names = self.param_names();
         let mut points = vec![Vec::new()];
         for (param, values) in &self.params {
             let mut next = Vec::with_capacity(points.len() * values.len());
@@ -352,12 +448,20 @@ impl Sweep {
         points
             .into_iter()
             .enumerate()
-            .map(|(index, values)| Point { index, values })
+            .map(|(index, values)| Point {
+                index,
+                values,
+                names: names.clone(),
+            })
             .collect()
     }
 
-    pub fn param_names(&self) -> Vec<&'static str> {
-        self.params.iter().map(|(p, _)| p.name()).collect()
+    /// The column names of the swept parameters, in grid order.
+    pub fn param_names(&self) -> Vec<String> {
+        self.params
+            .iter()
+            .map(|(p, _)| p.column(&self.pool_names))
+            .collect()
     }
 }
 
@@ -487,11 +591,29 @@ impl Scenario {
     pub fn model_at(&self, point: &Point) -> ModelConfig {
         let mut pools = self.pools.clone();
         let mut workload = self.workload.clone();
+        let mut gateway = self.gateway.clone();
         for &(param, v) in &point.values {
             match param {
                 Param::Reserved => pools.iter_mut().for_each(|p| p.reserved = v as i64),
                 Param::Concurrency => pools.iter_mut().for_each(|p| p.concurrency = v as u32),
                 Param::Accounts => pools.iter_mut().for_each(|p| p.accounts = v as u32),
+                Param::Pool(i, key) => {
+                    let p = &mut pools[i];
+                    match key {
+                        PoolKey::Accounts => p.accounts = v as u32,
+                        PoolKey::Concurrency => p.concurrency = v as u32,
+                        PoolKey::Reserved => p.reserved = v as i64,
+                        PoolKey::MaxSessions => p.max_sessions = v as u32,
+                        PoolKey::BaseRpm => p.base_rpm = v as u32,
+                    }
+                }
+                Param::Gateway(key) => match key {
+                    GatewayKey::SpilloverRebinds => gateway.spillover_rebinds = v != 0.0,
+                    GatewayKey::StickyWait => gateway.sticky_wait = v != 0.0,
+                    GatewayKey::StickyMaxWaiting => gateway.sticky_max_waiting = v as u32,
+                    GatewayKey::FallbackMaxWaiting => gateway.fallback_max_waiting = v as u32,
+                    GatewayKey::MaxAccountSwitches => gateway.max_account_switches = v as u32,
+                },
                 Param::Load => match &mut workload {
                     Workload::Sessions { arrival_rate, .. } => *arrival_rate *= v,
                     Workload::Open {
@@ -508,7 +630,7 @@ impl Scenario {
         ModelConfig {
             horizon: self.horizon,
             warmup: self.warmup,
-            gateway: self.gateway.clone(),
+            gateway,
             pools,
             workload,
             users: self.users.clone(),
@@ -519,9 +641,25 @@ impl Scenario {
     /// (possibly only at some sweep points): migrations may have causes other than
     /// capacity.
     pub fn has_faults_or_limits(&self) -> bool {
-        self.pools
-            .iter()
-            .any(|p| p.faults.any() || p.window.is_some() || p.max_sessions > 0 || p.base_rpm > 0)
+        let swept = self.sweep.params.iter().any(|(p, values)| {
+            matches!(p, Param::Pool(_, PoolKey::MaxSessions | PoolKey::BaseRpm))
+                && values.iter().any(|&v| v > 0.0)
+        });
+        swept
+            || self.pools.iter().any(|p| {
+                p.faults.any() || p.window.is_some() || p.max_sessions > 0 || p.base_rpm > 0
+            })
+    }
+
+    /// The `reserved` column at a point: the pools' common value there (after the
+    /// all-pools and per-pool sweeps), or None when they differ.
+    pub fn reserved_at(&self, point: &Point) -> Option<i64> {
+        if point.values.is_empty() {
+            return self.common_reserved();
+        }
+        let pools = self.model_at(point).pools;
+        let first = pools.first()?.reserved;
+        pools.iter().all(|p| p.reserved == first).then_some(first)
     }
 
     /// The value reported in the `reserved` column when it is not swept: the pools'

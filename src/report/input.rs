@@ -482,6 +482,18 @@ impl CsvFile {
         Ok(v)
     }
 
+    /// A sweep parameter's value: a number, true/false (1/0) for a setting, or NaN for
+    /// an empty `reserved` cell (the pools differ at that point, as a per-pool sweep of
+    /// reserved makes them).
+    fn required_param(&self, row: usize, col: usize) -> Result<f64, ReportError> {
+        match self.rows[row].1.get(col).unwrap_or("") {
+            "true" => Ok(1.0),
+            "false" => Ok(0.0),
+            "" if self.header[col] == "reserved" => Ok(f64::NAN),
+            _ => self.required_number(row, col),
+        }
+    }
+
     /// A number that must be present.
     fn required_number(&self, row: usize, col: usize) -> Result<f64, ReportError> {
         let v = self.number(row, col)?;
@@ -645,7 +657,7 @@ pub fn read_summary(path: &Path, sweep_parameters: &[String]) -> Result<Summary,
         }
         let params = param_cols
             .iter()
-            .map(|&c| csv.required_number(row, c))
+            .map(|&c| csv.required_param(row, c))
             .collect::<Result<Vec<_>, _>>()?;
         let replications = match replications_col {
             Some(c) => csv.number(row, c)?,

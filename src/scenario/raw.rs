@@ -147,6 +147,29 @@ pub struct RawSweep {
     pub accounts: Option<Vec<Quantity>>,
     pub load: Option<Vec<Quantity>>,
     pub baseline: Option<Quantity>,
+    /// One pool's keys, by pool name.
+    pub pools: Option<std::collections::BTreeMap<String, RawPoolSweep>>,
+    pub gateway: Option<RawGatewaySweep>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawPoolSweep {
+    pub accounts: Option<Vec<Quantity>>,
+    pub concurrency: Option<Vec<Quantity>>,
+    pub reserved: Option<Vec<Quantity>>,
+    pub max_sessions: Option<Vec<Quantity>>,
+    pub base_rpm: Option<Vec<Quantity>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawGatewaySweep {
+    pub spillover_rebinds: Option<Vec<bool>>,
+    pub sticky_wait: Option<Vec<bool>>,
+    pub sticky_max_waiting: Option<Vec<Quantity>>,
+    pub fallback_max_waiting: Option<Vec<Quantity>>,
+    pub max_account_switches: Option<Vec<Quantity>>,
 }
 
 #[derive(Debug, Deserialize, Default)]

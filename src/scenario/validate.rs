@@ -282,7 +282,7 @@ impl Validator<'_> {
         let pools = self.pools(raw.pools)?;
         let workload = self.workload(raw.workload)?;
         let users = raw.users.map(|u| self.users(u)).transpose()?;
-        let sweep = self.sweep(raw.sweep.unwrap_or_default())?;
+        let sweep = self.sweep(raw.sweep.unwrap_or_default(), &pools, &workload)?;
         let mut raw_targets = raw.targets.unwrap_or_default();
         let account_prices = self.prices(raw_targets.price_per_account.take(), &pools)?;
         let targets = self.targets(raw_targets)?;
@@ -1006,7 +1006,46 @@ impl Validator<'_> {
         })
     }
 
-    fn sweep(&self, s: RawSweep) -> R<Sweep> {
+    /// The distinct values of one swept parameter, each checked as the key requires.
+    fn sweep_values(&self, path: &str, list: &[Quantity], param: Param) -> R<Vec<f64>> {
+        if list.is_empty() {
+            return Err(self.err(path, "[] is not allowed: an empty sweep has no points; give at least one value or remove the key".into()));
+        }
+        let mut values = Vec::with_capacity(list.len());
+        for (i, q) in list.iter().enumerate() {
+            let p = format!("{path}[{i}]");
+            let whole = |lo: i64, hi: i64| self.int(&p, q, lo, hi).map(|v| v as f64);
+            let v = match param {
+                Param::Reserved | Param::Pool(_, PoolKey::Reserved) => {
+                    whole(-1_000_000, 1_000_000)?
+                }
+                Param::Concurrency
+                | Param::Accounts
+                | Param::Pool(_, PoolKey::Concurrency | PoolKey::Accounts) => whole(1, 1_000_000)?,
+                Param::Pool(_, PoolKey::MaxSessions | PoolKey::BaseRpm) | Param::Gateway(_) => {
+                    whole(0, u32::MAX as i64)?
+                }
+                Param::Load => {
+                    let x = self.number(&p, q, 0.0, 1e6)?;
+                    if x <= 0.0 {
+                        return Err(self.bad(
+                            &p,
+                            q,
+                            "is not allowed: a load multiplier must be > 0",
+                        ));
+                    }
+                    x
+                }
+            };
+            if values.contains(&v) {
+                return Err(self.bad(&p, q, "is listed twice: each sweep value must be distinct"));
+            }
+            values.push(v);
+        }
+        Ok(values)
+    }
+
+    fn sweep(&self, s: RawSweep, pools: &[PoolConfig], workload: &Workload) -> R<Sweep> {
         let mut params = Vec::new();
         let lists = [
             (Param::Reserved, &s.reserved),
@@ -1016,43 +1055,100 @@ impl Validator<'_> {
         ];
         for (param, list) in lists {
             let Some(list) = list else { continue };
-            let path = format!("sweep.{param}");
-            if list.is_empty() {
-                return Err(self.err(&path, "[] is not allowed: an empty sweep has no points; give at least one value or remove the key".into()));
-            }
-            let mut values = Vec::with_capacity(list.len());
-            for (i, q) in list.iter().enumerate() {
-                let p = format!("{path}[{i}]");
-                let v = match param {
-                    Param::Reserved => self.int(&p, q, -1_000_000, 1_000_000)? as f64,
-                    Param::Concurrency => self.int(&p, q, 1, 1_000_000)? as f64,
-                    Param::Accounts => self.int(&p, q, 1, 1_000_000)? as f64,
-                    Param::Load => {
-                        let x = self.number(&p, q, 0.0, 1e6)?;
-                        if x <= 0.0 {
-                            return Err(self.bad(
-                                &p,
-                                q,
-                                "is not allowed: a load multiplier must be > 0",
-                            ));
-                        }
-                        x
-                    }
-                };
-                if values.contains(&v) {
-                    return Err(self.bad(
-                        &p,
-                        q,
-                        "is listed twice: each sweep value must be distinct",
+            let path = format!("sweep.{}", param.key());
+            params.push((param, self.sweep_values(&path, list, param)?));
+        }
+        if let Some(by_name) = &s.pools {
+            for name in by_name.keys() {
+                let n = pools.iter().filter(|p| &p.name == name).count();
+                if n != 1 {
+                    let names: Vec<String> =
+                        pools.iter().map(|p| format!("{:?}", p.name)).collect();
+                    return Err(self.err(
+                        &format!("sweep.pools.{name}"),
+                        if n == 0 {
+                            format!("names no pool: the pools are {}", names.join(", "))
+                        } else {
+                            format!("names {n} pools: give each pool a distinct name to sweep one of them")
+                        },
                     ));
                 }
-                values.push(v);
             }
-            params.push((param, values));
+            for (i, pool) in pools.iter().enumerate() {
+                let Some(raw) = by_name.get(&pool.name) else {
+                    continue;
+                };
+                let lists = [
+                    (PoolKey::Accounts, &raw.accounts),
+                    (PoolKey::Concurrency, &raw.concurrency),
+                    (PoolKey::Reserved, &raw.reserved),
+                    (PoolKey::MaxSessions, &raw.max_sessions),
+                    (PoolKey::BaseRpm, &raw.base_rpm),
+                ];
+                for (key, list) in lists {
+                    let Some(list) = list else { continue };
+                    let path = format!("sweep.pools.{}.{}", pool.name, key.name());
+                    let param = Param::Pool(i, key);
+                    let values = self.sweep_values(&path, list, param)?;
+                    if key == PoolKey::MaxSessions
+                        && matches!(workload, Workload::Open { .. })
+                        && values.iter().any(|&v| v > 0.0)
+                    {
+                        return Err(self.err(
+                            &path,
+                            "is not allowed in mode = \"open\": the session limit needs sessions (open-mode requests have none)".into(),
+                        ));
+                    }
+                    params.push((param, values));
+                }
+            }
+        }
+        if let Some(g) = &s.gateway {
+            for key in GatewayKey::ALL {
+                let path = format!("sweep.gateway.{}", key.name());
+                let bools = match key {
+                    GatewayKey::SpilloverRebinds => Some(&g.spillover_rebinds),
+                    GatewayKey::StickyWait => Some(&g.sticky_wait),
+                    _ => None,
+                };
+                let values = match bools {
+                    Some(None) => continue,
+                    Some(Some(list)) => {
+                        if list.is_empty() {
+                            return Err(self.err(&path, "[] is not allowed: an empty sweep has no points; give at least one value or remove the key".into()));
+                        }
+                        let mut values = Vec::new();
+                        for (i, &b) in list.iter().enumerate() {
+                            let v = if b { 1.0 } else { 0.0 };
+                            if values.contains(&v) {
+                                return Err(self.err(
+                                    &format!("{path}[{i}]"),
+                                    format!(
+                                        "{b} is listed twice: each sweep value must be distinct"
+                                    ),
+                                ));
+                            }
+                            values.push(v);
+                        }
+                        values
+                    }
+                    None => {
+                        let list = match key {
+                            GatewayKey::StickyMaxWaiting => &g.sticky_max_waiting,
+                            GatewayKey::FallbackMaxWaiting => &g.fallback_max_waiting,
+                            _ => &g.max_account_switches,
+                        };
+                        let Some(list) = list else { continue };
+                        self.sweep_values(&path, list, Param::Gateway(key))?
+                    }
+                };
+                params.push((Param::Gateway(key), values));
+            }
         }
         let sweep = Sweep {
             params,
             baseline: 0,
+            pool_names: pools.iter().map(|p| p.name.clone()).collect(),
         };
         let n = sweep.points().len();
         if n > 100_000 {

@@ -343,3 +343,130 @@ fn one_account_availability_under_rate_limits() {
     let availability = 1.0 / (1.0 + 3.0 * (5.0 / 60.0));
     assert_close(p, "new_session_rejection_rate", 1.0 - availability);
 }
+
+const SWEPT: &str = r#"
+    horizon = "1h"
+    replications = 2
+    [gateway]
+    sticky_wait = true
+    [[pools]]
+    name = "max"
+    accounts = 4
+    concurrency = 3
+    [[pools]]
+    name = "backup"
+    accounts = 2
+    concurrency = 2
+    [workload]
+    arrival = { process = "poisson", rate = "3/min" }
+    requests_per_session = { dist = "geometric", mean = 5 }
+    think_time = { dist = "exponential", mean = "20s" }
+    service_time = { dist = "exponential", mean = "15s" }
+    [sweep]
+    reserved = [0, 1]
+    [sweep.gateway]
+    sticky_wait = [true, false]
+    spillover_rebinds = [false, true]
+    [sweep.pools.backup]
+    base_rpm = [0, 30]
+    [sweep.pools.max]
+    reserved = [2]
+    concurrency = [3, 4]
+"#;
+
+/// Grid order: [sweep] keys, then each pool in [[pools]] order with its keys in the order
+/// accounts, concurrency, reserved, max_sessions, base_rpm, then the gateway keys in the
+/// order spillover_rebinds, sticky_wait, ...; the last varies fastest. Columns are named
+/// `pools.NAME.KEY` and the bare gateway key; a pool's own sweep applies after the
+/// all-pools one, and `reserved` is the common value or empty.
+#[test]
+fn pool_and_gateway_sweeps_in_grid_order() {
+    let s = scenario(SWEPT);
+    assert_eq!(
+        s.sweep.param_names(),
+        [
+            "reserved",
+            "pools.max.concurrency",
+            "pools.max.reserved",
+            "pools.backup.base_rpm",
+            "spillover_rebinds",
+            "sticky_wait"
+        ]
+    );
+    let points = s.sweep.points();
+    assert_eq!(points.len(), 2 * 2 * 2 * 2 * 2);
+    assert_eq!(
+        points[1].label(),
+        "reserved=0, pools.max.concurrency=3, pools.max.reserved=2, pools.backup.base_rpm=0, spillover_rebinds=false, sticky_wait=false"
+    );
+    assert_eq!(
+        points[2].label(),
+        "reserved=0, pools.max.concurrency=3, pools.max.reserved=2, pools.backup.base_rpm=0, spillover_rebinds=true, sticky_wait=true"
+    );
+    let m = s.model_at(&points[31]);
+    assert_eq!((m.pools[0].reserved, m.pools[1].reserved), (2, 1));
+    assert_eq!((m.pools[0].concurrency, m.pools[1].base_rpm), (4, 30));
+    assert!(m.gateway.spillover_rebinds && !m.gateway.sticky_wait);
+    // reserved: 2 on max (its own sweep wins), r on backup: common only where r = 2.
+    assert_eq!(s.reserved_at(&points[0]), None);
+    let small = scenario(
+        &SWEPT
+            .replace("reserved = [0, 1]", "reserved = [2]")
+            .replace("replications = 2", "replications = 1")
+            .replace("horizon = \"1h\"", "horizon = \"5m\""),
+    );
+    let csv = String::from_utf8(slotsim::export::summary_csv(&small, &run(&small))).unwrap();
+    let header = csv.lines().next().unwrap();
+    assert!(header.starts_with(
+        "point,reserved,pools.max.concurrency,pools.max.reserved,pools.backup.base_rpm,spillover_rebinds,sticky_wait,replications"
+    ), "{header}");
+    let row = csv.lines().nth(1).unwrap();
+    assert!(row.starts_with("0,2,3,2,0,false,true,"), "{row}");
+}
+
+/// Bad sweep and fault inputs name the key and what is allowed.
+#[test]
+fn bad_fault_limit_and_sweep_inputs_name_the_key() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("[sweep.pools.max]", "[sweep.pools.nope]", "sweep.pools.nope"),
+        ("base_rpm = [0, 30]", "base_rpm = [0, 30]\nslots = [1]", "slots"),
+        ("sticky_wait = [true, false]", "sticky_wait = [true, true]", "sweep.gateway.sticky_wait[1]"),
+        ("concurrency = [3, 4]", "concurrency = [0]", "sweep.pools.max.concurrency[0]"),
+        ("concurrency = 3\n", "concurrency = 3\n[pools.faults]\nrate_limit = { per_request = 0.7 }\noverload = { per_request = 0.5 }\n", "pools[0].faults"),
+        ("concurrency = 3\n", "concurrency = 3\n[pools.faults]\nrate_limit = {}\n", "pools[0].faults.rate_limit"),
+        ("concurrency = 3\n", "concurrency = 3\n[pools.faults]\noverload = { per_hour = 1 }\n", "per_hour"),
+        ("concurrency = 3\n", "concurrency = 3\nwindow = { length = \"5h\" }\n", "pools[0].window.budget"),
+        ("concurrency = 3\n", "concurrency = 3\nwindow = { budget = 10, pause_at = 0 }\n", "pools[0].window.pause_at"),
+        ("concurrency = 3\n", "concurrency = 3\nwindow = { budget = 10, length = \"30m\", align = \"hour\" }\n", "pools[0].window.length"),
+        ("concurrency = 3\n", "concurrency = 3\nrpm_strategy = \"fast\"\n", "pools[0].rpm_strategy"),
+        ("sticky_wait = true", "sticky_wait = 1", "gateway.sticky_wait"),
+    ];
+    for (from, to, fragment) in cases {
+        assert!(SWEPT.contains(from), "{from}");
+        let text = SWEPT.replacen(from, to, 1);
+        let err = slotsim::scenario::parse_scenario(&text, "s.toml")
+            .err()
+            .unwrap_or_else(|| panic!("{to:?} was accepted"))
+            .to_string();
+        assert!(err.contains(fragment), "{to:?}: {err}");
+    }
+    // The session limit needs sessions.
+    let open = r#"
+        horizon = "1h"
+        [[pools]]
+        accounts = 1
+        max_sessions = 2
+        [workload]
+        mode = "open"
+        bound_rate = 1
+        new_rate = 1
+        service_time = { dist = "constant", value = "1s" }
+    "#;
+    let err = slotsim::scenario::parse_scenario(open, "s.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("pools[0].max_sessions") && err.contains("open"),
+        "{err}"
+    );
+}
