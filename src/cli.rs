@@ -871,9 +871,10 @@ fn align(rows: Vec<Vec<String>>) -> String {
 }
 
 /// Rejected requests by cause at one point, each as a share of request attempts pooled
-/// over the replications: user gate, queue full, wait timeout, no account.
-pub fn rejection_causes(p: &runner::PointResult) -> [f64; 4] {
-    let mut n = [0u64; 4];
+/// over the replications: user gate, queue full, wait timeout, no account, failover
+/// exhausted.
+pub fn rejection_causes(p: &runner::PointResult) -> [f64; 5] {
+    let mut n = [0u64; 5];
     let mut attempts = 0u64;
     for r in &p.reps {
         let c = &r.counts;
@@ -881,6 +882,7 @@ pub fn rejection_causes(p: &runner::PointResult) -> [f64; 4] {
         n[1] += c.rejected_queue_full;
         n[2] += c.rejected_wait_timeout;
         n[3] += c.rejected_no_account;
+        n[4] += c.rejected_failover;
         attempts += c.requests_arrived;
     }
     n.map(|x| crate::stats::ratio(x as f64, attempts as f64))
@@ -888,30 +890,27 @@ pub fn rejection_causes(p: &runner::PointResult) -> [f64; 4] {
 
 /// The table of rejections by cause (empty when nothing was rejected).
 fn causes_table(s: &Scenario, r: &RunResult) -> String {
-    let shares: Vec<[f64; 4]> = r.points.iter().map(rejection_causes).collect();
+    let shares: Vec<[f64; 5]> = r.points.iter().map(rejection_causes).collect();
     if shares.iter().all(|c| c.iter().all(|x| *x == 0.0)) {
         return String::new();
     }
-    let params = export::param_columns(s);
     let mut header: Vec<String> = vec!["point".into()];
-    header.extend(params.iter().map(|p| p.name().to_string()));
+    header.extend(export::param_column_names(s));
     header.extend(
         [
             "user gate %",
             "queue full %",
             "wait timeout %",
             "no account %",
+            "failover %",
         ]
         .map(String::from),
     );
     let mut rows = vec![header];
     for (p, c) in r.points.iter().zip(&shares) {
         let mut row = vec![p.point.index.to_string()];
-        for param in &params {
-            row.push(match p.point.get(*param) {
-                Some(v) => format!("{v}"),
-                None => s.common_reserved().map_or("-".into(), |v| v.to_string()),
-            });
+        for cell in export::param_cells(s, p) {
+            row.push(if cell.is_empty() { "-".into() } else { cell });
         }
         row.extend(c.iter().map(|x| format!("{:.2}", 100.0 * x)));
         rows.push(row);

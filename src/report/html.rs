@@ -321,7 +321,7 @@ fn summary_table(h: &mut String, data: &RunData, rec: &Recommendation) {
 fn causes_table(h: &mut String, data: &RunData) {
     use super::input::REJECTION_CAUSES;
     let s = &data.summary;
-    let rows: Vec<(&super::input::SummaryPoint, [f64; 4])> = s
+    let rows: Vec<(&super::input::SummaryPoint, [f64; 5])> = s
         .points
         .iter()
         .filter_map(|p| data.rejections_by_cause(p.point).map(|c| (p, c)))
@@ -360,7 +360,8 @@ fn causes_table(h: &mut String, data: &RunData) {
          by cause, with each cause's share of the point's rejections. “user gate”: the \
          per-user concurrency limit; “queue full”: an account's wait queue was full; “wait \
          timeout”: a slot wait timed out; “no account”: no account could take new sessions \
-         (503). Only rejections the reserve acts on (queue full, wait timeout, no account) \
+         (503); “failover exhausted”: attempts failed upstream and no account was left to \
+         try, or max_account_switches was used up. Only rejections the reserve acts on (queue full, wait timeout, no account) \
          can change with reserved.</p>\n",
     );
 }

@@ -77,7 +77,7 @@ impl RunData {
 
     /// Rejections by cause at one point, summed over its replications, in the order of
     /// [`REJECTION_CAUSES`]; None without `replications.csv`.
-    pub fn rejections_by_cause(&self, point: usize) -> Option<[f64; 4]> {
+    pub fn rejections_by_cause(&self, point: usize) -> Option<[f64; 5]> {
         let rows: Vec<&RepRow> = self
             .replications
             .iter()
@@ -86,7 +86,7 @@ impl RunData {
         if rows.is_empty() {
             return None;
         }
-        let mut sum = [0.0; 4];
+        let mut sum = [0.0; 5];
         for r in rows {
             for (s, c) in sum.iter_mut().zip(r.rejections) {
                 *s += c;
@@ -97,11 +97,12 @@ impl RunData {
 }
 
 /// The rejection causes counted in `replications.csv` (column, words).
-pub const REJECTION_CAUSES: [(&str, &str); 4] = [
+pub const REJECTION_CAUSES: [(&str, &str); 5] = [
     ("rejected_user_limit", "user gate"),
     ("rejected_queue_full", "queue full"),
     ("rejected_wait_timeout", "wait timeout"),
     ("rejected_no_account", "no account"),
+    ("rejected_failover", "failover exhausted"),
 ];
 
 /// One row of `replications.csv`: what the recommendation and the cause table use.
@@ -112,7 +113,7 @@ pub struct RepRow {
     pub new_session_rejection_rate: f64,
     pub continuity_failure_rate: f64,
     /// Counts in the order of [`REJECTION_CAUSES`] (NaN when a column is absent).
-    pub rejections: [f64; 4],
+    pub rejections: [f64; 5],
 }
 
 /// Provenance and settings from `run.json`. Absent fields get neutral values
@@ -365,7 +366,7 @@ pub fn read_replications(path: &Path) -> Result<Vec<RepRow>, ReportError> {
         .collect();
     let mut out = Vec::with_capacity(csv.rows.len());
     for row in 0..csv.rows.len() {
-        let mut rejections = [f64::NAN; 4];
+        let mut rejections = [f64::NAN; 5];
         for (r, c) in rejections.iter_mut().zip(&causes) {
             if let Some(c) = c {
                 *r = csv.number(row, *c)?;
