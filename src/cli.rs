@@ -36,6 +36,9 @@ pub enum Command {
     Check {
         /// The scenario file (TOML).
         scenario: PathBuf,
+        /// Report the estimate without refusing a scenario over the budget.
+        #[arg(long)]
+        force: bool,
     },
     /// Redraw the charts and report.html from the files of an earlier run.
     Report {
@@ -102,6 +105,9 @@ pub struct RunArgs {
     /// `slotsim merge` [default --out: output/<name>-shard-K-of-N/].
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
+    /// Run even when the up-front estimate of events or memory is over the budget.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Appends a formatted line to a String buffer (printed at once with [`emit`]).
@@ -162,15 +168,37 @@ impl CliError {
 /// Runs a parsed command line, printing results to stdout.
 pub fn execute(cli: Cli) -> Result<(), CliError> {
     match cli.command {
-        Command::Check { scenario } => check(&scenario),
+        Command::Check { scenario, force } => check(&scenario, force),
         Command::Run(args) => run(args),
         Command::Report { out } => report(&out),
         Command::Merge(args) => merge(args),
     }
 }
 
-fn check(path: &Path) -> Result<(), CliError> {
+/// The most worker threads `--threads` may ask for.
+pub const MAX_THREADS: usize = 256;
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Refuses a scenario whose estimate is over the budget, unless forced.
+fn within_budget(e: &crate::estimate::Estimate, force: bool) -> Result<(), CliError> {
+    let over = e.over_budget();
+    if over.is_empty() || force {
+        return Ok(());
+    }
+    Err(CliError::Usage(format!(
+        "this scenario is too big to run as it stands: {}.\n{}\nShorten the horizon, lower the rates, replications or sweep, or pass --force to run it anyway.",
+        over.join("; "),
+        e.words()
+    )))
+}
+
+fn check(path: &Path, force: bool) -> Result<(), CliError> {
     let s = load_scenario(path)?;
+    let estimate = crate::estimate::estimate(&s, default_threads());
+    within_budget(&estimate, force)?;
     let points = s.sweep.points();
     let mut o = String::new();
     outln!(
@@ -195,6 +223,10 @@ fn check(path: &Path) -> Result<(), CliError> {
     }
     for w in overload_warnings(&s) {
         outln!(o, "warning: {w}");
+    }
+    outln!(o, "{}", estimate.words());
+    for over in estimate.over_budget() {
+        outln!(o, "warning: over the budget (--force): {over}");
     }
     emit(&o)
 }
@@ -278,6 +310,17 @@ fn apply_overrides(s: &mut Scenario, a: &RunArgs) -> Result<(), CliError> {
             Some((_, v)) => *v = values,
             None => s.sweep.params.insert(0, (Param::Reserved, values)),
         }
+        let n = s
+            .sweep
+            .params
+            .iter()
+            .try_fold(1usize, |n, (_, v)| n.checked_mul(v.len()));
+        if !n.is_some_and(|n| n <= crate::scenario::MAX_POINTS) {
+            return Err(CliError::Usage(format!(
+                "--reserved {list:?}: the sweep would have more than {} points",
+                crate::scenario::MAX_POINTS
+            )));
+        }
         if s.sweep.baseline >= s.sweep.points().len() {
             s.sweep.baseline = 0;
         }
@@ -317,15 +360,22 @@ fn apply_overrides(s: &mut Scenario, a: &RunArgs) -> Result<(), CliError> {
             s.max_replications, s.replications
         )));
     }
-    if a.threads == Some(0) {
-        return Err(CliError::Usage("--threads 0: must be at least 1".into()));
+    if let Some(t) = a.threads {
+        if t == 0 || t > MAX_THREADS {
+            return Err(CliError::Usage(format!(
+                "--threads {t}: must be from 1 to {MAX_THREADS}"
+            )));
+        }
     }
+
     Ok(())
 }
 
 fn run(a: RunArgs) -> Result<(), CliError> {
     let mut s = load_scenario(&a.scenario)?;
     apply_overrides(&mut s, &a)?;
+    let estimate = crate::estimate::estimate(&s, a.threads.unwrap_or_else(default_threads));
+    within_budget(&estimate, a.force)?;
     if let Some(spec) = &a.shard {
         let spec = ShardSpec::parse(spec).map_err(CliError::Usage)?;
         return run_shard(&s, &a, spec);

@@ -11,6 +11,7 @@ pub mod charts;
 pub mod cli;
 pub mod dist;
 pub mod engine;
+pub mod estimate;
 pub mod export;
 pub mod output;
 pub mod recommend;

@@ -9,7 +9,10 @@ use crate::dist::Dist;
 use crate::units::Time;
 use std::path::Path;
 
-pub use validate::{parse_scenario, MAX_HORIZON_S, MAX_REPLICATIONS};
+pub use validate::{
+    parse_scenario, MAX_CLIENT_RETRIES, MAX_HORIZON_S, MAX_NAME_CHARS, MAX_POINTS, MAX_POOLS,
+    MAX_RATE_PER_S, MAX_REPLICATIONS, MAX_SWEEP_VALUES, MAX_USERS,
+};
 
 /// A scenario could not be read or is invalid. Every message names the file and, for
 /// invalid values, the key path, the value and what is allowed.
@@ -35,11 +38,40 @@ pub enum ScenarioError {
 /// Reads and validates a scenario file.
 pub fn load_scenario(path: &Path) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Read {
+    let text = read_input_file(path, MAX_SCENARIO_BYTES).map_err(|reason| ScenarioError::Read {
         file: file.clone(),
-        reason: e.to_string(),
+        reason,
     })?;
     parse_scenario(&text, &file)
+}
+
+/// The largest scenario file read (a scenario is a page of settings; an empirical
+/// distribution's inline list fits many times over).
+pub const MAX_SCENARIO_BYTES: u64 = 4 << 20;
+
+/// Reads a text input file: only a regular file (not a FIFO, a device such as
+/// `/dev/zero`, or a folder), of at most `max` bytes, in UTF-8. The reason is in words.
+pub fn read_input_file(path: &Path, max: u64) -> Result<String, String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err(
+            "is not a regular file (a scenario must be a file, not a folder, device or pipe)"
+                .to_string(),
+        );
+    }
+    if meta.len() > max {
+        return Err(format!("is {} bytes: at most {max} are read", meta.len()));
+    }
+    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    f.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > max {
+        return Err(format!("is more than {max} bytes: at most {max} are read"));
+    }
+    String::from_utf8(bytes).map_err(|e| format!("is not UTF-8 text: {e}"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

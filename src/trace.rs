@@ -6,10 +6,33 @@ use std::path::Path;
 /// The most values an empirical column may hold (they are kept in memory).
 pub const MAX_COLUMN_VALUES: usize = 10_000_000;
 
+/// The largest data file read (a trace of tens of millions of requests fits).
+pub const MAX_DATA_FILE_BYTES: u64 = 8 << 30;
+
+/// A data file must be a regular file (not a FIFO that never ends, nor a device such as
+/// `/dev/zero`) of at most [`MAX_DATA_FILE_BYTES`].
+pub fn check_data_file(path: &Path) -> Result<(), String> {
+    let file = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| format!("{file}: cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "{file}: is not a regular file (not a folder, device or pipe)"
+        ));
+    }
+    if meta.len() > MAX_DATA_FILE_BYTES {
+        return Err(format!(
+            "{file}: is {} bytes: at most {MAX_DATA_FILE_BYTES} are read",
+            meta.len()
+        ));
+    }
+    Ok(())
+}
+
 /// Reads the numeric column `column` (by its header name) of the CSV file `path`.
 /// Errors name the file, the line and the bad value.
 pub fn read_column(path: &Path, column: &str) -> Result<Vec<f64>, String> {
     let file = path.display();
+    check_data_file(path)?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_path(path)

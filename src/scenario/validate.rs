@@ -11,6 +11,28 @@ pub const MAX_HORIZON_S: f64 = 366.0 * 86400.0;
 /// The most replications per point.
 pub const MAX_REPLICATIONS: u32 = 100_000;
 
+/// The fastest rate a scenario may state, per second (a million arrivals a second is far
+/// beyond any gateway; a simulation of it would not finish).
+pub const MAX_RATE_PER_S: f64 = 1e6;
+
+/// The most users of `[users] count`.
+pub const MAX_USERS: u32 = 10_000_000;
+
+/// The most pools.
+pub const MAX_POOLS: usize = 1000;
+
+/// The most values in one sweep list.
+pub const MAX_SWEEP_VALUES: usize = 10_000;
+
+/// The most sweep points.
+pub const MAX_POINTS: usize = 100_000;
+
+/// The most client retries of one request.
+pub const MAX_CLIENT_RETRIES: i64 = 1000;
+
+/// The longest scenario name (it names a folder).
+pub const MAX_NAME_CHARS: usize = 100;
+
 /// Parses and validates scenario text; `file` names it in errors.
 pub fn parse_scenario(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
     let de = toml::Deserializer::new(text);
@@ -21,6 +43,21 @@ pub fn parse_scenario(text: &str, file: &str) -> Result<Scenario, ScenarioError>
         match inner.span() {
             Some(span) if path == "." || path.is_empty() || is_syntax(&message) => {
                 let (line, column) = line_col(text, span.start);
+                // Name the key the line assigns, when it assigns one.
+                let key = text
+                    .lines()
+                    .nth(line.saturating_sub(1))
+                    .and_then(|l| l.split_once('='))
+                    .map(|(k, _)| k.trim())
+                    .filter(|k| {
+                        !k.is_empty()
+                            && k.chars()
+                                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                    });
+                let message = match key {
+                    Some(k) => format!("{message} (the value of `{k}`)"),
+                    None => message,
+                };
                 ScenarioError::Syntax {
                     file: file.to_string(),
                     line,
@@ -174,6 +211,13 @@ impl Validator<'_> {
         if r < 0.0 {
             return Err(self.bad(path, q, "is not allowed: rates must be >= 0"));
         }
+        if r > MAX_RATE_PER_S {
+            return Err(self.bad(
+                path,
+                q,
+                &format!("is too fast: rates are limited to {MAX_RATE_PER_S:e} per second"),
+            ));
+        }
         Ok(r)
     }
 
@@ -217,6 +261,12 @@ impl Validator<'_> {
     fn scenario(&self, raw: RawScenario, text: &str) -> R<Scenario> {
         let name = match raw.name {
             Some(n) => {
+                if n.chars().count() > MAX_NAME_CHARS {
+                    return Err(self.err(
+                        "name",
+                        format!("is {} characters long: at most {MAX_NAME_CHARS} (it names the output folder)", n.chars().count()),
+                    ));
+                }
                 let ok = !n.is_empty()
                     && n.chars()
                         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
@@ -468,6 +518,12 @@ impl Validator<'_> {
             return Err(self.err(
                 "pools",
                 "is missing or empty: add at least one [[pools]] table with accounts and concurrency".into(),
+            ));
+        }
+        if pools.len() > MAX_POOLS {
+            return Err(self.err(
+                "pools",
+                format!("has {} pools: at most {MAX_POOLS}", pools.len()),
             ));
         }
         let mut out = Vec::with_capacity(pools.len());
@@ -930,12 +986,13 @@ impl Validator<'_> {
                     requests_per_session,
                     think_time,
                     service_time: service(&w)?,
-                    client_retries: self.count(
+                    client_retries: self.opt_int(
                         "workload.client_retries",
                         &w.client_retries,
                         0,
                         0,
-                    )?,
+                        MAX_CLIENT_RETRIES,
+                    )? as u32,
                     client_retry_backoff: self.duration(
                         "workload.client_retry_backoff",
                         &w.client_retry_backoff,
@@ -983,7 +1040,7 @@ impl Validator<'_> {
     }
 
     fn users(&self, u: RawUsers) -> R<UserConfig> {
-        let count = self.count("users.count", &u.count, 1, 1)?;
+        let count = self.opt_int("users.count", &u.count, 1, 1, MAX_USERS as i64)? as u32;
         let cq = u.concurrency.as_ref().ok_or_else(|| {
             self.err(
                 "users.concurrency",
@@ -1011,6 +1068,13 @@ impl Validator<'_> {
         if list.is_empty() {
             return Err(self.err(path, "[] is not allowed: an empty sweep has no points; give at least one value or remove the key".into()));
         }
+        if list.len() > MAX_SWEEP_VALUES {
+            return Err(self.err(
+                path,
+                format!("has {} values: at most {MAX_SWEEP_VALUES}", list.len()),
+            ));
+        }
+        let mut seen = std::collections::HashSet::with_capacity(list.len());
         let mut values = Vec::with_capacity(list.len());
         for (i, q) in list.iter().enumerate() {
             let p = format!("{path}[{i}]");
@@ -1037,7 +1101,8 @@ impl Validator<'_> {
                     x
                 }
             };
-            if values.contains(&v) {
+            // +0.0 and -0.0 are the same value; every value here is finite.
+            if !seen.insert((v + 0.0).to_bits()) {
                 return Err(self.bad(&p, q, "is listed twice: each sweep value must be distinct"));
             }
             values.push(v);
@@ -1145,15 +1210,23 @@ impl Validator<'_> {
                 params.push((Param::Gateway(key), values));
             }
         }
+        let n = params
+            .iter()
+            .try_fold(1usize, |n, (_, v)| n.checked_mul(v.len()))
+            .filter(|&n| n <= MAX_POINTS);
+        let Some(n) = n else {
+            return Err(self.err(
+                "sweep",
+                format!(
+                    "has too many points: at most {MAX_POINTS} (the product of the list lengths)"
+                ),
+            ));
+        };
         let sweep = Sweep {
             params,
             baseline: 0,
             pool_names: pools.iter().map(|p| p.name.clone()).collect(),
         };
-        let n = sweep.points().len();
-        if n > 100_000 {
-            return Err(self.err("sweep", format!("has {n} points: at most 100000")));
-        }
         let baseline = match &s.baseline {
             Some(q) => self.int("sweep.baseline", q, 0, n as i64 - 1)? as usize,
             None => 0,

@@ -265,3 +265,189 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Each runaway case of the issue: refused before any simulation, with exit 2 and a
+/// message naming the key or the estimate, within seconds.
+#[test]
+fn runaway_scenarios_are_refused_up_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let with = |from: &str, to: &str| {
+        assert!(SMALL.contains(from), "{from}");
+        SMALL.replacen(from, to, 1)
+    };
+    let reserved_30: Vec<String> = (0..30).map(|i| i.to_string()).collect();
+    let many_pools: String = (0..1001)
+        .map(|i| format!("[[pools]]\nname = \"p{i}\"\naccounts = 1\n"))
+        .collect();
+    let long_list: Vec<String> = (0..20_000).map(|i| i.to_string()).collect();
+    let cases: Vec<(&str, String, &[&str])> = vec![
+        (
+            "4294967295 users",
+            with("[workload]", "[users]\ncount = 4294967295\nconcurrency = 1\n[workload]"),
+            &["users.count"],
+        ),
+        (
+            "30 points x 366 days",
+            with("horizon = \"2h\"", "horizon = \"366d\"").replace(
+                "reserved = [0, 1]",
+                &format!("reserved = [{}]", reserved_30.join(",")),
+            ),
+            &["too big", "--force", "events"],
+        ),
+        (
+            "1001 pools",
+            with("[[pools]]\naccounts = 2\nconcurrency = 3\n", &many_pools),
+            &["pools", "at most 1000"],
+        ),
+        (
+            "a rate of 1e9/s",
+            with("rate = \"2/min\"", "rate = 1e9"),
+            &["workload.arrival.rate", "too fast"],
+        ),
+        (
+            "100000 replications",
+            with("replications = 2", "replications = 100000")
+                .replace("horizon = \"2h\"", "horizon = \"6h\"")
+                .replace("2/min", "40/min"),
+            &["too big", "--force"],
+        ),
+        (
+            "precision 1e-6 with 100000 replications allowed",
+            with(
+                "replications = 2",
+                "replications = 2\nprecision = 1e-6\nmax_replications = 100000",
+            )
+            .replace("horizon = \"2h\"", "horizon = \"6h\"")
+            .replace("2/min", "40/min"),
+            &["too big"],
+        ),
+        (
+            "1e12 requests per session, no service or think time",
+            with("mean = 5 }", "mean = 1e12 }")
+                .replace(
+                    "think_time = { dist = \"exponential\", mean = \"30s\" }",
+                    "think_time = { dist = \"constant\", value = 0 }",
+                )
+                .replace(
+                    "service_time = { dist = \"exponential\", mean = \"20s\" }",
+                    "service_time = { dist = \"constant\", value = 0 }",
+                ),
+            &["too big", "events"],
+        ),
+        (
+            "unbounded retries",
+            with(
+                "[sweep]",
+                "client_retries = 4294967295\nclient_retry_backoff = 0\n[sweep]",
+            ),
+            &["workload.client_retries"],
+        ),
+        (
+            "a 1 us poll with a 1e9 s timeout",
+            with(
+                "[[pools]]",
+                "[gateway]\npoll_initial = \"1us\"\npoll_max = \"1us\"\nfallback_wait_timeout = 1e9\n[[pools]]",
+            ),
+            &["polls"],
+        ),
+        (
+            "a sweep list of 20000 values",
+            with("reserved = [0, 1]", &format!("reserved = [{}]", long_list.join(","))),
+            &["sweep.reserved", "at most 10000"],
+        ),
+        (
+            "a 300-character name",
+            format!("name = \"{}\"\n{SMALL}", "n".repeat(300)),
+            &["name", "at most 100"],
+        ),
+        (
+            "a number beyond 2^64",
+            with("replications = 2", "replications = 36893488147419103232"),
+            &["s.toml", "`replications`"],
+        ),
+    ];
+    for (what, text, fragments) in cases {
+        let path = write_scenario(dir.path(), &text);
+        for cmd in ["check", "run"] {
+            let start = std::time::Instant::now();
+            let o = slotsim()
+                .arg(cmd)
+                .arg(&path)
+                .args(["--out"])
+                .arg(dir.path().join("out"))
+                .timeout(std::time::Duration::from_secs(60))
+                .output()
+                .unwrap();
+            let o = if cmd == "check" {
+                // `check` takes no --out: run it plain.
+                slotsim().arg(cmd).arg(&path).output().unwrap()
+            } else {
+                o
+            };
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{what} ({cmd}): {err}");
+            for f in fragments {
+                assert!(err.contains(f), "{what} ({cmd}): missing {f:?} in {err}");
+            }
+            assert!(
+                start.elapsed().as_secs() < 60,
+                "{what} ({cmd}) was not refused up front"
+            );
+        }
+        assert!(
+            !dir.path().join("out").exists(),
+            "{what}: nothing is written"
+        );
+    }
+}
+
+#[test]
+fn non_regular_scenario_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = vec![PathBuf::from("/dev/zero"), dir.path().to_path_buf()];
+    let fifo = dir.path().join("fifo.toml");
+    if std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        paths.push(fifo);
+    }
+    let big = dir.path().join("big.toml");
+    std::fs::write(&big, vec![b'#'; 5 << 20]).unwrap();
+    paths.push(big);
+    for p in paths {
+        let o = slotsim()
+            .arg("check")
+            .arg(&p)
+            .timeout(std::time::Duration::from_secs(20))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{}: {err}", p.display());
+        assert!(
+            err.contains("regular file") || err.contains("bytes"),
+            "{}: {err}",
+            p.display()
+        );
+    }
+}
+
+#[test]
+fn threads_are_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(dir.path(), SMALL);
+    let o = slotsim()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--threads", "100000"])
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--threads 100000") && err.contains("256"),
+        "{err}"
+    );
+}
