@@ -633,7 +633,16 @@ impl Validator<'_> {
                 if f <= 0.0 {
                     return Err(self.bad(&p, q, "is not allowed: pause_at must be > 0 and <= 1"));
                 }
-                Some(((f * budget as f64).ceil() as u64).max(1))
+                // ceil(f x budget) of the exact product: a binary product a hair above a
+                // whole number (0.07 x 100 = 7.000000000000001) is that number.
+                let x = f * budget as f64;
+                let whole = x.round();
+                let n = if (x - whole).abs() <= 1e-9 * whole.max(1.0) {
+                    whole
+                } else {
+                    x.ceil()
+                };
+                Some((n as u64).max(1))
             }
             None => None,
         };
@@ -685,7 +694,9 @@ impl Validator<'_> {
             }
         }
         let total: f64 = out.per_request.iter().sum();
-        if total > 1.0 {
+        // Decimal probabilities that add up to exactly 1 may sum a few ulps above it in
+        // binary (0.33 + 0.56 + 0.11): only a sum above 1 by more than rounding is an error.
+        if total > 1.0 + 1e-12 {
             return Err(self.err(
                 path,
                 format!("per_request probabilities add up to {total}: their sum must be <= 1 (one draw decides which fault, if any, an attempt meets)"),

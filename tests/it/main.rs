@@ -9,6 +9,7 @@ mod faults;
 mod hand;
 mod model_exact;
 mod report;
+mod review_faults;
 mod scenarios;
 mod shard;
 mod trust;
