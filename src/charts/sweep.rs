@@ -159,38 +159,75 @@ where
 {
     let title = "Continuity failures: bound requests that lose their account".to_string();
     let target = ctx.data.run.targets.continuity_failure_rate;
+    // With faults or limits, migrations are split by cause: capacity (what a reserve can
+    // prevent), fault, limit (drawn only when some point has it).
+    let has = |m: &str| {
+        ctx.data.summary.points.iter().any(|p| {
+            let v = p.mean(m);
+            v.is_finite() && v > 0.0
+        })
+    };
+    let (fault, limit) = (has("migration_rate_fault"), has("migration_rate_limit"));
+    let mut migration_parts: Vec<(&str, &str, &str)> = Vec::new();
+    if fault || limit {
+        migration_parts.push((
+            "migration_rate_capacity",
+            "migration: capacity (a reserve can prevent)",
+            "migration: capacity (R can prevent)",
+        ));
+        if fault {
+            migration_parts.push((
+                "migration_rate_fault",
+                "migration: fault (cooldown, error, window)",
+                "migration: fault",
+            ));
+        }
+        if limit {
+            migration_parts.push((
+                "migration_rate_limit",
+                "migration: limit (session or RPM limit)",
+                "migration: limit",
+            ));
+        }
+    } else {
+        migration_parts.push((
+            "migration_rate",
+            "by migration to another account",
+            "by migration",
+        ));
+    }
     let mut values = extent(ctx, "continuity_failure_rate", true);
-    values.extend(extent(ctx, "migration_rate", false));
+    for (m, _, _) in &migration_parts {
+        values.extend(extent(ctx, m, false));
+    }
     values.extend(extent(ctx, "bound_rejection_rate", false));
     values.extend(target);
     let y = Axis::auto(&values, Unit::Percent, true, true);
     let area = draw::title_block(root, &title, &ctx.subtitle())?;
     let xd = x_desc(ctx);
     let yd = y_title("share of bound requests", &y);
-    let zero = zero_entry(
-        ctx,
-        &y,
-        &[
-            "continuity_failure_rate",
-            "migration_rate",
-            "bound_rejection_rate",
-        ],
-    );
+    let mut plotted = vec!["continuity_failure_rate", "bound_rejection_rate"];
+    plotted.extend(migration_parts.iter().map(|(m, _, _)| *m));
+    let zero = zero_entry(ctx, &y, &plotted);
     let target_label = target.map(|t| format!("target {}", fmt_pct(t)));
 
     if ctx.series.len() == 1 {
         let total = palette(0);
-        let migr = palette(1);
         let rej = palette(2);
-        let mut entries = vec![
-            LegendEntry::new(
-                format!("all continuity failures ({})", ctx.ci_words()),
-                total,
-                Symbol::Line,
-            ),
-            LegendEntry::new("by migration to another account", migr, Symbol::Dashed),
-            LegendEntry::new("by rejection (429/503)", rej, Symbol::Dashed),
-        ];
+        let migr_color = |k: usize| if k == 0 { palette(1) } else { palette(k + 2) };
+        let mut entries = vec![LegendEntry::new(
+            format!("all continuity failures ({})", ctx.ci_words()),
+            total,
+            Symbol::Line,
+        )];
+        for (k, (_, words, _)) in migration_parts.iter().enumerate() {
+            entries.push(LegendEntry::new(*words, migr_color(k), Symbol::Dashed));
+        }
+        entries.push(LegendEntry::new(
+            "by rejection (429/503)",
+            rej,
+            Symbol::Dashed,
+        ));
         entries.extend(featured_entry(ctx));
         entries.extend(zero.clone());
         if target.is_some() {
@@ -205,16 +242,18 @@ where
         if let (Some(t), Some(l)) = (target, &target_label) {
             draw::target_line(&mut chart, y.pos(t), l)?;
         }
-        metric_series(
-            ctx,
-            &mut chart,
-            &y,
-            "migration_rate",
-            false,
-            Some(migr),
-            true,
-            false,
-        )?;
+        for (k, (m, _, _)) in migration_parts.iter().enumerate() {
+            metric_series(
+                ctx,
+                &mut chart,
+                &y,
+                m,
+                false,
+                Some(migr_color(k)),
+                true,
+                false,
+            )?;
+        }
         metric_series(
             ctx,
             &mut chart,
@@ -243,16 +282,16 @@ where
             entries.push(LegendEntry::new("target", draw::TARGET, Symbol::Rule));
         }
         let area = draw::legend(&area, &entries)?;
-        let panels = area.split_evenly((1, 3));
-        let specs = [
-            (
-                "All continuity failures (± 95% CI)",
-                "continuity_failure_rate",
-                true,
-            ),
-            ("by migration", "migration_rate", false),
-            ("by rejection (429/503)", "bound_rejection_rate", false),
-        ];
+        let mut specs = vec![(
+            "All continuity failures (± 95% CI)",
+            "continuity_failure_rate",
+            true,
+        )];
+        for (m, _, short) in &migration_parts {
+            specs.push((short, m, false));
+        }
+        specs.push(("by rejection (429/503)", "bound_rejection_rate", false));
+        let panels = area.split_evenly((1, specs.len()));
         for (k, (panel_area, (caption, metric, ci))) in panels.iter().zip(specs).enumerate() {
             let mut chart = draw::panel(
                 panel_area,
@@ -270,10 +309,18 @@ where
             metric_series(ctx, &mut chart, &y, metric, ci, None, false, k == 0)?;
         }
     }
+    let causes = if migration_parts.len() > 1 {
+        " Migrations are split by cause: only capacity migrations (the bound account was \
+         full) can be prevented by a reserve; fault migrations (the account was cooling down, \
+         in error, paused by its usage window, or failed the request) and limit migrations (a \
+         session or RPM limit refused it) happen whatever reserved is."
+    } else {
+        ""
+    };
     let caption = format!(
         "A continuity failure is a request of a session that already has an account (a bound \
          request) that is served elsewhere (a migration, which loses the upstream prompt \
-         cache) or rejected. Bars are 95% confidence intervals across replications{}.",
+         cache) or rejected.{causes} Bars are 95% confidence intervals across replications{}.",
         target_label
             .map(|l| format!("; the dashed green line is the {l}"))
             .unwrap_or_default()

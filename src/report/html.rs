@@ -314,6 +314,79 @@ fn summary_table(h: &mut String, data: &RunData, rec: &Recommendation) {
     }
     h.push_str("</p>\n");
     causes_table(h, data);
+    migration_causes_table(h, data, featured);
+}
+
+/// Continuity failures split by what caused them, when anything but capacity did (upstream
+/// faults or account limits): the share a reserve can act on at all.
+fn migration_causes_table(h: &mut String, data: &RunData, featured: Option<usize>) {
+    let s = &data.summary;
+    let other = |p: &super::input::SummaryPoint| {
+        let f = p.mean("migration_rate_fault") + p.mean("migration_rate_limit");
+        f.is_finite() && f > 0.0
+    };
+    if !s.points.iter().any(other) {
+        return;
+    }
+    h.push_str(
+        "<h3>Continuity failures by cause</h3>\n<div class=\"scroll\"><table>\n<tr><th>point</th>",
+    );
+    for p in &s.parameters {
+        let _ = write!(h, "<th>{}</th>", escape(p));
+    }
+    h.push_str(
+        "<th>continuity failure</th><th>migration: capacity</th><th>migration: fault</th>\
+         <th>migration: limit</th><th>rejection</th><th>share a reserve can prevent</th></tr>\n",
+    );
+    for p in &s.points {
+        let _ = write!(h, "<tr><td>{}</td>", p.point);
+        for v in &p.params {
+            let _ = write!(h, "<td>{}</td>", fmt_num(*v));
+        }
+        let pct = |m: &str| cell(&fmt_pct(p.mean(m)), &ci_text(p.ci(m), fmt_pct));
+        for m in [
+            "continuity_failure_rate",
+            "migration_rate_capacity",
+            "migration_rate_fault",
+            "migration_rate_limit",
+            "bound_rejection_rate",
+        ] {
+            let _ = write!(h, "<td>{}</td>", pct(m));
+        }
+        let total = p.mean("continuity_failure_rate");
+        let share = if total > 0.0 {
+            p.mean("migration_rate_capacity") / total
+        } else {
+            0.0
+        };
+        let _ = writeln!(h, "<td>{}</td></tr>", escape(&fmt_pct(share)));
+    }
+    h.push_str("</table></div>\n");
+    if let Some(p) = featured.and_then(|f| s.by_point(f)) {
+        let total = p.mean("continuity_failure_rate");
+        if total > 0.0 {
+            let share = |m: &str| escape(&fmt_pct(p.mean(m) / total));
+            let _ = writeln!(
+                h,
+                "<p>At point {}, {} of continuity failures are migrations from a full account \
+                 (capacity), {} migrations from an account that was cooling down, in error, \
+                 paused by its usage window or failed the request (fault), {} migrations refused \
+                 by a session or RPM limit (limit), and {} rejections.</p>",
+                p.point,
+                share("migration_rate_capacity"),
+                share("migration_rate_fault"),
+                share("migration_rate_limit"),
+                share("bound_rejection_rate"),
+            );
+        }
+    }
+    h.push_str(
+        "<p class=\"muted\">Each column is a share of bound requests (mean ± 95% half-width). \
+         A migration's cause is why the request left its bound account: capacity (the account \
+         was full and its wait queue full, or sticky waiting is off), fault, or limit. Only \
+         capacity migrations can be prevented by reserved_concurrency; the last column is their \
+         share of all continuity failures.</p>\n",
+    );
 }
 
 /// Rejected requests by cause, from `replications.csv` (nothing when it is absent or no

@@ -470,3 +470,47 @@ fn bad_fault_limit_and_sweep_inputs_name_the_key() {
         "{err}"
     );
 }
+
+/// The example scenario of a Claude Max pool: its report and continuity chart split
+/// continuity failures by cause, and faults, not capacity, cause most of them (briefly:
+/// two replications of 3 hours).
+#[test]
+fn claude_max_example_report_shows_the_fault_share() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join("claude-max-faults.toml");
+    let status = assert_cmd::Command::cargo_bin("slotsim")
+        .unwrap()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--quiet", "--replications", "2", "--horizon", "3h", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{status:?}");
+    let stdout = String::from_utf8_lossy(&status.stdout);
+    assert!(stdout.contains("migr fault %"), "{stdout}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("Continuity failures by cause"));
+    assert!(html.contains("share a reserve can prevent"));
+    let svg = std::fs::read_to_string(out.join("charts").join("continuity.svg")).unwrap();
+    assert!(
+        svg.contains("migration: fault"),
+        "the chart splits migrations"
+    );
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let mut lines = summary.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        let v = |name: &str| cells[col(name)].parse::<f64>().unwrap();
+        assert!(
+            v("migration_rate_fault") > v("migration_rate_capacity"),
+            "faults dominate: {line}"
+        );
+        assert!(v("faults_rate_limit") > 0.0);
+    }
+}
