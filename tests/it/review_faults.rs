@@ -59,3 +59,77 @@ fn pause_at_uses_the_exact_product() {
     ));
     assert_eq!(s.pools[0].window.expect("a window").pause_after, Some(5));
 }
+
+/// The session limit on the sticky layer (MODEL.md's step-3 order: free slot, then the
+/// registration, refused -> cause `limit`), and the load-aware layer moving on to the next
+/// account when its pick refuses the session. Pool a (priority 10, two slots, max_sessions
+/// = 1, idle 8 s), pool b (priority 50, two slots); sessions every 10 s with two 7 s
+/// requests 9 s apart; horizon 30 s. S0 (10) registers on a and runs 10-17. S1 (20): S0 has
+/// lapsed (10 + 8 <= 20) and is purged, S1 registers on a and runs 20-27. S0's second
+/// request (26) is bound to a, which has a free slot, but S1 is active there (until 28):
+/// refused, cause limit; the load-aware layer picks a first (priority), is refused again,
+/// and takes b: one migration, of cause `limit`. Without the limit it stays on a.
+#[test]
+fn session_limit_refuses_the_sticky_hit_and_the_load_aware_pick() {
+    let text = |limit: &str| {
+        format!(
+            r#"
+            horizon = 30
+            replications = 1
+            [[pools]]
+            name = "a"
+            accounts = 1
+            concurrency = 2
+            priority = 10
+            {limit}
+            [[pools]]
+            name = "b"
+            accounts = 1
+            concurrency = 2
+            priority = 50
+            [workload]
+            arrival = {{ process = "periodic", rate = "6/min" }}
+            requests_per_session = {{ dist = "constant", value = 2 }}
+            think_time = {{ dist = "constant", value = "9s" }}
+            service_time = {{ dist = "constant", value = "7s" }}
+            "#
+        )
+    };
+    let c = run(&scenario(&text(
+        "max_sessions = 1\nsession_idle_timeout = \"8s\"",
+    )))
+    .points[0]
+        .reps[0]
+        .counts
+        .clone();
+    assert_eq!(
+        (c.requests_arrived, c.requests_completed, c.bound_requests),
+        (3, 3, 1)
+    );
+    assert_eq!(
+        (c.migrations, c.migrations_limit, c.migrations_capacity),
+        (1, 1, 0)
+    );
+    let c = run(&scenario(&text(""))).points[0].reps[0].counts.clone();
+    assert_eq!((c.requests_completed, c.migrations), (3, 0));
+}
+
+/// RPM's sticky-only band keeps new sessions off the account: one account with base_rpm =
+/// 1 (band 5 wide). S0 (10) runs 10-11: one completion in minute 0 puts the account in the
+/// band, so S1-S4 (20-50) find no account any layer may use (503). Minute 1 starts with a
+/// count of 0: S5 (60) runs; S6 (70) is turned away again. Completions are counted in the
+/// minute they happen, failed or refused attempts not at all.
+#[test]
+fn rpm_band_keeps_new_sessions_off() {
+    let text =
+        one_account("base_rpm = 1\nrpm_sticky_buffer = 5").replace("horizon = 100", "horizon = 80");
+    let c = run(&scenario(&text)).points[0].reps[0].counts.clone();
+    assert_eq!(
+        (
+            c.sessions_arrived,
+            c.requests_completed,
+            c.rejected_no_account
+        ),
+        (7, 2, 5)
+    );
+}
