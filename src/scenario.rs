@@ -711,8 +711,57 @@ impl Scenario {
             .pools
             .iter()
             .map(|p| {
+                let mut extra = String::new();
+                for kind in FaultKind::ALL {
+                    let (q, r) = (
+                        p.faults.per_request[kind as usize],
+                        p.faults.per_account_hour[kind as usize],
+                    );
+                    if q > 0.0 {
+                        extra += &format!(
+                            ", {} faults on {}% of attempts",
+                            kind.name(),
+                            round_sig(q * 100.0, 4)
+                        );
+                    }
+                    if r > 0.0 {
+                        extra += &format!(
+                            ", {} faults {} per account-hour",
+                            kind.name(),
+                            round_sig(r, 4)
+                        );
+                    }
+                }
+                if let Some(w) = &p.window {
+                    extra += &format!(
+                        ", usage window of {} requests per {}{}",
+                        w.budget,
+                        format_secs(time_to_secs(w.length)),
+                        w.pause_after
+                            .map(|n| format!(" (paused after {n})"))
+                            .unwrap_or_default()
+                    );
+                }
+                if p.max_sessions > 0 {
+                    extra += &format!(
+                        ", at most {} sessions per account (idle timeout {})",
+                        p.max_sessions,
+                        format_secs(time_to_secs(p.session_idle_timeout))
+                    );
+                }
+                if p.base_rpm > 0 {
+                    extra += &format!(
+                        ", RPM limit {} ({}, sticky band {})",
+                        p.base_rpm,
+                        match p.rpm_strategy {
+                            RpmStrategy::Tiered => "tiered",
+                            RpmStrategy::StickyExempt => "sticky_exempt",
+                        },
+                        p.rpm_buffer()
+                    );
+                }
                 format!(
-                    "{} ({} accounts x {} slots, reserved {}, priority {})",
+                    "{} ({} accounts x {} slots, reserved {}, priority {}{extra})",
                     p.name, p.accounts, p.concurrency, p.reserved, p.priority
                 )
             })
@@ -756,9 +805,27 @@ impl Scenario {
             },
             self.gateway.sticky_max_waiting,
             self.gateway.fallback_max_waiting,
-            match &self.users {
-                Some(u) => format!("; {} users with at most {} requests in flight each", u.count, u.concurrency),
-                None => String::new(),
+            {
+                let g = &self.gateway;
+                let mut extra = match &self.users {
+                    Some(u) => format!("; {} users with at most {} requests in flight each", u.count, u.concurrency),
+                    None => String::new(),
+                };
+                if self.pools.iter().any(|p| p.faults.any() || p.window.is_some()) {
+                    extra += &format!(
+                        "; cooldowns {} (429) and {} (529), up to {} account switches per request",
+                        format_secs(time_to_secs(g.rate_limit_cooldown)),
+                        format_secs(time_to_secs(g.overload_cooldown)),
+                        g.max_account_switches
+                    );
+                }
+                if !g.spillover_rebinds {
+                    extra += "; spillover_rebinds = false";
+                }
+                if !g.sticky_wait {
+                    extra += "; sticky_wait = false";
+                }
+                extra
             },
             format_secs(time_to_secs(self.horizon)),
             format_secs(time_to_secs(self.warmup)),
