@@ -514,3 +514,57 @@ fn claude_max_example_report_shows_the_fault_share() {
         assert!(v("faults_rate_limit") > 0.0);
     }
 }
+
+/// Pools a (preferred) and b of one slot each, sessions every 12 s (t = 12, 24, 36) with
+/// three 7 s requests 9 s apart, horizon 45 s, FIFO waiting, no fallback waiting.
+fn spill(gateway: &str) -> String {
+    two_pools(gateway, "", 3)
+        .replacen("sticky_max_waiting = 0\n", "", 1)
+        .replace("horizon = 100", "horizon = 45")
+        .replace("rate = \"1/min\"", "rate = \"5/min\"")
+        .replace(
+            "fallback_max_waiting = 0",
+            "fallback_max_waiting = 0\nwait = \"fifo\"",
+        )
+}
+
+/// spillover_rebinds = false keeps the binding. No sticky waiting. S0 r1 runs on a 12-19;
+/// S1 r1 on a 24-31. S0 r2 (28) finds a busy: spills to b (28-35), a capacity migration.
+/// S2 r1 (36) takes a (36-43). S1 r2 (40) finds a busy: spills to b (40-47), a migration.
+/// S0 r3 (44): by default its binding now names b, busy, so it spills to a: a third
+/// migration. With spillover_rebinds = false its binding still names a, free since 43: a
+/// sticky hit, no migration.
+#[test]
+fn spillover_rebinds_false_keeps_the_binding_timeline() {
+    let run_with = |g: &str| run(&scenario(&spill(g))).points[0].reps[0].counts.clone();
+    let c = run_with("sticky_max_waiting = 0");
+    assert_eq!(
+        (c.bound_requests, c.migrations, c.migrations_capacity),
+        (3, 3, 3)
+    );
+    assert_eq!(c.requests_completed, 6);
+    let c = run_with("sticky_max_waiting = 0\nspillover_rebinds = false");
+    assert_eq!(
+        (c.bound_requests, c.migrations, c.migrations_capacity),
+        (3, 2, 2)
+    );
+    assert_eq!(c.requests_completed, 6);
+}
+
+/// sticky_wait = false. Sticky waiting allowed (3 waiters). By default S0 r2 (28) waits
+/// for a and gets it at 31 (31-38); S2 r1 (36) takes b; S1 r2 (40) finds a free again: no
+/// migration, and S0 r3 (47) comes after the horizon. With sticky_wait = false S0 r2 goes
+/// straight to b (28-35) keeping its binding to a; S2 r1 (36) takes a (36-43); S1 r2 (40)
+/// spills to b (40-47); S0 r3 (44) finds a free: a sticky hit. Two capacity migrations.
+#[test]
+fn sticky_wait_false_timeline() {
+    let run_with = |g: &str| run(&scenario(&spill(g))).points[0].reps[0].counts.clone();
+    let c = run_with("sticky_max_waiting = 3");
+    assert_eq!((c.bound_requests, c.migrations), (2, 0));
+    let c = run_with("sticky_max_waiting = 3\nsticky_wait = false");
+    assert_eq!(
+        (c.bound_requests, c.migrations, c.migrations_capacity),
+        (3, 2, 2)
+    );
+    assert_eq!(c.rejected_queue_full + c.rejected_wait_timeout, 0);
+}
