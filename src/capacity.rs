@@ -14,8 +14,18 @@ pub fn offered_load(model: &ModelConfig) -> f64 {
             arrival_rate,
             requests_per_session,
             service_time,
+            agentic,
             ..
-        } => arrival_rate * requests_per_session.mean() * service_time.mean(),
+        } => {
+            // Agentic sessions: turns per session x steps per turn requests.
+            let steps = agentic.as_ref().map_or(1.0, |a| a.steps_per_turn.mean());
+            arrival_rate * requests_per_session.mean() * steps * service_time.mean()
+        }
+        // A trace: its request rate (records over the scaled period) x its mean service.
+        Workload::Trace { trace, .. } => {
+            let period_s = trace.period_us() as f64 / 1e6 / trace.rate_scale;
+            trace.records as f64 / period_s * trace.mean_service_s
+        }
         Workload::Open {
             bound_rate,
             new_rate,

@@ -143,7 +143,7 @@ pub fn summary_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
 
 /// `replications.csv`: one row per (point, replication) with the raw counts.
 pub fn replications_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
-    const COUNTS: [&str; 23] = [
+    const COUNTS: [&str; 25] = [
         "sessions_arrived",
         "sessions_rejected",
         "sessions_finished",
@@ -167,6 +167,8 @@ pub fn replications_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
         "migrations_capacity",
         "migrations_fault",
         "migrations_limit",
+        "cache_moves",
+        "cache_move_tokens",
     ];
     let derived: Vec<&str> = METRICS
         .iter()
@@ -213,6 +215,8 @@ pub fn replications_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
                 c.migrations_capacity,
                 c.migrations_fault,
                 c.migrations_limit,
+                c.cache_moves,
+                c.cache_move_tokens,
             ];
             row.extend(counts.iter().map(|x| x.to_string()));
             row.push((c.migrations + c.bound_rejections).to_string());

@@ -86,6 +86,8 @@ pub enum RunError {
     Threads { threads: usize, reason: String },
     #[error("merging wait-time histograms failed: {0}")]
     Histogram(String),
+    #[error("trace replay: {0} (the file changed after the scenario was checked)")]
+    Trace(String),
 }
 
 /// Called after each finished replication with the number done so far.
@@ -339,7 +341,8 @@ pub fn run_replications(
         .par_iter()
         .map(|&rep| {
             let seed = replication_seed(base_seed, rep);
-            let out = simulate(&model, seed, true);
+            let mut out = simulate(&model, seed, true);
+            let trace_error = out.trace_error.take();
             tick();
             let record = RepRecord {
                 replication: rep,
@@ -348,9 +351,12 @@ pub fn run_replications(
                 counts: out.counts,
                 events: out.events,
             };
-            (record, out.timeseries, out.wait_hist)
+            (record, out.timeseries, out.wait_hist, trace_error)
         })
-        .try_fold(empty, |(mut v, mut h), (r, ts, wh)| {
+        .try_fold(empty, |(mut v, mut h), (r, ts, wh, trace_error)| {
+            if let Some(e) = trace_error {
+                return Err(RunError::Trace(e));
+            }
             h.add(&wh)
                 .map_err(|e| RunError::Histogram(format!("{e:?}")))?;
             v.push((r, ts));

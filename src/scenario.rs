@@ -272,11 +272,28 @@ pub enum Workload {
         arrival_rate: f64,
         /// Sessions arrive exactly every 1/rate (for hand-checkable cases) instead of Poisson.
         periodic: bool,
+        /// Requests per session; with `agentic`, turns per session.
         requests_per_session: Dist,
+        /// Between requests; with `agentic`, between turns (the human's gap).
         think_time: Dist,
         service_time: Dist,
         client_retries: u32,
         client_retry_backoff: Time,
+        /// Arrivals over time: the daily profile and a bursty renewal process.
+        arrivals: ArrivalShape,
+        /// Agentic sessions: each turn is a run of steps separated by tool times.
+        agentic: Option<Agentic>,
+        /// Each session's context size in tokens (drawn at its arrival), if given.
+        context_tokens: Option<Dist>,
+        /// Tokens added to the context by each completed request of the session.
+        context_growth: f64,
+    },
+    /// Requests replayed from a trace file at their recorded times (open loop).
+    Trace {
+        trace: crate::trace::TraceConfig,
+        /// Tokens added to the context by each completed request of the session, when
+        /// the trace gives no input token counts.
+        context_growth: f64,
     },
     /// Two independent Poisson streams of single requests (docs/model.md section 6).
     Open {
@@ -284,6 +301,55 @@ pub enum Workload {
         new_rate: f64,
         service_time: Dist,
     },
+}
+
+/// How session arrivals spread over time (the rate itself is `arrival_rate`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ArrivalShape {
+    /// Inter-arrival coefficient of variation of a renewal process (`process =
+    /// "bursty"`): hyperexponential above 1, gamma below, exponential at 1.
+    pub bursty_cv: Option<f64>,
+    /// 24 hourly multipliers, normalised to average 1 over the day (hour 0 starts at
+    /// time 0 and the profile repeats every 24 h).
+    pub daily_profile: Option<Vec<f64>>,
+}
+
+/// Agentic sessions: a session is a sequence of turns; a turn is a sequence of steps
+/// (requests) separated by tool times; turns are separated by the think time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Agentic {
+    pub steps_per_turn: Dist,
+    pub tool_time: Dist,
+}
+
+/// What a cache move costs (the `[cost]` table; every key has a default).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CostConfig {
+    /// How long a provider keeps a session's prompt cache warm after a request.
+    pub cache_ttl: Time,
+    pub input_price_per_mtok: f64,
+    pub cache_write_multiplier: f64,
+    pub cache_read_multiplier: f64,
+}
+
+impl Default for CostConfig {
+    /// The 1-hour cache of Claude subscriptions at $3 per million input tokens.
+    fn default() -> Self {
+        CostConfig {
+            cache_ttl: 3600 * 1_000_000,
+            input_price_per_mtok: 3.0,
+            cache_write_multiplier: 2.0,
+            cache_read_multiplier: 0.1,
+        }
+    }
+}
+
+impl CostConfig {
+    /// USD per token re-written by a cache move:
+    /// (write multiplier - read multiplier) x input price / 10^6.
+    pub fn usd_per_token(&self) -> f64 {
+        (self.cache_write_multiplier - self.cache_read_multiplier) * self.input_price_per_mtok / 1e6
+    }
 }
 
 /// Per-user concurrency limit (sub2api's user gate).
@@ -528,6 +594,10 @@ pub struct Scenario {
     pub pools: Vec<PoolConfig>,
     pub workload: Workload,
     pub users: Option<UserConfig>,
+    /// The `[cost]` table (defaults when absent).
+    pub cost: CostConfig,
+    /// Whether the scenario has a `[cost]` table.
+    pub cost_given: bool,
     pub sweep: Sweep,
     pub targets: Targets,
     /// Precision on demand: relative CI half-width target for the headline metrics.
@@ -552,6 +622,7 @@ pub struct ModelConfig {
     pub pools: Vec<PoolConfig>,
     pub workload: Workload,
     pub users: Option<UserConfig>,
+    pub cost: CostConfig,
 }
 
 /// Default cap of the decision rounds, as a multiple of `replications`.
@@ -648,6 +719,7 @@ impl Scenario {
                 },
                 Param::Load => match &mut workload {
                     Workload::Sessions { arrival_rate, .. } => *arrival_rate *= v,
+                    Workload::Trace { trace, .. } => trace.rate_scale *= v,
                     Workload::Open {
                         bound_rate,
                         new_rate,
@@ -666,6 +738,7 @@ impl Scenario {
             pools,
             workload,
             users: self.users.clone(),
+            cost: self.cost,
         }
     }
 
@@ -773,15 +846,51 @@ impl Scenario {
                 requests_per_session,
                 think_time,
                 service_time,
+                arrivals,
+                agentic,
+                context_tokens,
+                context_growth,
                 ..
-            } => format!(
-                "Sessions arrive at {}/min ({}); requests per session: {}; think time: {}; service time: {}.",
-                round_sig(arrival_rate * 60.0, 4),
-                if *periodic { "periodic" } else { "Poisson" },
-                requests_per_session.describe(""),
-                think_time.describe("s"),
-                service_time.describe("s")
-            ),
+            } => {
+                let process = match arrivals.bursty_cv {
+                    Some(cv) => format!("bursty, inter-arrival cv {}", round_sig(cv, 3)),
+                    None if *periodic => "periodic".into(),
+                    None => "Poisson".into(),
+                };
+                let profile = if arrivals.daily_profile.is_some() {
+                    ", shaped over the day by the daily profile"
+                } else {
+                    ""
+                };
+                let shape = match agentic {
+                    Some(a) => format!(
+                        "agentic sessions: turns per session: {}; steps per turn: {}; tool time: {}; think time between turns: {}",
+                        requests_per_session.describe(""),
+                        a.steps_per_turn.describe(""),
+                        a.tool_time.describe("s"),
+                        think_time.describe("s")
+                    ),
+                    None => format!(
+                        "requests per session: {}; think time: {}",
+                        requests_per_session.describe(""),
+                        think_time.describe("s")
+                    ),
+                };
+                let context = match context_tokens {
+                    Some(d) => format!(
+                        "; context: {} tokens, plus {} per completed request",
+                        d.describe(""),
+                        round_sig(*context_growth, 4)
+                    ),
+                    None => String::new(),
+                };
+                format!(
+                    "Sessions arrive at {}/min ({process}{profile}); {shape}; service time: {}{context}.",
+                    round_sig(arrival_rate * 60.0, 4),
+                    service_time.describe("s")
+                )
+            }
+            Workload::Trace { trace, .. } => format!("{}.", trace.describe()),
             Workload::Open { bound_rate, new_rate, service_time } => format!(
                 "Open mode: bound requests at {}/s and new-session requests at {}/s (Poisson); service time: {}.",
                 round_sig(*bound_rate, 4),

@@ -7,7 +7,7 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// The per-replication metrics, in `summary.csv` column order. Each is a number computed
 /// from one replication's counts; the summary reports its mean across replications.
-pub const METRICS: [&str; 33] = [
+pub const METRICS: [&str; 38] = [
     "sessions_arrived",
     "sessions_rejected",
     "new_session_rejection_rate",
@@ -41,6 +41,11 @@ pub const METRICS: [&str; 33] = [
     "migration_rate_capacity",
     "migration_rate_fault",
     "migration_rate_limit",
+    "cache_moves",
+    "cache_move_tokens",
+    "cache_move_cost_usd",
+    "cache_move_cost_usd_per_1k_requests",
+    "cache_move_cost_usd_per_hour",
 ];
 
 /// Index of a metric in [`METRICS`].
@@ -72,6 +77,8 @@ pub fn rep_metrics(o: &RepOutput) -> [f64; METRICS.len()] {
     let measured_s = o.measured as f64 / US_PER_S;
     let mean_busy = ratio(o.busy_slot_us as f64, o.measured as f64);
     let continuity = c.migrations + c.bound_rejections;
+    // Every moved token is written again at the write price instead of read.
+    let move_cost = f(c.cache_move_tokens) * o.usd_per_token;
     let served = o.wait_hist.len();
     let q = |p: f64| {
         if served == 0 {
@@ -114,6 +121,11 @@ pub fn rep_metrics(o: &RepOutput) -> [f64; METRICS.len()] {
         ratio(f(c.migrations_capacity), f(c.bound_requests)),
         ratio(f(c.migrations_fault), f(c.bound_requests)),
         ratio(f(c.migrations_limit), f(c.bound_requests)),
+        f(c.cache_moves),
+        f(c.cache_move_tokens),
+        move_cost,
+        ratio(move_cost * 1000.0, f(c.requests_completed)),
+        ratio(move_cost * 3600.0, measured_s),
     ]
 }
 

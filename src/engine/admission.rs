@@ -248,7 +248,7 @@ impl Sim<'_> {
             Some(_) => {}
         }
         self.reset_retries(sid);
-        let service = self.draw_service(sid);
+        let service = self.draw_service(rid);
         self.record_acquire(rid);
         self.queue
             .push(now.saturating_add(service), Ev::Complete { req: rid });

@@ -52,6 +52,11 @@ pub struct Counts {
     pub migrations_fault: u64,
     /// ... or refused by a session or RPM limit.
     pub migrations_limit: u64,
+    /// Completed requests served on an account with no warm copy of their session's
+    /// prompt cache while a copy was warm elsewhere (the context is written again).
+    pub cache_moves: u64,
+    /// The context tokens those requests wrote again.
+    pub cache_move_tokens: u64,
 }
 
 /// One simulated minute of the first replication, for plots.
@@ -86,6 +91,10 @@ pub struct RepOutput {
     pub events: u64,
     /// Per simulated minute over [0, horizon), when requested.
     pub timeseries: Option<Vec<MinuteBin>>,
+    /// USD per token of a cache move (from the `[cost]` table).
+    pub usd_per_token: f64,
+    /// A replayed trace could not be read to the end (it changed after it was checked).
+    pub trace_error: Option<String>,
 }
 
 impl Sim<'_> {
@@ -162,8 +171,13 @@ impl Sim<'_> {
 
     /// A request completed.
     pub(super) fn record_completion(&mut self, rid: u32) {
+        let moved = self.cache_on_completion(rid);
         if self.requests.items[rid as usize].measured {
             self.counts.requests_completed += 1;
+            if let Some(tokens) = moved {
+                self.counts.cache_moves += 1;
+                self.counts.cache_move_tokens += tokens;
+            }
         }
         if self.now < self.cfg.horizon {
             if let Some(bin) = self.bin() {

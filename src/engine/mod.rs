@@ -19,10 +19,13 @@
 //! their own. Changing R therefore changes only what R causes.
 
 mod admission;
+mod arrivals;
+mod cache;
 mod faults;
 mod limits;
 mod metrics;
 mod queue;
+mod replay;
 mod slab;
 mod streams;
 #[cfg(test)]
@@ -108,6 +111,68 @@ struct Session {
     user: u32,
     /// The session's index, unique in the replication (the session limit's key).
     key: u64,
+    /// Agentic sessions: steps still to issue in the current turn, the current one
+    /// included; 0 before the turn's first step is issued (its steps are drawn then).
+    steps_left: u64,
+    /// The session's context size at its start, tokens.
+    context_tokens: f64,
+    /// Requests of the session completed so far (each adds `context_growth` tokens).
+    completed: u64,
+    /// Where the session's prompt cache is warm (for cache moves).
+    cache: cache::SessionCache,
+    /// Trace replay: the session's key and requests in flight.
+    trace: Option<replay::TraceSession>,
+}
+
+impl Session {
+    /// A session with nothing yet done: no binding, no steps drawn, cold caches.
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        rng: Pcg64,
+        choices: LazyStream,
+        binding: Option<(u32, Time)>,
+        writes_binding: bool,
+        counted: bool,
+        remaining: u64,
+        retries_left: u32,
+        user: u32,
+        key: u64,
+    ) -> Session {
+        Session {
+            rng,
+            choices,
+            binding,
+            writes_binding,
+            counted,
+            remaining,
+            retries_left,
+            served_any: false,
+            first_account: None,
+            intact: true,
+            user,
+            key,
+            steps_left: 0,
+            context_tokens: 0.0,
+            completed: 0,
+            cache: cache::SessionCache::default(),
+            trace: None,
+        }
+    }
+}
+
+/// What a request brings with it besides its session: a trace's service time and token
+/// count, and whether its session's cache was warm somewhere when it arrived.
+#[derive(Clone, Copy, Default)]
+struct RequestWork {
+    /// The service time given by a trace (else it is drawn when a slot is taken).
+    service: Option<Time>,
+    /// The request's input tokens given by a trace.
+    input_tokens: Option<f64>,
+    /// The session's previous request completed less than the cache TTL before this
+    /// one arrived.
+    warm_any: bool,
+    /// When the request arrived (its first attempt).
+    arrival: Time,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -144,6 +209,7 @@ struct Request {
     cause: Option<Cause>,
     /// The attempt holding a slot fails when its slot time ends (decided at the slot).
     fails: Option<Failure>,
+    work: RequestWork,
 }
 
 /// Why a bound request left its account (the cause of a migration).
@@ -192,6 +258,13 @@ enum Ev {
     AccountFault {
         account: u32,
         kind: FaultKind,
+    },
+    /// The next request of a replayed trace.
+    TraceArrival,
+    /// A replayed session may have gone idle (its binding and cache both cold).
+    SessionIdle {
+        session: u32,
+        token: u32,
     },
 }
 
@@ -245,6 +318,10 @@ struct Sim<'a> {
     guarded: bool,
     /// Streams of the per-account-hour fault processes, by account x 3 + kind.
     fault_rngs: Vec<Option<Pcg64>>,
+    /// Session arrivals over time (daily profile, bursty renewal).
+    clock: arrivals::ArrivalClock,
+    /// Trace replay state (trace mode only).
+    replay: Option<replay::Replay>,
 }
 
 /// Runs one replication of `cfg` with replication seed `rep_seed`. With `timeseries`,
@@ -326,6 +403,8 @@ impl<'a> Sim<'a> {
             fault_cdf,
             guarded,
             fault_rngs: Vec::new(),
+            clock: arrivals::ArrivalClock::new(&cfg.workload),
+            replay: None,
         }
     }
 
@@ -341,6 +420,8 @@ impl<'a> Sim<'a> {
             wait_sum_us: self.wait_sum_us,
             events: self.events,
             timeseries: self.timeseries,
+            usd_per_token: self.cfg.cost.usd_per_token(),
+            trace_error: self.replay.and_then(|r| r.error),
         }
     }
 }
@@ -349,9 +430,10 @@ impl Sim<'_> {
     fn run(&mut self) {
         match self.cfg.workload {
             Workload::Sessions { .. } => {
-                let t = self.session_gap();
+                let t = self.next_session_time();
                 self.schedule_arrival(t, Ev::SessionArrival);
             }
+            Workload::Trace { .. } => self.start_replay(),
             Workload::Open {
                 bound_rate,
                 new_rate,
@@ -380,6 +462,8 @@ impl Sim<'_> {
                 Ev::Timeout { req, token } => self.timeout(req, token),
                 Ev::Complete { req } => self.complete(req),
                 Ev::AccountFault { account, kind } => self.account_fault(account, kind),
+                Ev::TraceArrival => self.trace_arrival(),
+                Ev::SessionIdle { session, token } => self.session_idle(session, token),
             }
         }
     }

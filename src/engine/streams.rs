@@ -28,6 +28,7 @@ pub(crate) enum StreamKind {
     NewRequest = 6,
     /// Per-account-hour fault processes, by account x 3 + fault kind.
     AccountFaults = 16,
+    TraceClients = 7,
 }
 
 /// A stream built on its first draw: most sessions never need their gateway stream (it

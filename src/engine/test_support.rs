@@ -35,20 +35,20 @@ pub(super) fn gateway(accounts: u32, c: u32, r: i64) -> ModelConfig {
 /// Issues one request of a new session (or one bound to `bound`) at t = 100 s.
 pub(super) fn arrive(sim: &mut Sim, bound: Option<u32>) -> u32 {
     sim.now = 100_000_000;
-    let sid = sim.sessions.insert(Session {
-        rng: stream(1, StreamKind::Session, 999),
-        choices: LazyStream::new(1, StreamKind::Gateway, 999),
-        binding: bound.map(|a| (a, Time::MAX)),
-        writes_binding: true,
-        counted: false,
-        remaining: 1,
-        retries_left: 0,
-        served_any: bound.is_some(),
-        first_account: bound,
-        intact: true,
-        user: 0,
-        key: 999,
-    });
+    let mut session = Session::new(
+        stream(1, StreamKind::Session, 999),
+        LazyStream::new(1, StreamKind::Gateway, 999),
+        bound.map(|a| (a, Time::MAX)),
+        true,
+        false,
+        1,
+        0,
+        0,
+        999,
+    );
+    session.served_any = bound.is_some();
+    session.first_account = bound;
+    let sid = sim.sessions.insert(session);
     sim.issue(sid);
     // The request of this session (each test session has exactly one).
     (0..sim.requests.items.len() as u32)

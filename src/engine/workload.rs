@@ -1,8 +1,9 @@
 //! The workload that feeds the gateway: session and open-mode arrivals, each session's
-//! requests, think times, client retries after a rejection, and the session's end.
+//! requests (or, for agentic sessions, its turns and their steps), think and tool times,
+//! client retries after a rejection, and the session's end.
 
 use super::streams::{stream, LazyStream, StreamKind};
-use super::{Ev, Phase, Request, Session, Sim};
+use super::{Ev, Phase, Request, RequestWork, Session, Sim};
 use crate::dist::Dist;
 use crate::scenario::Workload;
 use crate::units::{secs_to_time, Time};
@@ -34,6 +35,7 @@ impl Sim<'_> {
         let Workload::Sessions {
             ref requests_per_session,
             client_retries,
+            ref context_tokens,
             ..
         } = self.cfg.workload
         else {
@@ -41,48 +43,36 @@ impl Sim<'_> {
         };
         let index = self.next_session;
         self.next_session += 1;
+        // The session's own stream: its length (requests, or turns), its user, then its
+        // context size, in that order, so that a scenario without the later ones draws
+        // exactly as before.
         let mut rng = stream(self.rep_seed, StreamKind::Session, index);
         let remaining = requests_per_session.sample_count(&mut rng);
         let user = self.draw_user(&mut rng);
+        let context = context_tokens.as_ref().map_or(0.0, |d| d.sample(&mut rng));
         let counted = self.in_window(self.now);
         if counted {
             self.counts.sessions_arrived += 1;
         }
-        let sid = self.sessions.insert(Session {
+        let mut session = Session::new(
             rng,
-            choices: LazyStream::new(self.rep_seed, StreamKind::Gateway, index),
-            binding: None,
-            writes_binding: true,
+            LazyStream::new(self.rep_seed, StreamKind::Gateway, index),
+            None,
+            true,
             counted,
             remaining,
-            retries_left: client_retries,
-            served_any: false,
-            first_account: None,
-            intact: true,
+            client_retries,
             user,
-            key: index,
-        });
-        let next = self.now.saturating_add(self.session_gap());
+            index,
+        );
+        session.context_tokens = context;
+        let sid = self.sessions.insert(session);
+        let next = self.next_session_time();
         self.schedule_arrival(next, Ev::SessionArrival);
         self.issue(sid);
     }
 
-    /// Time to the next session arrival.
-    pub(super) fn session_gap(&mut self) -> Time {
-        match self.cfg.workload {
-            Workload::Sessions {
-                arrival_rate,
-                periodic: true,
-                ..
-            } => secs_to_time(1.0 / arrival_rate).max(1),
-            Workload::Sessions { arrival_rate, .. } => {
-                exp_gap(&mut self.arrivals_rng, arrival_rate)
-            }
-            Workload::Open { .. } => unreachable!("session arrivals happen only in sessions mode"),
-        }
-    }
-
-    fn draw_user(&self, rng: &mut Pcg64) -> u32 {
+    pub(super) fn draw_user(&self, rng: &mut Pcg64) -> u32 {
         match &self.cfg.users {
             Some(u) => rng.random_range(0..u.count),
             None => 0,
@@ -119,24 +109,21 @@ impl Sim<'_> {
         if counted {
             self.counts.sessions_arrived += 1;
         }
-        let sid = self.sessions.insert(Session {
+        let sid = self.sessions.insert(Session::new(
             rng,
-            choices: LazyStream::new(
+            LazyStream::new(
                 self.rep_seed,
                 StreamKind::Gateway,
                 index | (bound as u64) << 63,
             ),
             binding,
-            writes_binding: false,
+            false,
             counted,
-            remaining: 1,
-            retries_left: 0,
-            served_any: false,
-            first_account: None,
-            intact: true,
+            1,
+            0,
             user,
-            key: index | (bound as u64) << 63,
-        });
+            index | (bound as u64) << 63,
+        ));
         let next = if bound {
             self.now
                 .saturating_add(exp_gap(&mut self.bound_arrivals_rng, bound_rate))
@@ -150,9 +137,27 @@ impl Sim<'_> {
 
     /// A session issues a request (attempt) now: read the binding, then the user gate.
     pub(super) fn issue(&mut self, sid: u32) {
+        self.issue_with(sid, RequestWork::default())
+    }
+
+    /// Issues a request carrying `work` (a trace's service time and tokens). The first
+    /// step of an agentic turn draws the turn's number of steps from the session's stream;
+    /// a retried step is the same step and draws nothing.
+    pub(super) fn issue_with(&mut self, sid: u32, mut work: RequestWork) {
         let now = self.now;
         let measured = self.in_window(now);
+        let cache_ttl = self.cfg.cost.cache_ttl;
         let s = &mut self.sessions.items[sid as usize];
+        if let Workload::Sessions {
+            agentic: Some(a), ..
+        } = &self.cfg.workload
+        {
+            if s.steps_left == 0 {
+                s.steps_left = a.steps_per_turn.sample_count(&mut s.rng);
+            }
+        }
+        work.warm_any = s.cache.warm_somewhere(now, cache_ttl);
+        work.arrival = now;
         let mut bound = None;
         let mut expired = false;
         if let Some((a, expiry)) = s.binding {
@@ -181,6 +186,7 @@ impl Sim<'_> {
             failed: Vec::new(),
             cause: None,
             fails: None,
+            work,
         });
         self.next_token = self.next_token.wrapping_add(1);
         self.user_gate(rid);
@@ -195,10 +201,14 @@ impl Sim<'_> {
                 client_retries,
                 ..
             } => (client_retry_backoff, client_retries),
-            Workload::Open { .. } => (0, 0),
+            Workload::Open { .. } | Workload::Trace { .. } => (0, 0),
         };
         let s = &mut self.sessions.items[sid as usize];
         s.intact = false;
+        if s.trace.is_some() {
+            // A replayed session goes on with its next recorded request.
+            return self.trace_request_done(sid);
+        }
         // Retry j (1, 2, ...) since the last served request waits base x 2^(j-1), at most
         // 60 s, as the Anthropic and OpenAI SDKs back off.
         let j = retries.saturating_sub(s.retries_left);
@@ -220,31 +230,63 @@ impl Sim<'_> {
         let s = &mut self.sessions.items[sid as usize];
         s.retries_left = match self.cfg.workload {
             Workload::Sessions { client_retries, .. } => client_retries,
-            Workload::Open { .. } => 0,
+            Workload::Open { .. } | Workload::Trace { .. } => 0,
         };
     }
 
-    /// The service time of a request of session `sid`, from the session's own stream.
-    pub(super) fn draw_service(&mut self, sid: u32) -> Time {
-        let s = &mut self.sessions.items[sid as usize];
+    /// The service time of request `rid`: the trace's, or drawn from its session's own
+    /// stream.
+    pub(super) fn draw_service(&mut self, rid: u32) -> Time {
+        let r = &self.requests.items[rid as usize];
+        if let Some(t) = r.work.service {
+            return t;
+        }
+        let s = &mut self.sessions.items[r.session as usize];
         match &self.cfg.workload {
             Workload::Sessions { service_time, .. } | Workload::Open { service_time, .. } => {
                 secs_to_time(service_time.sample(&mut s.rng))
             }
+            Workload::Trace { .. } => unreachable!("trace requests carry their service time"),
         }
     }
 
-    /// After a completed request the session continues after a think time, or ends.
+    /// After a completed request the session continues after a think time (agentic:
+    /// the next step after a tool time, or the next turn after a think time), or ends.
     pub(super) fn session_after_completion(&mut self, sid: u32) {
         let now = self.now;
         let s = &mut self.sessions.items[sid as usize];
-        s.remaining -= 1;
-        if s.remaining == 0 {
-            return self.end_session(sid, false);
+        s.completed += 1;
+        if s.trace.is_some() {
+            return self.trace_request_done(sid);
         }
         let think = match &self.cfg.workload {
-            Workload::Sessions { think_time, .. } => think_time_of(think_time, &mut s.rng),
-            Workload::Open { .. } => unreachable!("open-mode sessions have one request"),
+            Workload::Sessions {
+                agentic: Some(a),
+                think_time,
+                ..
+            } => {
+                s.steps_left -= 1;
+                if s.steps_left > 0 {
+                    think_time_of(&a.tool_time, &mut s.rng)
+                } else {
+                    s.remaining -= 1;
+                    if s.remaining == 0 {
+                        return self.end_session(sid, false);
+                    }
+                    think_time_of(think_time, &mut s.rng)
+                }
+            }
+            Workload::Sessions { think_time, .. } => {
+                s.remaining -= 1;
+                if s.remaining == 0 {
+                    return self.end_session(sid, false);
+                }
+                think_time_of(think_time, &mut s.rng)
+            }
+            Workload::Open { .. } => {
+                return self.end_session(sid, false);
+            }
+            Workload::Trace { .. } => unreachable!("replayed sessions are handled above"),
         };
         let at = now.saturating_add(think);
         if at < self.cfg.horizon {

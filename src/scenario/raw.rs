@@ -17,6 +17,7 @@ pub struct RawScenario {
     pub pools: Option<Vec<RawPool>>,
     pub workload: Option<RawWorkload>,
     pub users: Option<RawUsers>,
+    pub cost: Option<RawCost>,
     pub sweep: Option<RawSweep>,
     pub targets: Option<RawTargets>,
     pub precision: Option<Quantity>,
@@ -92,6 +93,34 @@ pub struct RawFault {
 pub struct RawArrival {
     pub process: Option<String>,
     pub rate: Option<Quantity>,
+    pub cv: Option<Quantity>,
+    pub daily_profile: Option<Vec<Quantity>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrace {
+    pub file: Option<String>,
+    pub format: Option<String>,
+    pub rate_scale: Option<Quantity>,
+    #[serde(rename = "loop")]
+    pub looped: Option<bool>,
+    /// "key" | "request" | a number of client sessions.
+    pub sessions: Option<Quantity>,
+    pub timestamp: Option<String>,
+    pub session: Option<String>,
+    pub service_time: Option<String>,
+    pub input_tokens: Option<String>,
+    pub output_tokens: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawCost {
+    pub cache_ttl: Option<Quantity>,
+    pub input_price_per_mtok: Option<Quantity>,
+    pub cache_write_multiplier: Option<Quantity>,
+    pub cache_read_multiplier: Option<Quantity>,
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -128,6 +157,14 @@ pub struct RawWorkload {
     pub client_retry_backoff: Option<Quantity>,
     pub bound_rate: Option<Quantity>,
     pub new_rate: Option<Quantity>,
+    pub turns_per_session: Option<RawDist>,
+    pub steps_per_turn: Option<RawDist>,
+    pub tool_time: Option<RawDist>,
+    pub context_tokens: Option<RawDist>,
+    pub context_growth: Option<Quantity>,
+    pub trace: Option<RawTrace>,
+    pub ttft: Option<Quantity>,
+    pub decode_rate: Option<Quantity>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -109,7 +109,6 @@ enum Field {
     /// Whole numbers >= 1.
     Count,
     /// Plain non-negative numbers (tokens).
-    #[allow(dead_code)] // used by token amounts (context sizes)
     Amount,
 }
 
@@ -332,6 +331,8 @@ impl Validator<'_> {
         let pools = self.pools(raw.pools)?;
         let workload = self.workload(raw.workload)?;
         let users = raw.users.map(|u| self.users(u)).transpose()?;
+        let cost_given = raw.cost.is_some();
+        let cost = self.cost(raw.cost)?;
         let sweep = self.sweep(raw.sweep.unwrap_or_default(), &pools, &workload)?;
         let mut raw_targets = raw.targets.unwrap_or_default();
         let account_prices = self.prices(raw_targets.price_per_account.take(), &pools)?;
@@ -377,6 +378,8 @@ impl Validator<'_> {
             pools,
             workload,
             users,
+            cost,
+            cost_given,
             sweep,
             targets,
             precision,
@@ -916,12 +919,17 @@ impl Validator<'_> {
         enum Mode {
             Sessions,
             Open,
+            Trace,
         }
         let mode = self.choice(
             "workload.mode",
             &w.mode,
             Mode::Sessions,
-            &[("sessions", Mode::Sessions), ("open", Mode::Open)],
+            &[
+                ("sessions", Mode::Sessions),
+                ("open", Mode::Open),
+                ("trace", Mode::Trace),
+            ],
         )?;
         let service = |w: &RawWorkload| -> R<Dist> {
             let d = w.service_time.as_ref().ok_or_else(|| {
@@ -953,12 +961,54 @@ impl Validator<'_> {
                         "is missing: e.g. { process = \"poisson\", rate = \"40/min\" }".into(),
                     )
                 })?;
-                let periodic = self.choice(
+                #[derive(Clone, Copy, PartialEq)]
+                enum Process {
+                    Poisson,
+                    Periodic,
+                    Bursty,
+                }
+                let process = self.choice(
                     "workload.arrival.process",
                     &a.process,
-                    false,
-                    &[("poisson", false), ("periodic", true)],
+                    Process::Poisson,
+                    &[
+                        ("poisson", Process::Poisson),
+                        ("periodic", Process::Periodic),
+                        ("bursty", Process::Bursty),
+                    ],
                 )?;
+                let periodic = process == Process::Periodic;
+                let bursty_cv = match (&a.cv, process) {
+                    (Some(q), Process::Bursty) => {
+                        let cv = self.number("workload.arrival.cv", q, 0.0, 1000.0)?;
+                        if cv < 0.01 {
+                            return Err(self.bad(
+                                "workload.arrival.cv",
+                                q,
+                                "is not allowed: the inter-arrival cv must be from 0.01 to 1000 (above 1 is bursty)",
+                            ));
+                        }
+                        Some(cv)
+                    }
+                    (None, Process::Bursty) => {
+                        return Err(self.err(
+                            "workload.arrival.cv",
+                            "is missing: a bursty process needs its inter-arrival coefficient of variation, e.g. cv = 4".into(),
+                        ))
+                    }
+                    (Some(_), _) => {
+                        return Err(self.err(
+                            "workload.arrival.cv",
+                            "is used only with process = \"bursty\": remove it or set the process".into(),
+                        ))
+                    }
+                    (None, _) => None,
+                };
+                let daily_profile = a
+                    .daily_profile
+                    .as_ref()
+                    .map(|list| self.daily_profile(list))
+                    .transpose()?;
                 let rq = a.rate.as_ref().ok_or_else(|| {
                     self.err(
                         "workload.arrival.rate",
@@ -973,24 +1023,77 @@ impl Validator<'_> {
                         "is not allowed: the session arrival rate must be > 0",
                     ));
                 }
-                let rps = w.requests_per_session.as_ref().ok_or_else(|| {
-                    self.err(
-                        "workload.requests_per_session",
-                        "is missing: e.g. { dist = \"geometric\", mean = 16 }".into(),
+                let agentic_keys = w.turns_per_session.is_some()
+                    || w.steps_per_turn.is_some()
+                    || w.tool_time.is_some();
+                let (requests_per_session, agentic) = if agentic_keys {
+                    if w.requests_per_session.is_some() {
+                        return Err(self.err(
+                            "workload.requests_per_session",
+                            "is not allowed together with turns_per_session, steps_per_turn or tool_time: an agentic session's requests are its turns' steps; remove one or the other".into(),
+                        ));
+                    }
+                    let need = |key: &str,
+                                d: &Option<RawDist>,
+                                field: Field,
+                                eg: &str|
+                     -> R<Dist> {
+                        let path = format!("workload.{key}");
+                        let d = d.as_ref().ok_or_else(|| {
+                            self.err(&path, format!("is missing: agentic sessions need turns_per_session, steps_per_turn and tool_time, e.g. {eg}"))
+                        })?;
+                        self.dist(&path, d, field)
+                    };
+                    let turns = need(
+                        "turns_per_session",
+                        &w.turns_per_session,
+                        Field::Count,
+                        "{ dist = \"negative_binomial\", mean = 9.2, cv = 3.5 }",
+                    )?;
+                    let steps = need(
+                        "steps_per_turn",
+                        &w.steps_per_turn,
+                        Field::Count,
+                        "{ dist = \"geometric\", mean = 8.8 }",
+                    )?;
+                    let tool = need(
+                        "tool_time",
+                        &w.tool_time,
+                        Field::Time,
+                        "{ dist = \"lognormal\", median = \"0.3s\", p95 = \"40s\" }",
+                    )?;
+                    (
+                        turns,
+                        Some(Agentic {
+                            steps_per_turn: steps,
+                            tool_time: tool,
+                        }),
                     )
-                })?;
-                let requests_per_session =
-                    self.dist("workload.requests_per_session", rps, Field::Count)?;
+                } else {
+                    let rps = w.requests_per_session.as_ref().ok_or_else(|| {
+                        self.err(
+                            "workload.requests_per_session",
+                            "is missing: e.g. { dist = \"geometric\", mean = 16 } (or describe agentic sessions with turns_per_session, steps_per_turn and tool_time)".into(),
+                        )
+                    })?;
+                    (
+                        self.dist("workload.requests_per_session", rps, Field::Count)?,
+                        None,
+                    )
+                };
                 let think_time = match &w.think_time {
                     Some(d) => self.dist("workload.think_time", d, Field::Time)?,
                     None if requests_per_session == Dist::Constant { value: 1.0 } => Dist::Constant { value: 0.0 },
                     None => {
                         return Err(self.err(
                             "workload.think_time",
-                            "is missing: sessions have more than one request, so give the time between them".into(),
+                            "is missing: sessions have more than one request (or turn), so give the time between them".into(),
                         ))
                     }
                 };
+                forbid(w.trace.is_some(), "trace", "sessions")?;
+                forbid(w.ttft.is_some(), "ttft", "sessions")?;
+                forbid(w.decode_rate.is_some(), "decode_rate", "sessions")?;
                 Ok(Workload::Sessions {
                     arrival_rate,
                     periodic,
@@ -1010,8 +1113,20 @@ impl Validator<'_> {
                         1.0,
                         false,
                     )?,
+                    arrivals: ArrivalShape {
+                        bursty_cv,
+                        daily_profile,
+                    },
+                    agentic,
+                    context_tokens: w
+                        .context_tokens
+                        .as_ref()
+                        .map(|d| self.dist("workload.context_tokens", d, Field::Amount))
+                        .transpose()?,
+                    context_growth: self.context_growth(&w)?,
                 })
             }
+            Mode::Trace => self.trace_workload(&w),
             Mode::Open => {
                 forbid(w.arrival.is_some(), "arrival", "open")?;
                 forbid(
@@ -1020,6 +1135,18 @@ impl Validator<'_> {
                     "open",
                 )?;
                 forbid(w.think_time.is_some(), "think_time", "open")?;
+                for (present, key) in [
+                    (w.turns_per_session.is_some(), "turns_per_session"),
+                    (w.steps_per_turn.is_some(), "steps_per_turn"),
+                    (w.tool_time.is_some(), "tool_time"),
+                    (w.context_tokens.is_some(), "context_tokens"),
+                    (w.context_growth.is_some(), "context_growth"),
+                    (w.trace.is_some(), "trace"),
+                    (w.ttft.is_some(), "ttft"),
+                    (w.decode_rate.is_some(), "decode_rate"),
+                ] {
+                    forbid(present, key, "open")?;
+                }
                 forbid(w.client_retries.is_some(), "client_retries", "open")?;
                 forbid(
                     w.client_retry_backoff.is_some(),
@@ -1048,6 +1175,266 @@ impl Validator<'_> {
                 })
             }
         }
+    }
+
+    /// 24 hourly multipliers, each >= 0, not all 0; normalised to average 1.
+    fn daily_profile(&self, list: &[Quantity]) -> R<Vec<f64>> {
+        let path = "workload.arrival.daily_profile";
+        if list.len() != 24 {
+            return Err(self.err(
+                path,
+                format!(
+                    "has {} values: give exactly 24 hourly multipliers (hour 0 starts at time 0)",
+                    list.len()
+                ),
+            ));
+        }
+        let mut xs = Vec::with_capacity(24);
+        for (i, q) in list.iter().enumerate() {
+            xs.push(self.number(&format!("{path}[{i}]"), q, 0.0, 1e6)?);
+        }
+        let mean = xs.iter().sum::<f64>() / 24.0;
+        if mean <= 0.0 {
+            return Err(self.err(
+                path,
+                "is all zeros: at least one hour must have arrivals".into(),
+            ));
+        }
+        Ok(xs.iter().map(|x| x / mean).collect())
+    }
+
+    fn context_growth(&self, w: &RawWorkload) -> R<f64> {
+        w.context_growth.as_ref().map_or(Ok(0.0), |q| {
+            self.number("workload.context_growth", q, 0.0, 1e9)
+        })
+    }
+
+    fn trace_workload(&self, w: &RawWorkload) -> R<Workload> {
+        let mode_only = |present: bool, key: &str| -> R<()> {
+            if present {
+                Err(self.err(
+                    &format!("workload.{key}"),
+                    "is not used in mode = \"trace\" (the trace gives arrivals, sessions and service times): remove it".into(),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        for (present, key) in [
+            (w.arrival.is_some(), "arrival"),
+            (w.requests_per_session.is_some(), "requests_per_session"),
+            (w.think_time.is_some(), "think_time"),
+            (w.service_time.is_some(), "service_time"),
+            (w.turns_per_session.is_some(), "turns_per_session"),
+            (w.steps_per_turn.is_some(), "steps_per_turn"),
+            (w.tool_time.is_some(), "tool_time"),
+            (w.context_tokens.is_some(), "context_tokens"),
+            (w.bound_rate.is_some(), "bound_rate"),
+            (w.new_rate.is_some(), "new_rate"),
+            (w.client_retries.is_some(), "client_retries"),
+            (w.client_retry_backoff.is_some(), "client_retry_backoff"),
+        ] {
+            mode_only(present, key)?;
+        }
+        let t = w.trace.as_ref().ok_or_else(|| {
+            self.err(
+                "workload.trace",
+                "is missing in mode = \"trace\": e.g. { file = \"../data/mooncake_trace.jsonl\", format = \"mooncake\" }".into(),
+            )
+        })?;
+        let name = t.file.clone().ok_or_else(|| {
+            self.err(
+                "workload.trace.file",
+                "is missing: the trace file (relative to this scenario file's folder)".into(),
+            )
+        })?;
+        #[derive(Clone, Copy, PartialEq)]
+        enum F {
+            Mooncake,
+            Azure,
+            Csv,
+        }
+        let f = match &t.format {
+            Some(_) => self.choice(
+                "workload.trace.format",
+                &t.format,
+                F::Csv,
+                &[
+                    ("mooncake", F::Mooncake),
+                    ("azure", F::Azure),
+                    ("csv", F::Csv),
+                ],
+            )?,
+            None => {
+                return Err(self.err(
+                    "workload.trace.format",
+                    "is missing: one of \"mooncake\", \"azure\", \"csv\"".into(),
+                ))
+            }
+        };
+        let csv_keys = [
+            ("timestamp", &t.timestamp),
+            ("session", &t.session),
+            ("service_time", &t.service_time),
+            ("input_tokens", &t.input_tokens),
+            ("output_tokens", &t.output_tokens),
+        ];
+        if f != F::Csv {
+            if let Some((k, _)) = csv_keys.iter().find(|(_, v)| v.is_some()) {
+                return Err(self.err(
+                    &format!("workload.trace.{k}"),
+                    "names a column, which only format = \"csv\" takes: this format's columns are fixed".into(),
+                ));
+            }
+        }
+        let format = match f {
+            F::Mooncake => crate::trace::TraceFormat::Mooncake,
+            F::Azure => crate::trace::TraceFormat::Azure,
+            F::Csv => {
+                let timestamp = t.timestamp.clone().ok_or_else(|| {
+                    self.err("workload.trace.timestamp", "is missing: the name of the column with each request's time (seconds, or a date and time)".into())
+                })?;
+                if t.service_time.is_none() && t.output_tokens.is_none() {
+                    return Err(self.err(
+                        "workload.trace.service_time",
+                        "is missing: name a column of service times (seconds) or of output tokens (output_tokens = \"...\")".into(),
+                    ));
+                }
+                crate::trace::TraceFormat::Csv(crate::trace::CsvColumns {
+                    timestamp,
+                    session: t.session.clone(),
+                    service_time: t.service_time.clone(),
+                    input_tokens: t.input_tokens.clone(),
+                    output_tokens: t.output_tokens.clone(),
+                })
+            }
+        };
+        let has_key = match &format {
+            crate::trace::TraceFormat::Mooncake => true,
+            crate::trace::TraceFormat::Azure => false,
+            crate::trace::TraceFormat::Csv(c) => c.session.is_some(),
+        };
+        use crate::trace::SessionRule;
+        let sessions = match &t.sessions {
+            None if has_key => SessionRule::Key,
+            None => SessionRule::PerRequest,
+            Some(Quantity::Str(s)) if s == "key" && has_key => SessionRule::Key,
+            Some(Quantity::Str(s)) if s == "request" => SessionRule::PerRequest,
+            Some(q @ Quantity::Int(_)) => {
+                SessionRule::Clients(self.int("workload.trace.sessions", q, 1, 100_000_000)? as u32)
+            }
+            Some(q) => {
+                return Err(self.bad(
+                    "workload.trace.sessions",
+                    q,
+                    if has_key {
+                        "is not allowed: must be \"key\" (the trace's own sessions), \"request\" (each request a session) or a number of client sessions to deal requests to at random"
+                    } else {
+                        "is not allowed: this trace has no session key, so must be \"request\" (each request a session) or a number of client sessions to deal requests to at random"
+                    },
+                ))
+            }
+        };
+        let rate_scale = match &t.rate_scale {
+            Some(q) => {
+                let x = self.number("workload.trace.rate_scale", q, 0.0, 1e6)?;
+                if x <= 0.0 {
+                    return Err(self.bad(
+                        "workload.trace.rate_scale",
+                        q,
+                        "is not allowed: it must be > 0",
+                    ));
+                }
+                x
+            }
+            None => 1.0,
+        };
+        let ttft_s = match &w.ttft {
+            Some(q) => self.secs("workload.ttft", q, false)?,
+            None => 1.0,
+        };
+        let decode_rate = match &w.decode_rate {
+            Some(q) => {
+                let x = self.number("workload.decode_rate", q, 0.0, 1e9)?;
+                if x <= 0.0 {
+                    return Err(self.bad(
+                        "workload.decode_rate",
+                        q,
+                        "is not allowed: tokens per second must be > 0",
+                    ));
+                }
+                x
+            }
+            None => 40.0,
+        };
+        let path = self.resolve(&name);
+        let (records, span_us, mean_service_s) =
+            crate::trace::scan(&name, &path, &format, ttft_s, decode_rate)
+                .map_err(|e| self.err("workload.trace.file", e))?;
+        let looped = t.looped.unwrap_or(false);
+        if looped && span_us == 0 {
+            return Err(self.err(
+                "workload.trace.loop",
+                "true is not allowed: every record of the trace has the same time, so a pass has no length to repeat".into(),
+            ));
+        }
+        Ok(Workload::Trace {
+            trace: crate::trace::TraceConfig {
+                name,
+                path,
+                format,
+                sessions,
+                rate_scale,
+                looped,
+                ttft_s,
+                decode_rate,
+                records,
+                span_us,
+                mean_service_s,
+            },
+            context_growth: self.context_growth(w)?,
+        })
+    }
+
+    fn cost(&self, c: Option<RawCost>) -> R<CostConfig> {
+        let d = CostConfig::default();
+        let Some(c) = c else { return Ok(d) };
+        let num = |key: &str, q: &Option<Quantity>, default: f64, hi: f64| -> R<f64> {
+            q.as_ref().map_or(Ok(default), |q| {
+                self.number(&format!("cost.{key}"), q, 0.0, hi)
+            })
+        };
+        let cost = CostConfig {
+            cache_ttl: self.duration("cost.cache_ttl", &c.cache_ttl, 3600.0, true)?,
+            input_price_per_mtok: num(
+                "input_price_per_mtok",
+                &c.input_price_per_mtok,
+                d.input_price_per_mtok,
+                1e6,
+            )?,
+            cache_write_multiplier: num(
+                "cache_write_multiplier",
+                &c.cache_write_multiplier,
+                d.cache_write_multiplier,
+                1000.0,
+            )?,
+            cache_read_multiplier: num(
+                "cache_read_multiplier",
+                &c.cache_read_multiplier,
+                d.cache_read_multiplier,
+                1000.0,
+            )?,
+        };
+        if cost.cache_read_multiplier > cost.cache_write_multiplier {
+            return Err(self.err(
+                "cost.cache_read_multiplier",
+                format!(
+                    "{} is not allowed: it must not exceed cache_write_multiplier ({}), or a cache move would save money",
+                    cost.cache_read_multiplier, cost.cache_write_multiplier
+                ),
+            ));
+        }
+        Ok(cost)
     }
 
     fn users(&self, u: RawUsers) -> R<UserConfig> {

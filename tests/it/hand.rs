@@ -72,6 +72,10 @@ fn second_request_migrates_when_its_account_is_full_and_waiting_is_off() {
         migrations_capacity: 1,
         migrations_fault: 0,
         migrations_limit: 0,
+        // S1 r2's migration to P re-writes S1's cache (warm on Q since 27, never on P);
+        // no context size is given, so no tokens.
+        cache_moves: 1,
+        cache_move_tokens: 0,
     };
     assert_eq!(c, &want);
     let m = |name: &str| p.estimate(name).mean;
