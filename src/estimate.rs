@@ -193,11 +193,33 @@ pub fn estimate(s: &Scenario, threads: usize) -> Estimate {
             think_time,
             service_time,
             client_retries,
+            agentic,
             ..
         } => {
-            let m = requests_per_session.mean().max(1.0);
-            let life = m * (service_time.mean().max(0.0) + think_time.mean().max(0.0));
+            let turns = requests_per_session.mean().max(1.0);
+            let (steps, tool) = agentic.as_ref().map_or((1.0, 0.0), |a| {
+                (
+                    a.steps_per_turn.mean().max(1.0),
+                    a.tool_time.mean().max(0.0),
+                )
+            });
+            let m = turns * steps;
+            let life = m * service_time.mean().max(0.0)
+                + turns * think_time.mean().max(0.0)
+                + turns * (steps - 1.0) * tool;
             (*arrival_rate, m, *client_retries as f64, life)
+        }
+        // A replayed trace: its request rate, each request counted as a session that
+        // is kept until its binding and cache could have gone cold.
+        Workload::Trace { trace, .. } => {
+            let period_s = trace.period_us() as f64 / 1e6 / trace.rate_scale;
+            let idle_s = time_to_secs(s.gateway.sticky_ttl.max(s.cost.cache_ttl));
+            (
+                trace.records as f64 / period_s,
+                1.0,
+                0.0,
+                trace.mean_service_s + idle_s,
+            )
         }
         Workload::Open {
             bound_rate,
