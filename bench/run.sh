@@ -27,7 +27,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 cargo build --release --locked --quiet
 (cd bench/bareloop && cargo build --release --quiet)
-bin=$root/target/release/slotsim
+bin=${SLOTSIM:-$root/target/release/slotsim}  # SLOTSIM=path measures another build
 bare=$root/bench/bareloop/target/release/bareloop
 python3 -c "import simpy" 2>/dev/null || python3 -m pip install --quiet simpy==4.1.1
 
@@ -36,10 +36,13 @@ row() { # target command figure value
   echo "$(date -u +%FT%TZ),$commit,\"$machine\",$1,\"$cmd\",$3,$4" | tee -a "$csv"
 }
 json() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
-# Runs a command under GNU time; sets $wall (s) and $rss (KiB); its stdout goes to $tmp/stdout.
+# Runs a command under GNU time; sets $wall and $cpu (user + system, s) and $rss (KiB);
+# its stdout goes to $tmp/stdout. On a busy machine CPU time is the steadier figure.
 timed() {
-  /usr/bin/time -f "%e %M" -o "$tmp/time" "$@" > "$tmp/stdout"
-  read -r wall rss < "$tmp/time"
+  /usr/bin/time -f "%e %U %S %M" -o "$tmp/time" "$@" > "$tmp/stdout"
+  local user sys
+  read -r wall user sys rss < "$tmp/time"
+  cpu=$(python3 -c "print(round($user + $sys, 2))")
 }
 # The sum of a column of a CSV file.
 colsum() { python3 -c "import csv,sys; print(sum(float(r[sys.argv[2]]) for r in csv.DictReader(open(sys.argv[1]))))" "$1" "$2"; }
@@ -50,10 +53,12 @@ engine() {
   for _ in $(seq "$REPEAT"); do
     timed "$bin" run $sc --threads 1 --quiet --out "$tmp/one"
     row one-account "slotsim run $sc --threads 1" whole_process_s "$wall"
+    row one-account "slotsim run $sc --threads 1" whole_process_cpu_s "$cpu"
     row one-account "slotsim run $sc --threads 1" peak_rss_kib "$rss"
     row one-account "slotsim run $sc --threads 1" engine_s "$(json "$tmp/one/run.json" wall_time_s)"
     timed "$bare" 2000000
     row one-account "bench/bareloop 2000000" whole_process_s "$wall"
+    row one-account "bench/bareloop 2000000" whole_process_cpu_s "$cpu"
     row one-account "bench/bareloop 2000000" engine_s "$(sed -n 's/^wall_s=//p' "$tmp/stdout")"
   done
   cp "$tmp/stdout" "$tmp/bare.txt"
@@ -61,6 +66,7 @@ engine() {
   for _ in $(seq "${REPEAT_SIMPY:-1}"); do
     timed python3 bench/simpy_model.py 2000000
     row one-account "python3 bench/simpy_model.py 2000000" whole_process_s "$wall"
+    row one-account "python3 bench/simpy_model.py 2000000" whole_process_cpu_s "$cpu"
     row one-account "python3 bench/simpy_model.py 2000000" engine_s "$(sed -n 's/^wall_s=//p' "$tmp/stdout")"
   done
   # The three agree within their batch-means standard errors (the check fails the script).
@@ -84,6 +90,7 @@ accounts() {
       local eng; eng=$(json "$tmp/acc/run.json" wall_time_s)
       row "accounts-$n" "$cmd" requests "$req"
       row "accounts-$n" "$cmd" engine_us_per_request "$(python3 -c "print(round($eng * 1e6 / $req, 4))")"
+      row "accounts-$n" "$cmd" whole_process_cpu_us_per_request "$(python3 -c "print(round($cpu * 1e6 / $req, 4))")"
       row "accounts-$n" "$cmd" whole_process_s "$wall"
       row "accounts-$n" "$cmd" peak_rss_kib "$rss"
     done
@@ -99,6 +106,7 @@ memory() {
         --horizon "$h" --quiet --out "$tmp/mem"
       row "memory-horizon-$h" "$cmd" peak_rss_kib "$rss"
       row "memory-horizon-$h" "$cmd" whole_process_s "$wall"
+      row "memory-horizon-$h" "$cmd" whole_process_cpu_s "$cpu"
       row "memory-horizon-$h" "$cmd" report_html_bytes "$(stat -c %s "$tmp/mem/report.html")"
     done
   done
@@ -123,6 +131,7 @@ output() {
   for _ in $(seq "$REPEAT"); do
     timed "$bin" run scenarios/quick.toml --quiet --out "$tmp/quick"
     row quick "$cmd" whole_process_s "$wall"
+    row quick "$cmd" whole_process_cpu_s "$cpu"
     row quick "$cmd" engine_s "$(json "$tmp/quick/run.json" wall_time_s)"
   done
   sed -e 's/^horizon = .*/horizon = "10m"/' -e 's/^warmup = .*/warmup = "1m"/' \
@@ -133,6 +142,7 @@ output() {
   for _ in $(seq "$REPEAT"); do
     timed "$bin" run "$tmp/wide.toml" --reserved 0..=9999 --quiet --out "$tmp/wide"
     row sweep-10000-points "$cmd" whole_process_s "$wall"
+    row sweep-10000-points "$cmd" whole_process_cpu_s "$cpu"
     row sweep-10000-points "$cmd" engine_s "$(json "$tmp/wide/run.json" wall_time_s)"
     row sweep-10000-points "$cmd" peak_rss_kib "$rss"
   done

@@ -6,7 +6,7 @@ use super::limits::{rpm_zone, RpmZone};
 use super::{Account, Acquired, Cause, Ev, Phase, Reject, Sim};
 use crate::scenario::{FallbackSelection, Platform, PoolConfig};
 use crate::units::Time;
-use rand::Rng;
+use super::select_index::{fallback_key, load_aware_key, pick_min};
 
 /// EffectiveConcurrency(C, R, is_bound) of PR #607, for C >= 1 (C <= 0 is rejected when
 /// the scenario is validated). R < 0 behaves as 0; R >= C leaves new sessions no slot.
@@ -110,21 +110,23 @@ impl Sim<'_> {
             let failed = &self.requests.items[rid as usize].failed;
             let guarded = self.guarded;
             let choices = &mut self.sessions.items[sid as usize].choices;
-            let candidates = accounts.iter().enumerate().filter_map(|(i, a)| {
-                if a.cap_new == 0 {
-                    return None;
+            let mut allowed = |i: u32| {
+                let a = &accounts[i as usize];
+                schedulable(a, &pools[a.pool as usize], now, failed, i) == Usable::Any
+                    && !refused.contains(&i)
+            };
+            let pick = match &self.index {
+                Some(index) if !guarded => index.pick_load_aware(None, choices),
+                Some(index) => index.pick_load_aware(Some(&mut allowed), choices),
+                None => {
+                    let candidates = (accounts.iter().zip(0..)).filter_map(|(a, i)| {
+                        let key = load_aware_key(a)?;
+                        (!guarded || allowed(i)).then_some((key, i))
+                    });
+                    pick_min(candidates, choices)
                 }
-                let i = i as u32;
-                if guarded
-                    && (schedulable(a, &pools[a.pool as usize], now, failed, i) != Usable::Any
-                        || refused.contains(&i))
-                {
-                    return None;
-                }
-                let load = (a.busy as u64 + a.waiting as u64) * 100 / a.cap_new as u64;
-                (load < 100).then_some(((a.priority, load, a.last_used), i))
-            });
-            let Some(a) = pick_min(candidates, choices) else {
+            };
+            let Some(a) = pick else {
                 return false;
             };
             if self.guarded && !self.register_session(a, sid) {
@@ -152,19 +154,23 @@ impl Sim<'_> {
             let failed = &self.requests.items[rid as usize].failed;
             let guarded = self.guarded;
             let choices = &mut self.sessions.items[sid as usize].choices;
-            let candidates = accounts.iter().enumerate().filter_map(|(i, a)| {
-                let i = i as u32;
-                if a.cap_new == 0
-                    || guarded
-                        && (schedulable(a, &pools[a.pool as usize], now, failed, i) != Usable::Any
-                            || refused.contains(&i))
-                {
-                    return None;
+            let mut allowed = |i: u32| {
+                let a = &accounts[i as usize];
+                schedulable(a, &pools[a.pool as usize], now, failed, i) == Usable::Any
+                    && !refused.contains(&i)
+            };
+            let pick = match &self.index {
+                Some(index) if !guarded => index.pick_fallback(None, choices),
+                Some(index) => index.pick_fallback(Some(&mut allowed), choices),
+                None => {
+                    let candidates = (accounts.iter().zip(0..)).filter_map(|(a, i)| {
+                        let key = fallback_key(a, by_lru)?;
+                        (!guarded || allowed(i)).then_some((key, i))
+                    });
+                    pick_min(candidates, choices)
                 }
-                let lru = if by_lru { a.last_used } else { None };
-                Some(((a.priority, lru), i))
-            });
-            let Some(a) = pick_min(candidates, choices) else {
+            };
+            let Some(a) = pick else {
                 let why = if self.requests.items[rid as usize].failed.is_empty() {
                     Reject::NoAccount
                 } else {
@@ -215,7 +221,7 @@ impl Sim<'_> {
         } else {
             None
         };
-        self.accounts[account as usize].busy += 1;
+        self.with_account(account, |a| a.busy += 1);
         self.busy_total += 1;
         let r = &mut self.requests.items[rid as usize];
         r.phase = Phase::Serving;
@@ -256,9 +262,11 @@ impl Sim<'_> {
 
     /// A request releases its slot of `account`.
     pub(super) fn release_account_slot(&mut self, account: u32) {
-        let a = &mut self.accounts[account as usize];
-        a.busy -= 1;
-        a.last_used = Some(self.now);
+        let now = self.now;
+        self.with_account(account, |a| {
+            a.busy -= 1;
+            a.last_used = Some(now);
+        });
         self.busy_total -= 1;
     }
 }
@@ -298,29 +306,6 @@ pub(super) fn schedulable(
         RpmZone::Yellow => Usable::StickyOnly,
         RpmZone::Red => Usable::No(Cause::Limit),
     }
-}
-
-/// The account with the least key; ties broken uniformly at random (reservoir sampling,
-/// which draws only when there is a tie).
-fn pick_min<K: Ord>(candidates: impl Iterator<Item = (K, u32)>, rng: &mut impl Rng) -> Option<u32> {
-    let mut best: Option<(K, u32)> = None;
-    let mut ties = 0u32;
-    for (key, i) in candidates {
-        match &mut best {
-            Some((k, _)) if key > *k => {}
-            Some((k, idx)) if key == *k => {
-                ties += 1;
-                if rng.random_range(0..ties) == 0 {
-                    *idx = i;
-                }
-            }
-            _ => {
-                best = Some((key, i));
-                ties = 1;
-            }
-        }
-    }
-    best.map(|(_, i)| i)
 }
 
 #[cfg(test)]

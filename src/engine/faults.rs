@@ -130,8 +130,7 @@ impl Sim<'_> {
         if measured {
             self.count_fault(kind);
         }
-        let a = &mut self.accounts[account as usize];
-        a.busy -= 1;
+        self.with_account(account, |a| a.busy -= 1);
         self.busy_total -= 1;
         if self.cfg.gateway.wait == WaitMode::Fifo {
             self.fifo_handoff_account(account);

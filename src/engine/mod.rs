@@ -26,6 +26,7 @@ mod limits;
 mod metrics;
 mod queue;
 mod replay;
+mod select_index;
 mod slab;
 mod streams;
 #[cfg(test)]
@@ -38,11 +39,12 @@ pub use metrics::{Counts, MinuteBin, RepOutput};
 pub use queue::EventQueue;
 pub use streams::replication_seed;
 
+use select_index::AccountIndex;
 use slab::Slab;
 use streams::{stream, LazyStream, StreamKind};
 use workload::exp_gap;
 
-use crate::scenario::{FaultKind, ModelConfig, WaitMode, Workload};
+use crate::scenario::{FallbackSelection, FaultKind, ModelConfig, WaitMode, Workload};
 use crate::units::Time;
 use hdrhistogram::Histogram;
 use rand_pcg::Pcg64;
@@ -287,12 +289,22 @@ enum Acquired {
 
 const MINUTE: Time = 60_000_000;
 
+/// Gateways with at most this many accounts are scanned at each selection; larger ones
+/// keep ordered indexes (the same picks and draws either way; see `select_index`).
+const SCAN_MAX_ACCOUNTS: usize = 24;
+
 struct Sim<'a> {
     cfg: &'a ModelConfig,
     rep_seed: u64,
     now: Time,
     queue: EventQueue<Ev>,
     accounts: Vec<Account>,
+    /// Ordered indexes for selection, for gateways of more than [`SCAN_MAX_ACCOUNTS`]
+    /// accounts (smaller ones are scanned: cheaper than keeping indexes, same picks).
+    index: Option<AccountIndex>,
+    /// Tests: compare the indexes with ones built afresh after every event.
+    #[cfg(test)]
+    check_index_every_event: bool,
     users: Vec<User>,
     sessions: Slab<Session>,
     requests: Slab<Request>,
@@ -375,12 +387,18 @@ impl<'a> Sim<'a> {
             .pools
             .iter()
             .any(|p| p.faults.any() || p.window.is_some() || p.max_sessions > 0 || p.base_rpm > 0);
+        let by_lru = cfg.gateway.fallback_selection == FallbackSelection::LastUsed;
+        let index =
+            (accounts.len() > SCAN_MAX_ACCOUNTS).then(|| AccountIndex::new(&accounts, by_lru));
         Sim {
             cfg,
             rep_seed,
             now: 0,
             queue: EventQueue::default(),
             accounts,
+            index,
+            #[cfg(test)]
+            check_index_every_event: false,
             users,
             sessions: Slab::new(),
             requests: Slab::new(),
@@ -465,6 +483,13 @@ impl Sim<'_> {
                 Ev::TraceArrival => self.trace_arrival(),
                 Ev::SessionIdle { session, token } => self.session_idle(session, token),
             }
+            #[cfg(test)]
+            if self.check_index_every_event {
+                let by_lru = self.cfg.gateway.fallback_selection == FallbackSelection::LastUsed;
+                let fresh = AccountIndex::new(&self.accounts, by_lru);
+                let index = self.index.as_ref().expect("checked only with indexes");
+                assert!(index.same_as(&fresh), "indexes out of step");
+            }
         }
     }
 
@@ -477,6 +502,17 @@ impl Sim<'_> {
 
     fn in_window(&self, t: Time) -> bool {
         t >= self.cfg.warmup && t < self.cfg.horizon
+    }
+
+    /// Changes account `i` through `f`: every change of an account's busy count, waiter
+    /// count or last use goes through here, so that the selection indexes stay in step.
+    #[inline]
+    fn with_account<R>(&mut self, i: u32, f: impl FnOnce(&mut Account) -> R) -> R {
+        let a = &mut self.accounts[i as usize];
+        match &mut self.index {
+            None => f(a),
+            Some(index) => index.update(a, i, f),
+        }
     }
 
     /// A request is turned away: measured, its user slot freed, and the client retries

@@ -58,10 +58,11 @@ pub(super) fn arrive(sim: &mut Sim, bound: Option<u32>) -> u32 {
 }
 
 pub(super) fn set(sim: &mut Sim, account: usize, busy: u32, waiting: u32, last_used: Option<Time>) {
-    let a = &mut sim.accounts[account];
-    a.busy = busy;
-    a.waiting = waiting;
-    a.last_used = last_used;
+    sim.with_account(account as u32, |a| {
+        a.busy = busy;
+        a.waiting = waiting;
+        a.last_used = last_used;
+    });
     sim.busy_total = sim.accounts.iter().map(|a| a.busy as u64).sum();
     sim.waiting_total = sim.accounts.iter().map(|a| a.waiting as u64).sum();
 }

@@ -24,14 +24,14 @@ impl Sim<'_> {
         limit: u32,
         timeout: Time,
     ) {
-        let a = &mut self.accounts[account as usize];
+        let a = &self.accounts[account as usize];
         if a.waiting >= limit {
             return self.reject(rid, Reject::QueueFull);
         }
         if a.busy < cap {
             return self.acquire(rid, account, Acquired::WaitSuccess);
         }
-        a.waiting += 1;
+        self.with_account(account, |a| a.waiting += 1);
         self.waiting_total += 1;
         let r = &mut self.requests.items[rid as usize];
         r.phase = Phase::AccountWait;
@@ -122,8 +122,8 @@ impl Sim<'_> {
         let token = self.fresh_token();
         let r = &mut self.requests.items[rid as usize];
         r.token = token;
-        let a = &mut self.accounts[r.account as usize];
-        a.waiting -= 1;
+        let account = r.account;
+        self.with_account(account, |a| a.waiting -= 1);
         self.waiting_total -= 1;
     }
 
@@ -231,7 +231,7 @@ mod tests {
         assert!(sim.requests.items[sticky as usize].phase == Phase::AccountWait);
         assert_eq!(sim.accounts[0].waiting, 2);
         // One of the two running requests finishes: busy 2 -> 1, which only C admits.
-        sim.accounts[0].busy -= 1;
+        sim.with_account(0, |a| a.busy -= 1);
         sim.busy_total -= 1;
         sim.fifo_handoff_account(0);
         assert!(sim.requests.items[sticky as usize].phase == Phase::Serving);
