@@ -3,10 +3,10 @@
 //! request ([`schedulable`]), and taking and releasing an account slot.
 
 use super::limits::{rpm_zone, RpmZone};
+use super::select_index::{fallback_key, load_aware_key, pick_min};
 use super::{Account, Acquired, Cause, Ev, Phase, Reject, Sim};
 use crate::scenario::{FallbackSelection, Platform, PoolConfig};
 use crate::units::Time;
-use super::select_index::{fallback_key, load_aware_key, pick_min};
 
 /// EffectiveConcurrency(C, R, is_bound) of PR #607, for C >= 1 (C <= 0 is rejected when
 /// the scenario is validated). R < 0 behaves as 0; R >= C leaves new sessions no slot.

@@ -285,6 +285,16 @@ mod tests {
             waiting: 0,
             last_used: None,
             fifo: VecDeque::new(),
+            pool: 0,
+            down_until: 0,
+            error: false,
+            rate_limited_until: 0,
+            overloaded_until: 0,
+            window_end: 0,
+            window_count: 0,
+            rpm_minute: 0,
+            rpm_count: 0,
+            sessions: Vec::new(),
         }
     }
 
@@ -417,7 +427,15 @@ mod tests {
     fn indexes_stay_in_step_in_whole_replications() {
         use crate::engine::test_support::model;
         use crate::engine::Sim;
-        for (wait, selection) in [("poll", "last_used"), ("fifo", "random")] {
+        // The last case has faults, a session limit and an RPM band: picks then skip the
+        // accounts the schedulability decision rules out.
+        let guards = "max_sessions = 4\nbase_rpm = 6\n[pools.faults]\n\
+                      rate_limit = { per_request = 0.05 }\noverload = { per_request = 0.02 }";
+        for (wait, selection, guard) in [
+            ("poll", "last_used", ""),
+            ("fifo", "random", ""),
+            ("poll", "last_used", guards),
+        ] {
             let cfg = model(&format!(
                 r#"
                 horizon = "40m"
@@ -437,6 +455,7 @@ mod tests {
                 accounts = 15
                 concurrency = 2
                 priority = 20
+                {guard}
                 [workload]
                 arrival = {{ process = "poisson", rate = "40/min" }}
                 requests_per_session = {{ dist = "geometric", mean = 6 }}
