@@ -374,10 +374,37 @@ fn apply_overrides(s: &mut Scenario, a: &RunArgs) -> Result<(), CliError> {
 fn run(a: RunArgs) -> Result<(), CliError> {
     let mut s = load_scenario(&a.scenario)?;
     apply_overrides(&mut s, &a)?;
-    let estimate = crate::estimate::estimate(&s, a.threads.unwrap_or_else(default_threads));
+    let shard = a
+        .shard
+        .as_deref()
+        .map(ShardSpec::parse)
+        .transpose()
+        .map_err(CliError::Usage)?;
+    if let Some(spec) = shard {
+        check_shardable(&s, &a, spec)?;
+    }
+    let threads = a.threads.unwrap_or_else(default_threads);
+    let estimate = match shard {
+        None => crate::estimate::estimate(&s, threads),
+        Some(spec) => {
+            // A shard's budget is its own work: at most its largest block of replications
+            // of a point, at every point (an upper bound).
+            let most = spec
+                .replications(s.sweep.points().len(), s.replications)
+                .iter()
+                .map(|r| r.len() as u32)
+                .max()
+                .unwrap_or(0)
+                .max(1);
+            let mut share = s.clone();
+            share.replications = most;
+            share.max_replications = most;
+            share.max_replications_given = true;
+            crate::estimate::estimate(&share, threads)
+        }
+    };
     within_budget(&estimate, a.force)?;
-    if let Some(spec) = &a.shard {
-        let spec = ShardSpec::parse(spec).map_err(CliError::Usage)?;
+    if let Some(spec) = shard {
         return run_shard(&s, &a, spec);
     }
     let out = a
@@ -502,8 +529,9 @@ fn shard_overrides(a: &RunArgs) -> shard::Overrides {
     }
 }
 
-/// `run --shard K/N`: simulates this shard's block of work and writes a partial result.
-fn run_shard(s: &Scenario, a: &RunArgs, spec: ShardSpec) -> Result<(), CliError> {
+/// Refuses what a shard cannot run the way an unsharded run would: rounds that add
+/// replications depending on all results.
+fn check_shardable(s: &Scenario, a: &RunArgs, spec: ShardSpec) -> Result<(), CliError> {
     if s.precision.is_some() {
         return Err(CliError::Usage(format!(
             "--shard {spec}: a precision target (--precision, or `precision` in {}) adds replications in rounds decided on all replications of a point, which no shard sees; shard a fixed count instead (--replications N) or run without --shard",
@@ -518,6 +546,11 @@ fn run_shard(s: &Scenario, a: &RunArgs, spec: ShardSpec) -> Result<(), CliError>
             s.replications
         )));
     }
+    Ok(())
+}
+
+/// `run --shard K/N`: simulates this shard's block of work and writes a partial result.
+fn run_shard(s: &Scenario, a: &RunArgs, spec: ShardSpec) -> Result<(), CliError> {
     let out = a.out.clone().unwrap_or_else(|| {
         Path::new("output").join(format!("{}-shard-{}-of-{}", s.name, spec.k, spec.n))
     });

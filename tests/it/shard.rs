@@ -365,3 +365,37 @@ fn shard_flags_are_checked() {
     );
     assert!(!dir.path().join("out").exists());
 }
+
+/// The run budget applies to a shard's own share of the work: a sweep too big for one
+/// run is refused whole, while a shard of it that fits (here an empty one) runs.
+#[test]
+fn the_budget_counts_a_shards_share() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(dir.path(), "s.toml", SCENARIO);
+    let big = ["--replications", "100000", "--horizon", "366d", "--quiet"];
+    let o = slotsim()
+        .arg("run")
+        .arg(&scenario)
+        .args(big)
+        .arg("--out")
+        .arg(dir.path().join("whole"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("too big"), "{stderr}");
+    let out = dir.path().join("shard");
+    let stdout = ok(slotsim()
+        .arg("run")
+        .arg(&scenario)
+        .args(big)
+        .args(["--shard", "1/1000000", "--out"])
+        .arg(&out));
+    assert!(stdout.contains("holds no work"), "{stdout}");
+    let m: Manifest =
+        serde_json::from_str(&std::fs::read_to_string(out.join("shard.json")).unwrap()).unwrap();
+    assert_eq!(
+        (m.work.first_item, m.work.end_item, m.work.items),
+        (0, 0, 300_000)
+    );
+}
