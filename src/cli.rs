@@ -40,6 +40,9 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Find the smallest pool (or, with --max-load, the largest load) for which some
+    /// reserved value meets the scenario's [targets]; writes plan.csv, a chart and report.html.
+    Plan(PlanArgs),
     /// Redraw the charts and report.html from the files of an earlier run.
     Report {
         /// The output folder of an earlier `slotsim run`.
@@ -110,6 +113,48 @@ pub struct RunArgs {
     pub force: bool,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// The scenario file (TOML); its [targets] say what must be met, [plan] what to search.
+    pub scenario: PathBuf,
+    /// Search the largest multiplier of the arrival rate instead of the smallest pool.
+    #[arg(long)]
+    pub max_load: bool,
+    /// Output folder [default: output/<name>/plan/].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// The pool whose accounts are searched (overrides [plan] pool).
+    #[arg(long, value_name = "NAME")]
+    pub pool: Option<String>,
+    /// Account counts searched, an inclusive range "MIN..=MAX" (overrides [plan]).
+    #[arg(long, value_name = "RANGE")]
+    pub accounts: Option<String>,
+    /// Reserved values tried at each candidate: "0,1,2" or "0..=3" (overrides [plan] reserved).
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    pub reserved: Option<String>,
+    /// Largest load multiplier searched with --max-load (overrides [plan] max_load).
+    #[arg(long, value_name = "X")]
+    pub load_limit: Option<f64>,
+    /// Step between load multipliers with --max-load (overrides [plan] load_step).
+    #[arg(long, value_name = "X")]
+    pub load_step: Option<f64>,
+    /// Master seed (overrides the scenario's).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
+    pub seed: Option<u64>,
+    /// Replications per candidate and reserved value (overrides the scenario's).
+    #[arg(long, value_name = "N")]
+    pub replications: Option<u32>,
+    /// Cap of the decision rounds per candidate (overrides the scenario's).
+    #[arg(long, value_name = "N")]
+    pub max_replications: Option<u32>,
+    /// Worker threads [default: all cores]. Results never depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
 /// Appends a formatted line to a String buffer (printed at once with [`emit`]).
 macro_rules! outln {
     ($o:ident) => {
@@ -170,6 +215,7 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Check { scenario, force } => check(&scenario, force),
         Command::Run(args) => run(args),
+        Command::Plan(args) => plan(args),
         Command::Report { out } => report(&out),
         Command::Merge(args) => merge(args),
     }
@@ -477,6 +523,16 @@ fn finish(
     let w = |e: crate::output::WriteError| CliError::Other(e.into());
     let mut warnings = overload_warnings(s);
     warnings.extend(warmup_warnings(s, result));
+    if matches!(
+        runner::recommendation(s, &result.points),
+        crate::recommend::Recommendation::NoneMeets { .. }
+    ) {
+        let quick = RunSettings {
+            threads: None,
+            common_random_numbers: crn,
+        };
+        warnings.extend(what_would_reach(s, &quick));
+    }
     warnings.extend(precision_warnings(s, result));
     write_outputs(s, result, stage.dir(), crn, overrides, &warnings)?;
     let rendered = crate::report::render(stage.dir()).map_err(|e| CliError::Other(e.into()))?;
@@ -723,6 +779,155 @@ fn merge(a: MergeArgs) -> Result<(), CliError> {
     )
 }
 
+fn plan(a: PlanArgs) -> Result<(), CliError> {
+    use crate::plan::Search;
+    let mut s = load_scenario(&a.scenario)?;
+    if !s.targets.any() {
+        return Err(CliError::Usage(format!(
+            "{}: [targets]: plan needs at least one target (continuity_failure_rate and/or new_session_rejection_rate)",
+            a.scenario.display()
+        )));
+    }
+    if let Some(seed) = a.seed {
+        s.seed = seed;
+    }
+    if let Some(n) = a.replications {
+        if n == 0 || n > MAX_REPLICATIONS {
+            return Err(CliError::Usage(format!(
+                "--replications {n}: must be from 1 to {MAX_REPLICATIONS}"
+            )));
+        }
+        s.replications = n;
+    }
+    if let Some(m) = a.max_replications {
+        if m < s.replications || m > MAX_REPLICATIONS {
+            return Err(CliError::Usage(format!(
+                "--max-replications {m}: must be from the replications ({}) to {MAX_REPLICATIONS}",
+                s.replications
+            )));
+        }
+        s.max_replications = m;
+        s.max_replications_given = true;
+    }
+    if a.threads == Some(0) {
+        return Err(CliError::Usage("--threads 0: must be at least 1".into()));
+    }
+    if let Some(name) = &a.pool {
+        s.plan.pool = s
+            .pools
+            .iter()
+            .position(|p| &p.name == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = s.pools.iter().map(|p| p.name.as_str()).collect();
+                CliError::Usage(format!(
+                    "--pool {name:?}: no such pool (the pools are: {})",
+                    names.join(", ")
+                ))
+            })?;
+        if a.reserved.is_none() {
+            s.plan.reserved = (0..s.pools[s.plan.pool].concurrency as i64).collect();
+        }
+    }
+    if let Some(range) = &a.accounts {
+        let bad = || {
+            CliError::Usage(format!(
+                "--accounts {range:?}: expected an inclusive range \"MIN..=MAX\" of whole numbers from 1 to 100000"
+            ))
+        };
+        let (lo, hi) = range.split_once("..=").ok_or_else(bad)?;
+        let lo: u32 = lo.trim().parse().map_err(|_| bad())?;
+        let hi: u32 = hi.trim().parse().map_err(|_| bad())?;
+        if lo == 0 || hi < lo || hi > 100_000 {
+            return Err(bad());
+        }
+        s.plan.min_accounts = lo;
+        s.plan.max_accounts = hi;
+    }
+    if let Some(list) = &a.reserved {
+        let values = parse_reserved_list(list).map_err(CliError::Usage)?;
+        if values.iter().any(|v| *v < 0) {
+            return Err(CliError::Usage(format!(
+                "--reserved {list:?}: plan tries reserved values >= 0"
+            )));
+        }
+        s.plan.reserved = values;
+    }
+    for (flag, v) in [("--load-limit", a.load_limit), ("--load-step", a.load_step)] {
+        if let Some(x) = v {
+            if !(x.is_finite() && x > 0.0 && x <= 1e6) {
+                return Err(CliError::Usage(format!(
+                    "{flag} {x}: must be a number > 0 and at most 1000000"
+                )));
+            }
+        }
+    }
+    if let Some(x) = a.load_limit {
+        s.plan.max_load = x;
+    }
+    if let Some(x) = a.load_step {
+        s.plan.load_step = x;
+    }
+    if s.plan.max_load / s.plan.load_step > 100_000.0 {
+        return Err(CliError::Usage(format!(
+            "--load-step {}: at most 100000 load steps up to {}",
+            s.plan.load_step, s.plan.max_load
+        )));
+    }
+    let search = if a.max_load {
+        Search::Load
+    } else {
+        Search::Accounts
+    };
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("output").join(&s.name).join("plan"));
+    if out.exists() && !out.is_dir() {
+        return Err(CliError::Usage(format!(
+            "--out {}: exists and is not a folder",
+            out.display()
+        )));
+    }
+    let settings = RunSettings {
+        threads: a.threads,
+        common_random_numbers: true,
+    };
+    let bar = progress_bar(0, a.quiet);
+    let tick = |n: u64| {
+        let _ = n;
+        bar.inc(1);
+    };
+    let outcome =
+        crate::plan::plan(&s, search, &settings, &tick).map_err(|e| CliError::Other(e.into()))?;
+    bar.finish_and_clear();
+    let answer = crate::plan::answer_text(&outcome, &s);
+    let w = |e: crate::output::WriteError| CliError::Other(e.into());
+    ensure_dir(&out).map_err(w)?;
+    write_atomic(&out, "plan.csv", &crate::plan::plan_csv(&outcome, &s)).map_err(w)?;
+    let charts = out.join("charts");
+    ensure_dir(&charts).map_err(w)?;
+    let targets = runner::recommend_targets(&s);
+    let chart = crate::charts::plan::render_plan(
+        &outcome,
+        &targets,
+        s.pools[s.plan.pool].concurrency,
+        &charts,
+    )
+    .map_err(|e| CliError::Other(e.into()))?;
+    let page =
+        crate::report::html::plan_page(&s.name, &s.words(), &answer, &outcome, &targets, &chart);
+    write_atomic(&out, "report.html", page.as_bytes()).map_err(w)?;
+    let mut o = String::new();
+    outln!(o, "{answer}");
+    outln!(o);
+    outln!(
+        o,
+        "wrote {} (plan.csv, report.html, charts/plan_feasible.png, charts/plan_feasible.svg)",
+        out.display()
+    );
+    emit(&o)
+}
+
 /// The flags of `run` that changed the scenario's settings, as given.
 fn overrides(a: &RunArgs) -> Vec<String> {
     let mut v = Vec::new();
@@ -745,6 +950,61 @@ fn overrides(a: &RunArgs) -> Vec<String> {
         v.push("--independent-streams".into());
     }
     v
+}
+
+/// When no setting meets the targets: a quick account search (`plan` with at most 4
+/// replications and no decision rounds) from one account more than the largest swept pool.
+pub fn what_would_reach(s: &Scenario, settings: &RunSettings) -> Option<String> {
+    use crate::plan::{plan, Search};
+    let mut q = s.clone();
+    q.replications = q.replications.min(4);
+    q.max_replications = q.replications;
+    q.max_replications_given = true;
+    q.precision = None;
+    let pool = q.plan.pool;
+    let current = s
+        .sweep
+        .points()
+        .iter()
+        .map(|p| s.model_at(p).pools[pool].accounts)
+        .max()
+        .unwrap_or(s.pools[pool].accounts);
+    if current >= 100_000 {
+        return None;
+    }
+    q.plan.min_accounts = current + 1;
+    q.plan.max_accounts = q
+        .plan
+        .max_accounts
+        .max(current.saturating_mul(4))
+        .clamp(current + 1, 100_000);
+    if let Some((_, values)) = s.sweep.params.iter().find(|(p, _)| *p == Param::Reserved) {
+        let rs: Vec<i64> = values
+            .iter()
+            .map(|v| *v as i64)
+            .filter(|v| *v >= 0)
+            .collect();
+        if !rs.is_empty() {
+            q.plan.reserved = rs;
+        }
+    }
+    let o = plan(&q, Search::Accounts, settings, &|_| {}).ok()?;
+    let name = &s.pools[pool].name;
+    Some(match o.answer {
+        Some(a) => {
+            let c = &o.candidates[a];
+            format!(
+                "no setting meets the targets. What would reach them: about {} accounts of pool {name:?} (now at most {current}) with reserved={}, by a quick account search ({} replications per candidate); run `slotsim plan` for the confident answer",
+                c.accounts,
+                c.best_reserved().unwrap_or(0),
+                q.replications
+            )
+        }
+        None => format!(
+            "no setting meets the targets. What would reach them: not even {} accounts of pool {name:?} do in a quick account search; lower the load or relax the targets",
+            q.plan.max_accounts
+        ),
+    })
 }
 
 /// Sweep points whose offered load exceeds their slots; points with the same load and

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod estimate;
 pub mod export;
 pub mod output;
+pub mod plan;
 pub mod recommend;
 pub mod report;
 pub mod runner;

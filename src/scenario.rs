@@ -609,6 +609,8 @@ pub struct Scenario {
     pub max_replications_given: bool,
     /// `[targets] price_per_account`, one price per pool in `pools` order.
     pub account_prices: Option<Vec<f64>>,
+    /// `[plan]`: what `slotsim plan` searches (defaults when the table is absent).
+    pub plan: PlanConfig,
     /// Remarks for `slotsim check` (legal but notable settings).
     pub notes: Vec<String>,
 }
@@ -623,6 +625,23 @@ pub struct ModelConfig {
     pub workload: Workload,
     pub users: Option<UserConfig>,
     pub cost: CostConfig,
+}
+
+/// `[plan]`: the search space of `slotsim plan` (docs/decisions.md).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanConfig {
+    /// Index into `pools` of the pool whose accounts are searched (default the first).
+    pub pool: usize,
+    /// Account counts searched, inclusive (default 1 to 4 x the pool's accounts).
+    pub min_accounts: u32,
+    pub max_accounts: u32,
+    /// Reserved values tried at each candidate, on every pool (default 0 to C - 1 of the
+    /// searched pool).
+    pub reserved: Vec<i64>,
+    /// `--max-load`: load multipliers searched are load_step, 2 x load_step, ... up to
+    /// max_load (defaults 0.1 and 4).
+    pub max_load: f64,
+    pub load_step: f64,
 }
 
 /// Default cap of the decision rounds, as a multiple of `replications`.

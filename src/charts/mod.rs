@@ -10,6 +10,7 @@
 
 pub mod axis;
 mod draw;
+pub mod plan;
 mod sweep;
 mod text;
 mod timeseries;
@@ -315,7 +316,7 @@ where
     }
 }
 
-fn chart_error(path: &Path, e: impl std::fmt::Display) -> ReportError {
+pub(crate) fn chart_error(path: &Path, e: impl std::fmt::Display) -> ReportError {
     ReportError::Chart {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -356,7 +357,7 @@ fn emit(ctx: &Ctx, kind: ChartKind, dir: &Path) -> Result<RenderedChart, ReportE
     })
 }
 
-fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, png::EncodingError> {
+pub(crate) fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, png::EncodingError> {
     let mut out = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut out, w, h);

@@ -530,6 +530,113 @@ fn provenance(h: &mut String, data: &RunData) {
     }
 }
 
+/// The page `slotsim plan` writes: the answer, every candidate evaluated, the chart.
+pub fn plan_page(
+    name: &str,
+    words: &str,
+    answer: &str,
+    o: &crate::plan::PlanOutcome,
+    targets: &crate::recommend::Targets,
+    chart: &RenderedChart,
+) -> String {
+    use crate::plan::Search;
+    let mut h = String::with_capacity(32 * 1024 + chart.svg_text.len());
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>slotsim plan: {}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
+        escape(name)
+    );
+    let _ = writeln!(h, "<h1>slotsim plan: {}</h1>", escape(name));
+    let _ = writeln!(h, "<h2>Scenario</h2>\n<p>{}</p>", escape(words));
+    let class = if o.answer.is_some() {
+        "rec"
+    } else {
+        "rec warn"
+    };
+    let _ = writeln!(
+        h,
+        "<h2>Plan</h2>\n<div class=\"{class}\"><p class=\"head\">{}</p><p>{}</p></div>",
+        match (o.search, o.answer) {
+            (Search::Accounts, Some(a)) => format!(
+                "Smallest pool: {} accounts of {}",
+                o.candidates[a].accounts,
+                escape(&o.pool)
+            ),
+            (Search::Load, Some(a)) => format!("Largest load: x{}", o.candidates[a].load),
+            _ => "No candidate in the searched range meets the targets".to_string(),
+        },
+        escape(answer)
+    );
+    h.push_str("<h3>Every candidate evaluated</h3>\n<div class=\"scroll\"><table>\n<tr>");
+    let x_name = match o.search {
+        Search::Accounts => "accounts",
+        Search::Load => "load",
+    };
+    let _ = write!(
+        h,
+        "<th>{x_name}</th><th>reserved</th><th>replications</th><th>new-session rejection</th>\
+         <th>continuity failure</th><th>targets (95%)</th><th class=\"l\">note</th></tr>\n"
+    );
+    for (ci, c) in o.candidates.iter().enumerate() {
+        let best = c.recommendation.featured_point();
+        for (i, (r, p)) in c.points.iter().enumerate() {
+            let x = match o.search {
+                Search::Accounts => c.accounts.to_string(),
+                Search::Load => format!("x{}", c.load),
+            };
+            let mut note = Vec::new();
+            if best == Some(i) {
+                note.push(if c.feasible() {
+                    "chosen here"
+                } else {
+                    "closest here"
+                });
+            }
+            if o.answer == Some(ci) && best == Some(i) {
+                note.push("answer");
+            }
+            let class = if o.answer == Some(ci) && best == Some(i) {
+                " class=\"featured\""
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                h,
+                "<tr{class}><td>{x}</td><td>{r}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l note\">{}</td></tr>",
+                p.replications,
+                escape(&crate::recommend::fmt_pct_ci(
+                    p.new_session_rejection_rate,
+                    p.new_session_rejection_rate_ci95
+                )),
+                escape(&crate::recommend::fmt_pct_ci(
+                    p.continuity_failure_rate,
+                    p.continuity_failure_rate_ci95
+                )),
+                p.verdict(targets).word(),
+                note.join(", ")
+            );
+        }
+    }
+    h.push_str("</table></div>\n");
+    let svg = chart
+        .svg_text
+        .find("<svg")
+        .map_or(chart.svg_text.as_str(), |i| &chart.svg_text[i..]);
+    let _ = writeln!(
+        h,
+        "<figure id=\"{stem}\" aria-label=\"{}\">\n{svg}\n<figcaption>{} \
+         <a href=\"charts/{stem}.png\">PNG</a> · <a href=\"charts/{stem}.svg\">SVG</a>\
+         </figcaption>\n</figure>",
+        escape(&chart.title),
+        escape(&chart.caption),
+        stem = chart.stem,
+    );
+    h.push_str("</body>\n</html>\n");
+    h
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,6 +22,19 @@ pub struct RawScenario {
     pub targets: Option<RawTargets>,
     pub precision: Option<Quantity>,
     pub max_replications: Option<Quantity>,
+    pub plan: Option<RawPlan>,
+}
+
+/// `[plan]`: what `slotsim plan` searches.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlan {
+    pub pool: Option<String>,
+    pub min_accounts: Option<Quantity>,
+    pub max_accounts: Option<Quantity>,
+    pub reserved: Option<Vec<Quantity>>,
+    pub max_load: Option<Quantity>,
+    pub load_step: Option<Quantity>,
 }
 
 #[derive(Debug, Deserialize, Default)]

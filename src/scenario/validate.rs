@@ -334,6 +334,7 @@ impl Validator<'_> {
         let cost_given = raw.cost.is_some();
         let cost = self.cost(raw.cost)?;
         let sweep = self.sweep(raw.sweep.unwrap_or_default(), &pools, &workload)?;
+        let plan = self.plan(raw.plan.unwrap_or_default(), &pools)?;
         let mut raw_targets = raw.targets.unwrap_or_default();
         let account_prices = self.prices(raw_targets.price_per_account.take(), &pools)?;
         let targets = self.targets(raw_targets)?;
@@ -386,6 +387,7 @@ impl Validator<'_> {
             max_replications,
             max_replications_given,
             account_prices,
+            plan,
             notes: Vec::new(),
         };
         scenario.notes = notes(&scenario);
@@ -1630,6 +1632,88 @@ impl Validator<'_> {
             None => 0,
         };
         Ok(Sweep { baseline, ..sweep })
+    }
+
+    /// `[plan]`, with its defaults filled in.
+    fn plan(&self, p: super::raw::RawPlan, pools: &[PoolConfig]) -> R<PlanConfig> {
+        let pool = match &p.pool {
+            None => 0,
+            Some(name) => pools.iter().position(|q| &q.name == name).ok_or_else(|| {
+                let names: Vec<&str> = pools.iter().map(|q| q.name.as_str()).collect();
+                self.err(
+                    "plan.pool",
+                    format!(
+                        "{name:?} names no pool (the pools are: {})",
+                        names.join(", ")
+                    ),
+                )
+            })?,
+        };
+        let current = pools[pool].accounts as i64;
+        let min_accounts =
+            self.opt_int("plan.min_accounts", &p.min_accounts, 1, 1, 100_000)? as u32;
+        let max_accounts = self.opt_int(
+            "plan.max_accounts",
+            &p.max_accounts,
+            (4 * current).clamp(min_accounts as i64, 100_000),
+            1,
+            100_000,
+        )? as u32;
+        if max_accounts < min_accounts {
+            return Err(self.err(
+                "plan.max_accounts",
+                format!("{max_accounts} is not allowed: it must be >= plan.min_accounts ({min_accounts})"),
+            ));
+        }
+        let reserved = match &p.reserved {
+            Some(list) if list.is_empty() => {
+                return Err(self.err(
+                    "plan.reserved",
+                    "is empty: list the reserved values to try, e.g. [0, 1, 2]".into(),
+                ))
+            }
+            Some(list) => {
+                let mut v = Vec::with_capacity(list.len());
+                for (i, q) in list.iter().enumerate() {
+                    let r = self.int(&format!("plan.reserved[{i}]"), q, 0, 1_000_000)?;
+                    if v.contains(&r) {
+                        return Err(self.err(
+                            &format!("plan.reserved[{i}]"),
+                            format!("{r} is listed twice"),
+                        ));
+                    }
+                    v.push(r);
+                }
+                v
+            }
+            None => (0..pools[pool].concurrency as i64).collect(),
+        };
+        let max_load = p
+            .max_load
+            .as_ref()
+            .map(|q| self.number("plan.max_load", q, 1e-6, 1e6))
+            .transpose()?
+            .unwrap_or(4.0);
+        let load_step = p
+            .load_step
+            .as_ref()
+            .map(|q| self.number("plan.load_step", q, 1e-6, 1e6))
+            .transpose()?
+            .unwrap_or(0.1);
+        if max_load / load_step > 100_000.0 {
+            return Err(self.err(
+                "plan.load_step",
+                format!("{load_step} is too small: at most 100000 load steps up to plan.max_load ({max_load})"),
+            ));
+        }
+        Ok(PlanConfig {
+            pool,
+            min_accounts,
+            max_accounts,
+            reserved,
+            max_load,
+            load_step,
+        })
     }
 
     /// `[targets] price_per_account`: a price for every pool, by name.
