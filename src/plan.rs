@@ -100,7 +100,8 @@ pub fn plan(
     let pool = s.pools[cfg.pool].name.clone();
     let mut cache: BTreeMap<usize, Candidate> = BTreeMap::new();
     // Grid index -> candidate coordinate.
-    let (n, coord): (usize, Box<dyn Fn(usize) -> (u32, f64)>) = match search {
+    type Coord = Box<dyn Fn(usize) -> (u32, f64)>;
+    let (n, coord): (usize, Coord) = match search {
         Search::Accounts => {
             let lo = cfg.min_accounts;
             (
@@ -133,12 +134,11 @@ pub fn plan(
             eval_in(&mut cache, $i)
         };
     }
-    // "good" means feasible. Accounts: feasibility grows with i; load: it shrinks.
-    let good_at_top = |f: bool| f;
+    // Accounts: feasibility grows with the index; load: it shrinks.
     let mut notes = Vec::new();
     let answer = match search {
         Search::Accounts => {
-            if !good_at_top(eval!(n - 1)?) {
+            if !eval!(n - 1)? {
                 None
             } else if eval!(0)? {
                 Some(0)

@@ -574,10 +574,10 @@ pub fn plan_page(
         Search::Accounts => "accounts",
         Search::Load => "load",
     };
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<th>{x_name}</th><th>reserved</th><th>replications</th><th>new-session rejection</th>\
-         <th>continuity failure</th><th>targets (95%)</th><th class=\"l\">note</th></tr>\n"
+         <th>continuity failure</th><th>targets (95%)</th><th class=\"l\">note</th></tr>"
     );
     for (ci, c) in o.candidates.iter().enumerate() {
         let best = c.recommendation.featured_point();
