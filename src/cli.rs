@@ -1192,6 +1192,49 @@ pub fn summary_table(s: &Scenario, r: &RunResult) -> String {
         text.push_str("(± is the 95% confidence half-width across replications)\n");
     }
     text.push_str(&causes_table(s, r));
+    text.push_str(&cache_table(s, r));
+    text
+}
+
+/// Cache moves and their cost per point (docs/workloads.md), for scenarios with a
+/// `[cost]` table.
+fn cache_table(s: &Scenario, r: &RunResult) -> String {
+    if !s.cost_given {
+        return String::new();
+    }
+    let money = |e: &crate::stats::Estimate, digits: usize| match e.ci95 {
+        Some(h) => format!("{:.digits$}±{:.digits$}", e.mean, h),
+        None => format!("{:.digits$}", e.mean),
+    };
+    let mut header: Vec<String> = vec!["point".into()];
+    header.extend(export::param_column_names(s));
+    header.extend(
+        [
+            "cache moves",
+            "moved tokens",
+            "move cost $",
+            "$ per 1k requests",
+            "$ per hour",
+        ]
+        .map(String::from),
+    );
+    let mut rows = vec![header];
+    for p in &r.points {
+        let mut row = vec![p.point.index.to_string()];
+        for cell in export::param_cells(s, p) {
+            row.push(if cell.is_empty() { "-".into() } else { cell });
+        }
+        row.push(money(&p.estimate("cache_moves"), 1));
+        row.push(format!("{:.0}", p.estimate("cache_move_tokens").mean));
+        row.push(money(&p.estimate("cache_move_cost_usd"), 2));
+        row.push(money(&p.estimate("cache_move_cost_usd_per_1k_requests"), 3));
+        row.push(money(&p.estimate("cache_move_cost_usd_per_hour"), 2));
+        rows.push(row);
+    }
+    let mut text = String::from(
+        "\nCache moves (a session served where its prompt cache is cold while it is warm elsewhere) and their cost, per replication's measured window:\n",
+    );
+    text.push_str(&align(rows));
     text
 }
 

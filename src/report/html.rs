@@ -314,6 +314,7 @@ fn summary_table(h: &mut String, data: &RunData, rec: &Recommendation) {
     }
     h.push_str("</p>\n");
     causes_table(h, data);
+    cache_table(h, data);
     migration_causes_table(h, data, featured);
 }
 
@@ -386,6 +387,59 @@ fn migration_causes_table(h: &mut String, data: &RunData, featured: Option<usize
          was full and its wait queue full, or sticky waiting is off), fault, or limit. Only \
          capacity migrations can be prevented by reserved_concurrency; the last column is their \
          share of all continuity failures.</p>\n",
+    );
+}
+
+/// Cache moves and their cost per point, from `summary.csv` (nothing when no point had a
+/// cache move).
+fn cache_table(h: &mut String, data: &RunData) {
+    let s = &data.summary;
+    if !s.points.iter().any(|p| p.mean("cache_moves") > 0.0) {
+        return;
+    }
+    h.push_str(
+        "<h3>Cache moves and their cost</h3>\n<div class=\"scroll\"><table>\n<tr><th>point</th>",
+    );
+    for p in &s.parameters {
+        let _ = write!(h, "<th>{}</th>", escape(p));
+    }
+    const COLUMNS: [(&str, &str); 5] = [
+        ("cache_moves", "cache moves"),
+        ("cache_move_tokens", "tokens re-written"),
+        ("cache_move_cost_usd", "cost (USD)"),
+        (
+            "cache_move_cost_usd_per_1k_requests",
+            "USD per 1,000 requests",
+        ),
+        ("cache_move_cost_usd_per_hour", "USD per hour"),
+    ];
+    for (_, words) in COLUMNS {
+        let _ = write!(h, "<th>{words}</th>");
+    }
+    h.push_str("</tr>\n");
+    for p in &s.points {
+        let _ = write!(h, "<tr><td>{}</td>", p.point);
+        for v in &p.params {
+            let _ = write!(h, "<td>{}</td>", fmt_num(*v));
+        }
+        for (m, _) in COLUMNS {
+            let (mean, ci) = (p.mean(m), p.ci(m));
+            if ci.is_nan() {
+                let _ = write!(h, "<td>{}</td>", fmt_num(mean));
+            } else {
+                let _ = write!(h, "<td>{} ± {}</td>", fmt_num(mean), fmt_num(ci));
+            }
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str(
+        "</table></div>\n<p class=\"muted\">A cache move is a completed request served on an \
+         account holding no warm copy of its session's prompt cache while a copy was warm \
+         elsewhere (the session's previous request completed within the cache TTL): the whole \
+         context is written again. Its cost is the context's tokens x (cache write multiplier - \
+         cache read multiplier) x the input price; means per replication's measured window, \
+         ± the 95% half-width across replications. A return to an account whose copy is still \
+         warm is not a move.</p>\n",
     );
 }
 
