@@ -518,3 +518,73 @@ fn bad_trace_rows_name_the_line() {
         assert!(String::from_utf8_lossy(&out.stderr).contains(want));
     }
 }
+
+/// Agentic, arrival and cost keys are validated with errors naming the key.
+#[test]
+fn workload_key_errors_name_the_key() {
+    let base = |workload: &str, extra: &str| {
+        format!(
+            r#"
+            horizon = "1h"
+            [[pools]]
+            accounts = 2
+            [workload]
+            {workload}
+            service_time = {{ dist = "constant", value = "1s" }}
+            {extra}
+            "#
+        )
+    };
+    let agentic = r#"turns_per_session = { dist = "constant", value = 2 }
+            steps_per_turn = { dist = "constant", value = 2 }
+            tool_time = { dist = "constant", value = "1s" }
+            think_time = { dist = "constant", value = "1s" }"#;
+    let cases = [
+        (
+            base(
+                &format!("arrival = {{ rate = \"1/min\" }}\n{agentic}\nrequests_per_session = {{ dist = \"constant\", value = 2 }}"),
+                "",
+            ),
+            "workload.requests_per_session: is not allowed together with turns_per_session",
+        ),
+        (
+            base(
+                "arrival = { rate = \"1/min\" }\nturns_per_session = { dist = \"constant\", value = 2 }\nthink_time = { dist = \"constant\", value = \"1s\" }",
+                "",
+            ),
+            "workload.steps_per_turn: is missing",
+        ),
+        (
+            base(&format!("arrival = {{ process = \"bursty\", rate = \"1/min\" }}\n{agentic}"), ""),
+            "workload.arrival.cv: is missing",
+        ),
+        (
+            base(&format!("arrival = {{ rate = \"1/min\", cv = 2 }}\n{agentic}"), ""),
+            "workload.arrival.cv: is used only with process = \"bursty\"",
+        ),
+        (
+            base(&format!("arrival = {{ rate = \"1/min\", daily_profile = [1, 2] }}\n{agentic}"), ""),
+            "workload.arrival.daily_profile: has 2 values",
+        ),
+        (
+            base(&format!("arrival = {{ rate = \"1/min\", daily_profile = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] }}\n{agentic}"), ""),
+            "workload.arrival.daily_profile: is all zeros",
+        ),
+        (
+            base(&format!("arrival = {{ rate = \"1/min\" }}\n{agentic}"), "[cost]\ncache_read_multiplier = 3"),
+            "cost.cache_read_multiplier: 3 is not allowed",
+        ),
+        (
+            base(&format!("arrival = {{ rate = \"1/min\" }}\n{agentic}"), "[cost]\ncache_ttl = 0"),
+            "cost.cache_ttl",
+        ),
+        (
+            base(&format!("arrival = {{ rate = \"1/min\" }}\n{agentic}"), "[cost]\nprice = 3"),
+            "price",
+        ),
+    ];
+    for (text, want) in cases {
+        let e = error_of(&text);
+        assert!(e.contains(want), "wanted {want:?} in: {e}");
+    }
+}
