@@ -630,6 +630,7 @@ fn run_shard(s: &Scenario, a: &RunArgs, spec: ShardSpec) -> Result<(), CliError>
     bar.finish_and_clear();
 
     let data = shard::data_json(&partial);
+    let inputs_sum = shard::inputs_sha256(s).map_err(CliError::Usage)?;
     let scenario_text = s.source.as_bytes();
     let sum = |name: &str, bytes: &[u8]| shard::FileSum {
         name: name.to_string(),
@@ -644,6 +645,7 @@ fn run_shard(s: &Scenario, a: &RunArgs, spec: ShardSpec) -> Result<(), CliError>
             name: s.name.clone(),
             path: s.file.clone(),
             sha256: export::sha256_hex(&s.source),
+            inputs_sha256: inputs_sum,
         },
         seed: s.seed,
         shard: spec,
@@ -755,6 +757,16 @@ fn merge(a: MergeArgs) -> Result<(), CliError> {
             shards[0].dir.display(),
             m.seed,
             s.seed
+        )));
+    }
+    let here = shard::inputs_sha256(&s).map_err(CliError::Usage)?;
+    if here != m.scenario.inputs_sha256 {
+        return Err(CliError::Usage(format!(
+            "{}: the scenario's input data differs here from where the shards ran (inputs sha256 {}… vs {}…): a data file or trace that {} names was changed since; merge where the shards' data files are, unchanged",
+            shards[0].dir.display(),
+            &here[..12],
+            &m.scenario.inputs_sha256[..m.scenario.inputs_sha256.len().min(12)],
+            m.scenario.path
         )));
     }
     let points = s.sweep.points();

@@ -103,6 +103,8 @@ pub struct ScenarioRef {
     pub path: String,
     /// SHA-256 of the scenario text (also the checksum of `scenario.toml`).
     pub sha256: String,
+    /// [`inputs_sha256`]: the scenario as run, data files included.
+    pub inputs_sha256: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -353,6 +355,33 @@ pub fn open_shard(dir: &Path) -> Result<Shard, MergeError> {
     })
 }
 
+/// SHA-256 of the scenario as run: its validated settings after the command-line
+/// overrides, including the values read from data files it names (empirical
+/// distributions) and the bytes of a replayed trace, but not where the files are (the
+/// scenario's own path, a trace's resolved path) nor the comments of the text. Shards with
+/// the same scenario text but different data files differ here.
+pub fn inputs_sha256(s: &crate::scenario::Scenario) -> Result<String, String> {
+    let mut s = s.clone();
+    s.file.clear();
+    s.source.clear();
+    s.notes.clear();
+    let mut trace_sum = String::new();
+    if let crate::scenario::Workload::Trace { trace, .. } = &mut s.workload {
+        use sha2::Digest;
+        let cannot = |e: std::io::Error| format!("{}: cannot read: {e}", trace.path.display());
+        let mut file = std::fs::File::open(&trace.path).map_err(cannot)?;
+        let mut hasher = sha2::Sha256::new();
+        std::io::copy(&mut file, &mut hasher).map_err(cannot)?;
+        trace_sum = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        trace.path = PathBuf::new();
+    }
+    Ok(sha256_bytes(format!("{s:?}\ntrace {trace_sum}").as_bytes()))
+}
+
 /// SHA-256 of bytes, hex.
 pub fn sha256_bytes(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
@@ -399,6 +428,16 @@ pub fn check_set(mut shards: Vec<Shard>) -> Result<Vec<Shard>, MergeError> {
                 "scenario",
                 format!("{} sha256 {}…", a.scenario.path, short(&a.scenario.sha256)),
                 format!("{} sha256 {}…", b.scenario.path, short(&b.scenario.sha256)),
+            );
+        }
+        if b.scenario.inputs_sha256 != a.scenario.inputs_sha256
+            && b.seed == a.seed
+            && b.overrides == a.overrides
+        {
+            return differ(
+                "input data (a data file or trace the scenario names differs)",
+                format!("inputs sha256 {}…", short(&a.scenario.inputs_sha256)),
+                format!("inputs sha256 {}…", short(&b.scenario.inputs_sha256)),
             );
         }
         if b.seed != a.seed {

@@ -399,3 +399,36 @@ fn the_budget_counts_a_shards_share() {
         (0, 0, 300_000)
     );
 }
+
+/// Shards must also agree on the data files the scenario names: the same scenario text
+/// with a changed CSV column is refused, and so is a merge where the data changed since.
+#[test]
+fn merge_refuses_shards_whose_data_files_differ() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let text = SCENARIO.replace(
+        r#"service_time = { dist = "exponential", mean = "20s" }"#,
+        r#"service_time = { dist = "empirical", file = "t.csv", column = "secs" }"#,
+    );
+    assert_ne!(text, SCENARIO);
+    let scenario = write_scenario(d, "s.toml", &text);
+    let data = d.join("t.csv");
+    std::fs::write(&data, "secs\n10\n20\n30\n").unwrap();
+    let a = run_shards(&scenario, &d.join("a"), 2, &[]);
+    std::fs::write(&data, "secs\n10\n20\n31\n").unwrap();
+    let b = run_shards(&scenario, &d.join("b"), 2, &[]);
+    let out = d.join("merged");
+    refused(
+        &[a[0].clone(), b[1].clone()],
+        &out,
+        &["different input data", "data file or trace"],
+    );
+    // b's data is current: b merges; a's is not any more: refused.
+    let o = merge(&b, &out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    refused(
+        &a,
+        &d.join("merged-a"),
+        &["input data differs here", "s.toml"],
+    );
+}
