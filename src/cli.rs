@@ -1286,10 +1286,11 @@ pub fn rejection_causes(p: &runner::PointResult) -> [f64; 5] {
     n.map(|x| crate::stats::ratio(x as f64, attempts as f64))
 }
 
-/// The table of rejections by cause (empty when nothing was rejected).
+/// The tables of rejections and migrations by cause (each only when something happened).
 fn causes_table(s: &Scenario, r: &RunResult) -> String {
-    let shares: Vec<[f64; 5]> = r.points.iter().map(rejection_causes).collect();
-    if shares.iter().all(|c| c.iter().all(|x| *x == 0.0)) {
+    // Migrations by cause are columns of the main table when faults or limits are set.
+    let values: Vec<[f64; 5]> = r.points.iter().map(rejection_causes).collect();
+    if values.iter().all(|c| c.iter().all(|x| *x == 0.0)) {
         return String::new();
     }
     let mut header: Vec<String> = vec!["point".into()];
@@ -1305,7 +1306,7 @@ fn causes_table(s: &Scenario, r: &RunResult) -> String {
         .map(String::from),
     );
     let mut rows = vec![header];
-    for (p, c) in r.points.iter().zip(&shares) {
+    for (p, c) in r.points.iter().zip(&values) {
         let mut row = vec![p.point.index.to_string()];
         for cell in export::param_cells(s, p) {
             row.push(if cell.is_empty() { "-".into() } else { cell });
@@ -1313,11 +1314,10 @@ fn causes_table(s: &Scenario, r: &RunResult) -> String {
         row.extend(c.iter().map(|x| format!("{:.2}", 100.0 * x)));
         rows.push(row);
     }
-    let mut text = String::from(
-        "\nRejected requests by cause (% of request attempts, pooled over replications):\n",
-    );
-    text.push_str(&align(rows));
-    text
+    format!(
+        "\nRejected requests by cause (% of request attempts, pooled over replications):\n{}",
+        align(rows)
+    )
 }
 
 fn report(out: &Path) -> Result<(), CliError> {

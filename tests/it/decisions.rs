@@ -473,3 +473,47 @@ fn plan_command_writes_its_files_and_rejects_bad_input() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// With a tight user gate, almost every rejection comes from the gate: stdout and the
+/// report say so, so the reserve is not blamed.
+#[test]
+fn rejections_by_cause_show_the_user_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = small_pool("2").replace(
+        "[workload]",
+        "[users]\ncount = 2\nconcurrency = 1\nwait_timeout = \"2s\"\n[workload]",
+    );
+    let path = write(dir.path(), &text);
+    let out = slotsim()
+        .arg("run")
+        .arg(&path)
+        .args(["--quiet", "--out"])
+        .arg(dir.path().join("o"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Rejected requests by cause"), "{stdout}");
+    let line = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("Rejected requests by cause"))
+        .nth(2)
+        .expect("a row for point 0");
+    let cells: Vec<f64> = line
+        .split_whitespace()
+        .skip(2)
+        .map(|c| c.parse().unwrap())
+        .collect();
+    assert!(
+        cells[0] > 0.0 && cells[0] >= cells[1..].iter().sum::<f64>(),
+        "{line}"
+    );
+    let html = std::fs::read_to_string(dir.path().join("o/report.html")).unwrap();
+    assert!(html.contains("<h3>Rejected requests by cause</h3>"));
+    assert!(html.contains("<th>user gate</th>"));
+}
