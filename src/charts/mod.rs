@@ -160,7 +160,7 @@ impl<'a> Ctx<'a> {
                         s.parameters[1..]
                             .iter()
                             .zip(&key)
-                            .map(|(n, v)| format!("{n}={}", fmt_num(*v)))
+                            .map(|(n, v)| format!("{n}={}", crate::report::input::fmt_param(n, *v)))
                             .collect::<Vec<_>>()
                             .join(", "),
                     )

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::input::{fmt_num, RunData};
+use super::input::{fmt_num, fmt_param, RunData};
 use crate::charts::RenderedChart;
 use crate::recommend::{fmt_pct, Recommendation};
 
@@ -238,8 +238,8 @@ fn summary_table(h: &mut String, data: &RunData, rec: &Recommendation) {
             classes.join(" "),
             p.point
         );
-        for v in &p.params {
-            let _ = write!(h, "<td>{}</td>", fmt_num(*v));
+        for (n, v) in s.parameters.iter().zip(&p.params) {
+            let _ = write!(h, "<td>{}</td>", escape(&fmt_param(n, *v)));
         }
         if reps_vary {
             let _ = write!(h, "<td>{}</td>", fmt_num(p.replications));
@@ -341,8 +341,8 @@ fn migration_causes_table(h: &mut String, data: &RunData, featured: Option<usize
     );
     for p in &s.points {
         let _ = write!(h, "<tr><td>{}</td>", p.point);
-        for v in &p.params {
-            let _ = write!(h, "<td>{}</td>", fmt_num(*v));
+        for (n, v) in s.parameters.iter().zip(&p.params) {
+            let _ = write!(h, "<td>{}</td>", escape(&fmt_param(n, *v)));
         }
         let pct = |m: &str| cell(&fmt_pct(p.mean(m)), &ci_text(p.ci(m), fmt_pct));
         for m in [
@@ -472,8 +472,8 @@ fn causes_table(h: &mut String, data: &RunData) {
     h.push_str("</tr>\n");
     for (p, c) in rows {
         let _ = write!(h, "<tr><td>{}</td>", p.point);
-        for v in &p.params {
-            let _ = write!(h, "<td>{}</td>", fmt_num(*v));
+        for (n, v) in s.parameters.iter().zip(&p.params) {
+            let _ = write!(h, "<td>{}</td>", escape(&fmt_param(n, *v)));
         }
         let total: f64 = c.iter().filter(|x| !x.is_nan()).sum();
         for x in c {

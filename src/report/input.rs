@@ -202,9 +202,22 @@ impl SummaryPoint {
         names
             .iter()
             .zip(&self.params)
-            .map(|(n, v)| format!("{n}={}", fmt_num(*v)))
+            .map(|(n, v)| format!("{n}={}", fmt_param(n, *v)))
             .collect::<Vec<_>>()
             .join(", ")
+    }
+}
+
+/// A sweep parameter's value in words: true/false for the gateway's on/off settings (read
+/// as 1/0), the number otherwise.
+pub fn fmt_param(name: &str, v: f64) -> String {
+    let setting = crate::scenario::GatewayKey::ALL
+        .iter()
+        .any(|k| k.is_bool() && k.name() == name);
+    if setting && (v == 0.0 || v == 1.0) {
+        (v == 1.0).to_string()
+    } else {
+        fmt_num(v)
     }
 }
 
