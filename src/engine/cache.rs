@@ -3,11 +3,13 @@
 //!
 //! A session's cache is warm somewhere when its previous request completed less than
 //! `cache_ttl` before this one arrived. Account X holds a warm copy when a request of
-//! the session completed on X less than `cache_ttl` before this one arrived (a copy
-//! written on X after it arrived, by a request of the same session that overlapped it,
-//! counts as warm too). A completed request on X is a cache move when the session was
-//! warm somewhere at its arrival and X held no warm copy; returning to an account whose
-//! copy is still warm is not a move.
+//! the session completed on X less than `cache_ttl` before this one arrived; a copy
+//! written on X after it arrived (by a request of the same session that overlapped it,
+//! as in trace replay) does not count, so the warm accounts are taken when the request
+//! arrives. A completed request on X is a cache move when the session was warm
+//! somewhere at its arrival and X held no warm copy then; returning to an account whose
+//! copy is still warm is not a move. Its context counts the session's requests completed
+//! before it arrived.
 
 use super::Sim;
 use crate::scenario::Workload;
@@ -28,11 +30,14 @@ impl SessionCache {
             .is_some_and(|c| now.saturating_sub(c) < ttl)
     }
 
-    /// Account `account` has a copy written less than `ttl` before `arrival`.
-    fn warm_on(&self, account: u32, arrival: Time, ttl: Time) -> bool {
+    /// The accounts with a copy written less than `ttl` before `now` (all copies are
+    /// written at or before `now`: this is called when a request arrives).
+    pub(super) fn warm_accounts(&self, now: Time, ttl: Time) -> Vec<u32> {
         self.copies
             .iter()
-            .any(|&(a, t)| a == account && (t >= arrival || arrival - t < ttl))
+            .filter(|&&(_, t)| now.saturating_sub(t) < ttl)
+            .map(|&(a, _)| a)
+            .collect()
     }
 
     /// A request of the session completed on `account` at `now`.
@@ -51,7 +56,7 @@ impl Sim<'_> {
         let now = self.now;
         let r = &self.requests.items[rid as usize];
         let (account, work) = (r.account, r.work);
-        let arrival = work.arrival;
+        let moved = work.warm_any && !r.warm_copies.contains(&account);
         let growth = match &self.cfg.workload {
             Workload::Sessions { context_growth, .. } | Workload::Trace { context_growth, .. } => {
                 *context_growth
@@ -59,12 +64,11 @@ impl Sim<'_> {
             Workload::Open { .. } => 0.0,
         };
         let s = &mut self.sessions.items[r.session as usize];
-        let moved = work.warm_any && !s.cache.warm_on(account, arrival, ttl);
         s.cache.completed(account, now, ttl);
         moved.then(|| {
             let tokens = work
                 .input_tokens
-                .unwrap_or(s.context_tokens + growth * s.completed as f64);
+                .unwrap_or(s.context_tokens + growth * work.completed_before as f64);
             tokens.round().clamp(0.0, 1e15) as u64
         })
     }
@@ -82,15 +86,17 @@ mod tests {
         c.completed(1, 10, ttl);
         assert!(c.warm_somewhere(109, ttl));
         assert!(!c.warm_somewhere(110, ttl), "exactly the TTL later is cold");
-        assert!(c.warm_on(1, 109, ttl));
-        assert!(!c.warm_on(2, 50, ttl));
+        assert_eq!(c.warm_accounts(109, ttl), vec![1]);
+        assert_eq!(c.warm_accounts(50, ttl), vec![1]);
         c.completed(2, 60, ttl);
         // Account 1's copy (10) is still warm at 105; gone at 110.
-        assert!(c.warm_on(1, 105, ttl));
-        assert!(!c.warm_on(1, 110, ttl));
+        assert_eq!(c.warm_accounts(105, ttl), vec![1, 2]);
+        assert_eq!(c.warm_accounts(110, ttl), vec![2]);
         c.completed(2, 200, ttl);
         assert_eq!(c.copies, vec![(2, 200)], "stale copies are dropped");
-        // A copy written after the request arrived counts as warm.
-        assert!(c.warm_on(2, 150, ttl));
+        assert!(
+            c.warm_accounts(300, ttl).is_empty(),
+            "exactly the TTL later is cold"
+        );
     }
 }

@@ -173,8 +173,9 @@ struct RequestWork {
     /// The session's previous request completed less than the cache TTL before this
     /// one arrived.
     warm_any: bool,
-    /// When the request arrived (its first attempt).
-    arrival: Time,
+    /// Requests of its session completed before it arrived (its context grows by
+    /// `context_growth` for each).
+    completed_before: u64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -212,6 +213,8 @@ struct Request {
     /// The attempt holding a slot fails when its slot time ends (decided at the slot).
     fails: Option<Failure>,
     work: RequestWork,
+    /// The accounts holding a warm copy of its session's cache when it arrived.
+    warm_copies: Vec<u32>,
 }
 
 /// Why a bound request left its account (the cause of a migration).

@@ -140,7 +140,7 @@ impl Sim<'_> {
                 service: Some(secs_to_time(rec.service_s)),
                 input_tokens: rec.input_tokens,
                 warm_any: false,
-                arrival: 0,
+                completed_before: 0,
             },
         );
         self.schedule_next_record();

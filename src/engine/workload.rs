@@ -157,7 +157,8 @@ impl Sim<'_> {
             }
         }
         work.warm_any = s.cache.warm_somewhere(now, cache_ttl);
-        work.arrival = now;
+        work.completed_before = s.completed;
+        let warm_copies = s.cache.warm_accounts(now, cache_ttl);
         let mut bound = None;
         let mut expired = false;
         if let Some((a, expiry)) = s.binding {
@@ -187,6 +188,7 @@ impl Sim<'_> {
             cause: None,
             fails: None,
             work,
+            warm_copies,
         });
         self.next_token = self.next_token.wrapping_add(1);
         self.user_gate(rid);

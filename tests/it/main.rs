@@ -10,6 +10,7 @@ mod hand;
 mod model_exact;
 mod report;
 mod review_faults;
+mod review_traffic;
 mod scenarios;
 mod shard;
 mod trust;
