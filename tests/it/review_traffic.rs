@@ -50,3 +50,15 @@ fn a_copy_written_after_arrival_does_not_make_the_account_warm() {
     );
     assert_eq!((c.cache_moves, c.cache_move_tokens), (2, 2_000));
 }
+
+/// The case above plus r6 at 20 s (1 s): A is still full (r2, r3 until 102), the binding
+/// still names A (`sticky_wait = false` writes none on a capacity spill), so r6 spills to
+/// B again, a third migration; but B holds warm copies (r4 at 8, r5 at 14), so it is not
+/// a move.
+#[test]
+fn a_spill_back_to_a_warm_account_is_not_a_move() {
+    let r = run_csv("0,a,1\n2,a,100\n2.5,a,100\n3,a,5\n4,a,10\n20,a,1\n");
+    let c = &r.points[0].reps[0].counts;
+    assert_eq!((c.requests_completed, c.migrations), (6, 3));
+    assert_eq!((c.cache_moves, c.cache_move_tokens), (2, 2_000));
+}
