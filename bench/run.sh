@@ -78,7 +78,7 @@ accounts() {
   # Wall time per simulated request at the same load per account (claude-code-pool's:
   # one session a minute per 5-slot account), about 1.5 million requests per run.
   for n in ${ACCOUNTS:-10 100 1000 10000 100000}; do
-    local h=$(( 5600000 / n )); [ "$h" -lt 60 ] && h=60
+    local h=$(( 5600000 / n )); [ "$h" -lt 600 ] && h=600
     sed -e "s/^accounts = 20.*/accounts = $n/" \
         -e "s|^arrival = .*|arrival = { process = \"poisson\", rate = \"$n/min\" }|" \
         -e 's/^warmup = .*/warmup = 0/' -e '/^\[sweep\]/,$d' \
@@ -98,11 +98,13 @@ accounts() {
 }
 
 memory() {
-  # Peak memory against the horizon: one replication of claude-code-pool, reserved 1.
+  # Peak memory against the horizon: one replication of claude-code-pool, reserved 1,
+  # with a 10-minute warm-up (its own 1 h would leave a 1 h horizon nothing to measure).
+  sed -e 's/^warmup = .*/warmup = "10m"/' scenarios/claude-code-pool.toml > "$tmp/mem.toml"
   for h in 1h 24h 7d; do
-    local cmd="slotsim run scenarios/claude-code-pool.toml --reserved 1 --replications 1 --threads 1 --horizon $h"
+    local cmd="slotsim run scenarios/claude-code-pool.toml with warmup 10m, --reserved 1 --replications 1 --threads 1 --horizon $h"
     for _ in $(seq "$REPEAT"); do
-      timed "$bin" run scenarios/claude-code-pool.toml --reserved 1 --replications 1 --threads 1 \
+      timed "$bin" run "$tmp/mem.toml" --reserved 1 --replications 1 --threads 1 \
         --horizon "$h" --quiet --out "$tmp/mem"
       row "memory-horizon-$h" "$cmd" peak_rss_kib "$rss"
       row "memory-horizon-$h" "$cmd" whole_process_s "$wall"

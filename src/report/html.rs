@@ -448,10 +448,11 @@ fn cache_table(h: &mut String, data: &RunData) {
 fn causes_table(h: &mut String, data: &RunData) {
     use super::input::REJECTION_CAUSES;
     let s = &data.summary;
+    let causes = data.rejections_by_cause_all();
     let rows: Vec<(&super::input::SummaryPoint, [f64; 5])> = s
         .points
         .iter()
-        .filter_map(|p| data.rejections_by_cause(p.point).map(|c| (p, c)))
+        .filter_map(|p| causes.get(&p.point).map(|c| (p, *c)))
         .collect();
     if rows.is_empty()
         || rows

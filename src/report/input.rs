@@ -46,12 +46,14 @@ impl RunData {
     /// point's cost from `run.json`.
     pub fn point_summaries(&self) -> Vec<PointSummary> {
         let mut points = self.summary.point_summaries();
+        // Rows by point in one pass (a filter per point is quadratic in large sweeps).
+        let mut by_point: std::collections::HashMap<usize, Vec<&RepRow>> =
+            std::collections::HashMap::new();
+        for r in &self.replications {
+            by_point.entry(r.point).or_default().push(r);
+        }
         for p in &mut points {
-            let mut rows: Vec<&RepRow> = self
-                .replications
-                .iter()
-                .filter(|r| r.point == p.point)
-                .collect();
+            let mut rows: Vec<&RepRow> = by_point.get(&p.point).cloned().unwrap_or_default();
             rows.sort_by_key(|r| r.replication);
             // Only a complete run of replications 0..n pairs up with other points.
             if rows.iter().enumerate().all(|(i, r)| r.replication == i) {
@@ -78,21 +80,20 @@ impl RunData {
     /// Rejections by cause at one point, summed over its replications, in the order of
     /// [`REJECTION_CAUSES`]; None without `replications.csv`.
     pub fn rejections_by_cause(&self, point: usize) -> Option<[f64; 5]> {
-        let rows: Vec<&RepRow> = self
-            .replications
-            .iter()
-            .filter(|r| r.point == point)
-            .collect();
-        if rows.is_empty() {
-            return None;
-        }
-        let mut sum = [0.0; 5];
-        for r in rows {
+        self.rejections_by_cause_all().remove(&point)
+    }
+
+    /// [`RunData::rejections_by_cause`] of every point that has replication rows, in one
+    /// pass over them (summed in row order, as per point).
+    pub fn rejections_by_cause_all(&self) -> std::collections::HashMap<usize, [f64; 5]> {
+        let mut sums: std::collections::HashMap<usize, [f64; 5]> = std::collections::HashMap::new();
+        for r in &self.replications {
+            let sum = sums.entry(r.point).or_insert([0.0; 5]);
             for (s, c) in sum.iter_mut().zip(r.rejections) {
                 *s += c;
             }
         }
-        Some(sum)
+        sums
     }
 }
 
