@@ -199,6 +199,12 @@ pub enum CliError {
     /// Anything else: exit 1.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
+    /// Ctrl-C: exit 130.
+    #[error("interrupted (Ctrl-C): the run stopped and nothing was written; the output folder is as it was")]
+    Interrupted,
+    /// Ctrl-C as the results were being published: they were published whole. Exit 130.
+    #[error("interrupted (Ctrl-C) as the run finished: its results were published whole in {}", .0.display())]
+    InterruptedAfterPublish(PathBuf),
 }
 
 impl CliError {
@@ -206,6 +212,7 @@ impl CliError {
         match self {
             CliError::Usage(_) | CliError::Scenario(_) => 2,
             CliError::Other(_) => 1,
+            CliError::Interrupted | CliError::InterruptedAfterPublish(_) => 130,
         }
     }
 }
@@ -458,10 +465,7 @@ fn run(a: RunArgs) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| Path::new("output").join(&s.name));
     check_out(&out)?;
-    let settings = RunSettings {
-        threads: a.threads,
-        common_random_numbers: !a.independent_streams,
-    };
+    let settings = run_settings(&s, &a);
     // The output folder is prepared before the simulation, so an unwritable `--out` fails
     // at once. Everything is written and rendered in the staging folder, then published
     // whole (see `output`): a failure or a kill at any point leaves the earlier run whole.
@@ -471,7 +475,7 @@ fn run(a: RunArgs) -> Result<(), CliError> {
     let points = s.sweep.points().len() as u64;
     let bar = progress_bar(points * s.replications as u64, a.quiet);
     let tick = progress_tick(&bar, time_to_secs(s.horizon));
-    let result = runner::run(&s, &settings, &tick).map_err(|e| CliError::Other(e.into()))?;
+    let result = runner::run(&s, &settings, &tick).map_err(|e| run_error(e, &bar))?;
     bar.finish_and_clear();
     finish(
         &s,
@@ -482,6 +486,48 @@ fn run(a: RunArgs) -> Result<(), CliError> {
         &overrides(&a),
         None,
     )
+}
+
+/// Set by the Ctrl-C handler; the watchdog of every replication reads it.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn interrupted() -> bool {
+    INTERRUPTED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// How `run` runs: threads, streams, and the watchdog (the events budget from the
+/// estimate unless --force, the interrupt flag of a Ctrl-C handler installed here).
+fn run_settings(s: &Scenario, a: &RunArgs) -> RunSettings {
+    // A second handler cannot be installed (merge after run in one process): ignore.
+    let _ = ctrlc::set_handler(|| {
+        INTERRUPTED.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    let estimate = crate::estimate::estimate(s, a.threads.unwrap_or_else(default_threads));
+    RunSettings {
+        threads: a.threads,
+        common_random_numbers: !a.independent_streams,
+        watch: crate::engine::Watch {
+            stop: Some(&INTERRUPTED),
+            max_events: if a.force {
+                u64::MAX
+            } else {
+                estimate.events_budget_per_replication
+            },
+            max_same_instant: crate::engine::MAX_SAME_INSTANT,
+        },
+    }
+}
+
+fn run_error(e: runner::RunError, bar: &indicatif::ProgressBar) -> CliError {
+    bar.finish_and_clear();
+    if e.interrupted() {
+        CliError::Interrupted
+    } else if matches!(e, runner::RunError::Stopped { .. }) {
+        // The watchdog: a scenario that cannot be simulated as it stands.
+        CliError::Usage(format!("stopped: {e}; nothing was written"))
+    } else {
+        CliError::Other(e.into())
+    }
 }
 
 fn check_out(out: &Path) -> Result<(), CliError> {
@@ -536,7 +582,14 @@ fn finish(
     warnings.extend(precision_warnings(s, result));
     write_outputs(s, result, stage.dir(), crn, overrides, &warnings)?;
     let rendered = crate::report::render(stage.dir()).map_err(|e| CliError::Other(e.into()))?;
+    if interrupted() {
+        // Before the commit: the staging folder is removed, the earlier run stays.
+        return Err(CliError::Interrupted);
+    }
     stage.publish(crate::output::Publish::NewRun).map_err(w)?;
+    if interrupted() {
+        return Err(CliError::InterruptedAfterPublish(out.to_path_buf()));
+    }
 
     let mut o = String::new();
     out!(o, "{}", summary_table(s, result));
@@ -611,10 +664,7 @@ fn run_shard(s: &Scenario, a: &RunArgs, spec: ShardSpec) -> Result<(), CliError>
         Path::new("output").join(format!("{}-shard-{}-of-{}", s.name, spec.k, spec.n))
     });
     check_out(&out)?;
-    let settings = RunSettings {
-        threads: a.threads,
-        common_random_numbers: !a.independent_streams,
-    };
+    let settings = run_settings(s, a);
     // Prepared before the simulation, so an unwritable --out fails at once; published
     // whole, like a run's output folder.
     let w = |e: crate::output::WriteError| CliError::Other(e.into());
@@ -626,7 +676,7 @@ fn run_shard(s: &Scenario, a: &RunArgs, spec: ShardSpec) -> Result<(), CliError>
     let bar = progress_bar(items.end - items.start, a.quiet);
     let tick = progress_tick(&bar, time_to_secs(s.horizon));
     let partial =
-        runner::run_partial(s, &settings, &reps, &tick).map_err(|e| CliError::Other(e.into()))?;
+        runner::run_partial(s, &settings, &reps, &tick).map_err(|e| run_error(e, &bar))?;
     bar.finish_and_clear();
 
     let data = shard::data_json(&partial);

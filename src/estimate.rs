@@ -64,6 +64,9 @@ pub struct Estimate {
     /// Polls of one wait that runs to its timeout (the longest of the gateway's waits).
     pub polls_per_wait: f64,
     pub threads: usize,
+    /// The watchdog's limit for one replication: 4 x the events of a replication at the
+    /// highest load with every attempt polling a whole wait, plus 10 million.
+    pub events_budget_per_replication: u64,
 }
 
 impl Estimate {
@@ -282,7 +285,13 @@ pub fn estimate(s: &Scenario, threads: usize) -> Estimate {
             ),
         s,
     );
+    let budget = requests_at_load_1 * max_load * (EVENTS_PER_REQUEST + polls_per_wait) * 4.0 + 1e7;
     Estimate {
+        events_budget_per_replication: if budget < u64::MAX as f64 {
+            budget as u64
+        } else {
+            u64::MAX
+        },
         points: n,
         replications,
         requests_per_replication,

@@ -4,7 +4,7 @@
 //! (scenario, point, replication index), results are gathered in index order, and the only
 //! cross-replication merge (wait-time histograms) adds integer counts.
 
-use crate::engine::{replication_seed, simulate, Counts, MinuteBin};
+use crate::engine::{replication_seed, simulate_watched, Counts, MinuteBin, Stopped, Watch};
 use crate::recommend::{self, PointSummary, Recommendation, Replicated};
 use crate::scenario::{Param, Point, Scenario};
 use crate::stats::{metric_index, mser5, rep_metrics, Estimate, Mser5, HEADLINE, METRICS};
@@ -23,6 +23,8 @@ pub struct RunSettings {
     /// Share every replication's random streams across sweep points (the default). Off,
     /// each point draws independent streams; for measuring what sharing buys.
     pub common_random_numbers: bool,
+    /// The watchdog's limits for every replication (and the interrupt flag).
+    pub watch: Watch,
 }
 
 impl Default for RunSettings {
@@ -30,6 +32,7 @@ impl Default for RunSettings {
         RunSettings {
             threads: None,
             common_random_numbers: true,
+            watch: Watch::default(),
         }
     }
 }
@@ -88,6 +91,26 @@ pub enum RunError {
     Histogram(String),
     #[error("trace replay: {0} (the file changed after the scenario was checked)")]
     Trace(String),
+    /// The watchdog stopped a replication; nothing of the run is kept.
+    #[error("{point}, replication {replication}: {why}")]
+    Stopped {
+        point: String,
+        replication: u32,
+        why: Stopped,
+    },
+}
+
+impl RunError {
+    /// Whether the run was interrupted by the user (Ctrl-C).
+    pub fn interrupted(&self) -> bool {
+        matches!(
+            self,
+            RunError::Stopped {
+                why: Stopped::Interrupted,
+                ..
+            }
+        )
+    }
 }
 
 /// Called after each finished replication with the number done so far.
@@ -341,7 +364,13 @@ pub fn run_replications(
         .par_iter()
         .map(|&rep| {
             let seed = replication_seed(base_seed, rep);
-            let mut out = simulate(&model, seed, true);
+            let mut out = simulate_watched(&model, seed, true, settings.watch).map_err(|why| {
+                RunError::Stopped {
+                    point: point.label(),
+                    replication: rep,
+                    why,
+                }
+            })?;
             let trace_error = out.trace_error.take();
             tick();
             let record = RepRecord {
@@ -351,9 +380,10 @@ pub fn run_replications(
                 counts: out.counts,
                 events: out.events,
             };
-            (record, out.timeseries, out.wait_hist, trace_error)
+            Ok((record, out.timeseries, out.wait_hist, trace_error))
         })
-        .try_fold(empty, |(mut v, mut h), (r, ts, wh, trace_error)| {
+        .try_fold(empty, |(mut v, mut h), item: Result<_, RunError>| {
+            let (r, ts, wh, trace_error) = item?;
             if let Some(e) = trace_error {
                 return Err(RunError::Trace(e));
             }

@@ -32,16 +32,19 @@ mod streams;
 #[cfg(test)]
 mod test_support;
 mod wait;
+mod watchdog;
 mod workload;
 
 pub use admission::effective_concurrency;
 pub use metrics::{Counts, MinuteBin, RepOutput};
 pub use queue::EventQueue;
 pub use streams::replication_seed;
+pub use watchdog::{Stopped, Watch, MAX_SAME_INSTANT};
 
 use select_index::AccountIndex;
 use slab::Slab;
 use streams::{stream, LazyStream, StreamKind};
+use watchdog::Watchdog;
 use workload::exp_gap;
 
 use crate::scenario::{FallbackSelection, FaultKind, ModelConfig, WaitMode, Workload};
@@ -342,9 +345,24 @@ struct Sim<'a> {
 /// Runs one replication of `cfg` with replication seed `rep_seed`. With `timeseries`,
 /// also records per-minute busy, waiting and failure counts over [0, horizon).
 pub fn simulate(cfg: &ModelConfig, rep_seed: u64, timeseries: bool) -> RepOutput {
+    let watch = Watch {
+        max_same_instant: u64::MAX,
+        ..Watch::default()
+    };
+    simulate_watched(cfg, rep_seed, timeseries, watch).expect("an unlimited watch never stops")
+}
+
+/// [`simulate`] under a [`Watch`]: stopped (with the reason) when time stops advancing,
+/// the events budget is passed or the run is interrupted.
+pub fn simulate_watched(
+    cfg: &ModelConfig,
+    rep_seed: u64,
+    timeseries: bool,
+    watch: Watch,
+) -> Result<RepOutput, Stopped> {
     let mut sim = Sim::new(cfg, rep_seed, timeseries);
-    sim.run();
-    sim.into_output()
+    sim.run_watched(&mut Watchdog::new(watch))?;
+    Ok(sim.into_output())
 }
 
 impl<'a> Sim<'a> {
@@ -448,7 +466,18 @@ impl<'a> Sim<'a> {
 }
 
 impl Sim<'_> {
+    /// Runs without limits (unit tests).
+    #[cfg(test)]
     fn run(&mut self) {
+        let watch = Watch {
+            max_same_instant: u64::MAX,
+            ..Watch::default()
+        };
+        self.run_watched(&mut Watchdog::new(watch))
+            .expect("an unlimited watch never stops");
+    }
+
+    fn run_watched(&mut self, dog: &mut Watchdog) -> Result<(), Stopped> {
         match self.cfg.workload {
             Workload::Sessions { .. } => {
                 let t = self.next_session_time();
@@ -472,6 +501,7 @@ impl Sim<'_> {
         }
         self.start_account_faults();
         while let Some((t, ev)) = self.queue.pop() {
+            dog.tick(t)?;
             self.integrate_to(t);
             self.now = t;
             self.events += 1;
@@ -494,6 +524,7 @@ impl Sim<'_> {
                 assert!(index.same_as(&fresh), "indexes out of step");
             }
         }
+        Ok(())
     }
 
     /// Arrivals happen only before the horizon.

@@ -36,6 +36,7 @@ fn difference_variances(text: &str) -> (f64, f64) {
         let settings = RunSettings {
             threads: Some(2),
             common_random_numbers: crn,
+            ..RunSettings::default()
         };
         let r = runner::run(&s, &settings, &|_| {}).unwrap();
         r.points[1]

@@ -451,3 +451,165 @@ fn threads_are_capped() {
         "{err}"
     );
 }
+
+/// Zero-length steps that repeat: passing the estimate with --force, the watchdog stops it
+/// within seconds, names the likely cause, and nothing is written.
+#[test]
+fn the_watchdog_stops_a_run_whose_time_stands_still() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = SMALL
+        .replace("mean = 5 }", "mean = 1e12 }")
+        .replace(
+            "think_time = { dist = \"exponential\", mean = \"30s\" }",
+            "think_time = { dist = \"constant\", value = 0 }",
+        )
+        .replace(
+            "service_time = { dist = \"exponential\", mean = \"20s\" }",
+            "service_time = { dist = \"constant\", value = 0 }",
+        );
+    let scenario = write_scenario(dir.path(), &text);
+    let out = dir.path().join("out");
+    let start = std::time::Instant::now();
+    let o = slotsim()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--quiet", "--force", "--out"])
+        .arg(&out)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("stopped advancing"), "{err}");
+    assert!(err.contains("service and think time of 0"), "{err}");
+    assert!(start.elapsed().as_secs() < 60, "{:?}", start.elapsed());
+    assert!(!out.join("manifest.json").exists());
+    let left: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
+    assert!(
+        left.is_empty(),
+        "nothing is left in the output folder: {left:?}"
+    );
+}
+
+/// The events budget of a replication, through the library.
+#[test]
+fn the_watchdog_stops_a_replication_past_its_events_budget() {
+    use slotsim::engine::{simulate_watched, Stopped, Watch};
+    let s = slotsim::scenario::parse_scenario(SMALL, "small.toml").unwrap();
+    let model = s.model_at(&s.sweep.points()[0]);
+    let watch = Watch {
+        max_events: 1000,
+        ..Watch::default()
+    };
+    let got = simulate_watched(&model, 1, false, watch);
+    // The budget is checked every 65536 events, so a small replication finishes first.
+    let events = simulate_watched(&model, 1, false, Watch::default())
+        .unwrap()
+        .events;
+    if events > 65536 {
+        assert!(matches!(got, Err(Stopped::EventBudget { .. })), "{got:?}");
+    } else {
+        assert!(got.is_ok());
+    }
+    let big = slotsim::scenario::parse_scenario(
+        &SMALL.replace("horizon = \"2h\"", "horizon = \"200h\""),
+        "big.toml",
+    )
+    .unwrap();
+    let model = big.model_at(&big.sweep.points()[0]);
+    let got = simulate_watched(&model, 1, false, watch);
+    match got {
+        Err(e @ Stopped::EventBudget { .. }) => {
+            assert!(e.to_string().contains("budget of 1000 events"), "{e}")
+        }
+        other => panic!("{:?}", other.map(|o| o.events)),
+    }
+}
+
+/// Kills a run (SIGKILL, then SIGINT) at instants spread over its simulation and its
+/// writing: every time, the folder is the earlier run or the new one, whole, once the next
+/// command has opened it, no staging folder is left, and SIGINT exits 130 with one line.
+#[cfg(unix)]
+#[test]
+fn a_killed_run_leaves_the_earlier_or_the_new_run_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let quick = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quick.toml");
+    let args = |seed: &str, out: &Path| -> Vec<std::ffi::OsString> {
+        let mut v: Vec<std::ffi::OsString> = vec!["run".into(), quick.clone().into()];
+        for a in ["--quiet", "--replications", "8", "--seed", seed, "--out"] {
+            v.push(a.into());
+        }
+        v.push(out.into());
+        v
+    };
+    let bin = assert_cmd::cargo::cargo_bin("slotsim");
+    let run = |seed: &str, out: &Path| {
+        let s = std::process::Command::new(&bin)
+            .args(args(seed, out))
+            .output()
+            .unwrap();
+        assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
+    };
+    // The two possible outcomes, byte for byte.
+    let (old_ref, new_ref) = (dir.path().join("old"), dir.path().join("new"));
+    run("1", &old_ref);
+    let started = std::time::Instant::now();
+    run("2", &new_ref);
+    let full = started.elapsed().as_secs_f64();
+    let old_summary = std::fs::read(old_ref.join("summary.csv")).unwrap();
+    let new_summary = std::fs::read(new_ref.join("summary.csv")).unwrap();
+    assert_ne!(old_summary, new_summary);
+
+    let mut outcomes = Vec::new();
+    for signal in ["KILL", "INT"] {
+        for step in 0..6 {
+            let out = dir.path().join(format!("{signal}-{step}"));
+            copy_dir(&old_ref, &out);
+            std::fs::write(out.join("mine.txt"), "kept").unwrap();
+            let mut child = std::process::Command::new(&bin)
+                .args(args("2", &out))
+                .stderr(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(std::time::Duration::from_secs_f64(
+                full * (0.1 + 0.18 * step as f64),
+            ));
+            let _ = std::process::Command::new("kill")
+                .args([format!("-{signal}"), child.id().to_string()])
+                .status();
+            let status = child.wait().unwrap();
+            let mut err = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+            if signal == "INT" && !status.success() {
+                assert_eq!(status.code(), Some(130), "{err}");
+                assert_eq!(err.trim().lines().count(), 1, "{err}");
+                assert!(err.contains("interrupted"), "{err}");
+            }
+            // The next command finds a whole run, the earlier or the new.
+            let o = slotsim().arg("report").arg(&out).output().unwrap();
+            assert!(
+                o.status.success(),
+                "{signal} at step {step}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            let summary = std::fs::read(out.join("summary.csv")).unwrap();
+            let which = if summary == old_summary {
+                "old"
+            } else if summary == new_summary {
+                "new"
+            } else {
+                panic!("{signal} at step {step}: summary.csv is neither run's")
+            };
+            outcomes.push(format!("{signal}{step}:{which}"));
+            let stale: Vec<String> = std::fs::read_dir(&out)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(".slotsim-"))
+                .collect();
+            assert!(stale.is_empty(), "{signal} at step {step}: {stale:?}");
+            assert_eq!(std::fs::read(out.join("mine.txt")).unwrap(), b"kept");
+        }
+    }
+    eprintln!("outcomes: {}", outcomes.join(" "));
+}
