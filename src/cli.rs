@@ -576,6 +576,10 @@ fn finish(
         let quick = RunSettings {
             threads: None,
             common_random_numbers: crn,
+            watch: crate::engine::Watch {
+                stop: Some(&INTERRUPTED),
+                ..crate::engine::Watch::default()
+            },
         };
         warnings.extend(what_would_reach(s, &quick));
     }
@@ -953,6 +957,10 @@ fn plan(a: PlanArgs) -> Result<(), CliError> {
     let settings = RunSettings {
         threads: a.threads,
         common_random_numbers: true,
+        watch: crate::engine::Watch {
+            stop: Some(&INTERRUPTED),
+            ..crate::engine::Watch::default()
+        },
     };
     let bar = progress_bar(0, a.quiet);
     let tick = |n: u64| {
