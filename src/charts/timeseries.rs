@@ -35,6 +35,23 @@ where
         .position(|p| p.point == run.baseline_point)
         .unwrap_or(0);
     let featured = ctx.featured_index();
+    // With a load sweep, compare at the same load: the baseline setting at the featured
+    // point's load.
+    let baseline = match (
+        featured,
+        summary.parameters.iter().position(|n| n == "load"),
+    ) {
+        (Some(f), Some(li)) => {
+            let mut want = summary.points[baseline].params.clone();
+            want[li] = summary.points[f].params[li];
+            summary
+                .points
+                .iter()
+                .position(|p| p.params == want)
+                .unwrap_or(baseline)
+        }
+        _ => baseline,
+    };
     if featured == Some(baseline) {
         chosen.push((
             baseline,
@@ -96,7 +113,15 @@ where
         .fold(1.0, f64::max);
     let hours = max_minute > 180.0;
     let scale = if hours { 1.0 / 60.0 } else { 1.0 };
-    let x = Axis::linear(0.0, max_minute * scale, Unit::Number);
+    // The time axis ends at the horizon, not at the next round tick after it.
+    let end_min = if run.horizon_s.is_finite() && run.horizon_s > 0.0 {
+        run.horizon_s / 60.0
+    } else {
+        max_minute
+    };
+    let mut x = Axis::linear(0.0, end_min * scale, Unit::Number);
+    x.hi = end_min * scale;
+    x.ticks.retain(|t| *t <= x.hi + 1e-9);
     let x_desc = if hours {
         "simulated time (hours)"
     } else {

@@ -66,7 +66,7 @@ where
     }
     if targets.any() {
         entries.push(LegendEntry::new(
-            "meets the targets",
+            "target region (a point meets the targets only if its whole CI is inside)",
             draw::TARGET,
             Symbol::Band,
         ));
@@ -231,8 +231,9 @@ where
          {}Crosses are 95% confidence intervals.",
         ctx.x_name,
         if targets.any() {
-            "Points inside the green region meet the targets (the continuity CI must lie \
-             entirely under its target). "
+            "The green box is the target region: a point meets the targets only when its \
+             whole 95% confidence cross lies inside it; one whose cross straddles an edge is \
+             undecided. "
         } else {
             "No [targets] are set, so no region is shaded. "
         }

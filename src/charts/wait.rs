@@ -9,6 +9,9 @@ use super::axis::{floor_125, Axis, Unit};
 use super::draw::{self, DrawResult, LegendEntry, Symbol};
 use super::{palette, Ctx};
 
+/// At most this many curves (one colour each).
+const MAX_CURVES: usize = 8;
+
 /// Quantiles above this are too coarse (few samples) to draw as a tail share.
 const MAX_QUANTILE: f64 = 0.999;
 
@@ -40,13 +43,38 @@ where
             .or_default()
             .push((w.quantile, w.wait_s));
     }
-    let curves: Vec<Curve> = ctx
-        .data
-        .summary
-        .points
+    // More settings than distinct colours would be unreadable: show the baseline, the
+    // featured setting and others evenly spread over the sweep, up to MAX_CURVES.
+    let all = ctx.data.summary.points.len();
+    let shown: Vec<usize> = if all <= MAX_CURVES {
+        (0..all).collect()
+    } else {
+        let baseline = ctx
+            .data
+            .summary
+            .points
+            .iter()
+            .position(|p| p.point == ctx.data.run.baseline_point)
+            .unwrap_or(0);
+        let mut v = vec![baseline];
+        v.extend(ctx.featured_index());
+        let mut k = 0;
+        while v.len() < MAX_CURVES && k < MAX_CURVES {
+            let i = k * (all - 1) / (MAX_CURVES - 1);
+            if !v.contains(&i) {
+                v.push(i);
+            }
+            k += 1;
+        }
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let curves: Vec<Curve> = shown
         .iter()
         .enumerate()
-        .map(|(i, p)| {
+        .map(|(k, &i)| (k, i, &ctx.data.summary.points[i]))
+        .map(|(k, i, p)| {
             let mut rows: Vec<(f64, f64)> = by_point.get(&p.point).cloned().unwrap_or_default();
             rows.sort_by(|a, b| a.0.total_cmp(&b.0));
             let q_zero = rows
@@ -71,7 +99,7 @@ where
             };
             Curve {
                 label,
-                color: palette(i),
+                color: palette(k),
                 pts,
                 any_wait,
             }
@@ -141,10 +169,18 @@ where
         pts.extend(c.pts.iter().map(|(w, s)| (x.pos(*w), y.pos(*s))));
         draw::line(&mut chart, &pts, c.color, 3, false)?;
     }
-    let caption = "For each setting, the share of served requests whose wait for an account slot \
+    let mut caption =
+        "For each setting, the share of served requests whose wait for an account slot \
                    exceeded t, all replications pooled. Lower and further left is better. Where \
                    a curve crosses the p95 line, t is its 95th percentile wait; requests that \
                    never waited make the curve start below 100%."
-        .to_string();
+            .to_string();
+    if shown.len() < all {
+        caption.push_str(&format!(
+            " Showing {} of {all} settings (the baseline, the featured one and others evenly \
+             spread over the sweep) so that each has its own colour; wait_quantiles.csv has all.",
+            shown.len()
+        ));
+    }
     Ok((title, caption))
 }
