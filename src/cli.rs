@@ -850,7 +850,7 @@ fn plan(a: PlanArgs) -> Result<(), CliError> {
     let mut s = load_scenario(&a.scenario)?;
     if !s.targets.any() {
         return Err(CliError::Usage(format!(
-            "{}: [targets]: plan needs at least one target (continuity_failure_rate and/or new_session_rejection_rate)",
+            "{}: [targets]: plan needs at least one target (continuity_failure_rate, new_session_rejection_rate, cache_move_cost_usd_per_hour or cache_move_cost_usd_per_1k_requests)",
             a.scenario.display()
         )));
     }

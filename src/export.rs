@@ -344,6 +344,11 @@ struct SweepJson {
 struct TargetsJson {
     continuity_failure_rate: Option<f64>,
     new_session_rejection_rate: Option<f64>,
+    /// Written only when set, so run.json without cost targets is unchanged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cache_move_cost_usd_per_hour: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cache_move_cost_usd_per_1k_requests: Option<f64>,
 }
 
 /// SHA-256 of the scenario text, hex.
@@ -397,6 +402,8 @@ pub fn run_json(
         targets: TargetsJson {
             continuity_failure_rate: s.targets.continuity_failure_rate,
             new_session_rejection_rate: s.targets.new_session_rejection_rate,
+            cache_move_cost_usd_per_hour: s.targets.cache_move_cost_usd_per_hour,
+            cache_move_cost_usd_per_1k_requests: s.targets.cache_move_cost_usd_per_1k_requests,
         },
         total_slots: r.points.first().map_or(0, |p| p.total_slots),
         common_random_numbers,

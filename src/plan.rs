@@ -346,7 +346,7 @@ pub fn answer_text(o: &PlanOutcome, s: &Scenario) -> String {
     let evidence = |c: &Candidate| -> String {
         match (c.best_reserved(), c.best()) {
             (Some(r), Some(p)) => format!(
-                "reserved={r}: new-session rejections {}, continuity failures {} ({} replications)",
+                "reserved={r}: new-session rejections {}, continuity failures {}{} ({} replications)",
                 crate::recommend::fmt_pct_ci(
                     p.new_session_rejection_rate,
                     p.new_session_rejection_rate_ci95
@@ -355,6 +355,7 @@ pub fn answer_text(o: &PlanOutcome, s: &Scenario) -> String {
                     p.continuity_failure_rate,
                     p.continuity_failure_rate_ci95
                 ),
+                crate::recommend::describe_cost(p, &t),
                 p.replications
             ),
             _ => "no reserved value evaluated".to_string(),

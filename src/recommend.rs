@@ -26,6 +26,8 @@
 //! - **Load**: when the sweep varies `load`, load is the traffic, not a setting: each
 //!   setting is judged at every swept load (it meets the targets when it meets them at every
 //!   load, fails when it fails at one) and compared by its worst case over the loads.
+//! - **Cost targets** (`cache_move_cost_usd_per_hour`, `cache_move_cost_usd_per_1k_requests`)
+//!   are "at most" targets judged by the same 95% rule as the rates.
 
 use crate::stats::Estimate;
 use std::cmp::Ordering;
@@ -40,12 +42,28 @@ pub struct Targets {
     /// True when costs are prices per account stated by the operator, false when they are
     /// slot counts.
     pub priced: bool,
+    /// Cache-move cost (USD) per simulated hour.
+    pub cache_move_cost_usd_per_hour: Option<f64>,
+    /// Cache-move cost (USD) per 1,000 completed requests.
+    pub cache_move_cost_usd_per_1k_requests: Option<f64>,
 }
 
 impl Targets {
+    /// No target set, costs in slots.
+    pub const NONE: Targets = Targets {
+        continuity_failure_rate: None,
+        new_session_rejection_rate: None,
+        priced: false,
+        cache_move_cost_usd_per_hour: None,
+        cache_move_cost_usd_per_1k_requests: None,
+    };
+
     /// True when at least one target is set.
     pub fn any(&self) -> bool {
-        self.continuity_failure_rate.is_some() || self.new_session_rejection_rate.is_some()
+        self.continuity_failure_rate.is_some()
+            || self.new_session_rejection_rate.is_some()
+            || self.cache_move_cost_usd_per_hour.is_some()
+            || self.cache_move_cost_usd_per_1k_requests.is_some()
     }
 }
 
@@ -117,6 +135,12 @@ pub struct PointSummary {
     pub continuity_failure_rate_ci95: f64,
     /// Mean bound requests per replication; 0 means continuity was never put to the test.
     pub bound_requests: f64,
+    /// Cache-move cost (USD) per hour, with its 95% half-width (NaN when unknown).
+    pub cache_move_cost_usd_per_hour: f64,
+    pub cache_move_cost_usd_per_hour_ci95: f64,
+    /// Cache-move cost (USD) per 1,000 requests, with its 95% half-width (NaN when unknown).
+    pub cache_move_cost_usd_per_1k_requests: f64,
+    pub cache_move_cost_usd_per_1k_requests_ci95: f64,
     /// The swept load multiplier of this point, when `load` is swept.
     pub load: Option<f64>,
     /// What the point's pools cost: total slots, or (with prices) the sum of accounts x
@@ -167,10 +191,27 @@ impl PointSummary {
         }
     }
 
+    /// Verdict on the cache-move cost targets together (Meets when neither is set).
+    pub fn cost_verdict(&self, targets: &Targets) -> Verdict {
+        let one =
+            |t: Option<f64>, mean: f64, ci: f64| t.map_or(Verdict::Meets, |t| verdict(mean, ci, t));
+        one(
+            targets.cache_move_cost_usd_per_hour,
+            self.cache_move_cost_usd_per_hour,
+            self.cache_move_cost_usd_per_hour_ci95,
+        )
+        .and(one(
+            targets.cache_move_cost_usd_per_1k_requests,
+            self.cache_move_cost_usd_per_1k_requests,
+            self.cache_move_cost_usd_per_1k_requests_ci95,
+        ))
+    }
+
     /// Verdict on every set target together.
     pub fn verdict(&self, targets: &Targets) -> Verdict {
         self.continuity_verdict(targets)
             .and(self.new_session_verdict(targets))
+            .and(self.cost_verdict(targets))
     }
 
     /// Whether this point meets every set target at 95% confidence.
@@ -191,6 +232,12 @@ impl PointSummary {
         }
         if let Some(t) = targets.new_session_rejection_rate {
             s += relative_excess(self.new_session_rejection_rate, t);
+        }
+        if let Some(t) = targets.cache_move_cost_usd_per_hour {
+            s += relative_excess(self.cache_move_cost_usd_per_hour, t);
+        }
+        if let Some(t) = targets.cache_move_cost_usd_per_1k_requests {
+            s += relative_excess(self.cache_move_cost_usd_per_1k_requests, t);
         }
         s
     }
@@ -348,11 +395,12 @@ impl Recommendation {
             } => {
                 let mut s = format!(
                     "Recommended setting: {}. It meets the targets ({}): new-session \
-                     rejections {}; continuity failures {}.",
+                     rejections {}; continuity failures {}{}.",
                     best.label,
                     describe_targets(targets),
                     describe_nsr(best, targets),
                     describe_cf(best, targets),
+                    describe_cost(best, targets),
                 );
                 let dearer: Vec<&PointSummary> = meeting
                     .iter()
@@ -420,11 +468,12 @@ impl Recommendation {
             } => {
                 let mut s = format!(
                     "No setting meets the targets ({}). The closest is {}: new-session \
-                     rejections {}; continuity failures {}.",
+                     rejections {}; continuity failures {}{}.",
                     describe_targets(targets),
                     closest.label,
                     describe_nsr(closest, targets),
                     describe_cf(closest, targets),
+                    describe_cost(closest, targets),
                 );
                 if pending.is_empty() {
                     s.push_str(" This is firm: every setting fails a target at 95% confidence.");
@@ -500,6 +549,11 @@ fn confidence_words(pending: &[PointSummary], t: &Targets, reps: usize) -> Strin
             }
             if p.new_session_verdict(t) == Verdict::Undecided {
                 why.push(format!("new-session rejections {}", describe_nsr(p, t)));
+            }
+            for (target, mean, ci, what) in cost_parts(p, t) {
+                if verdict(mean, ci, target) == Verdict::Undecided {
+                    why.push(format!("{what} {}", describe_usd(mean, ci, target)));
+                }
             }
             format!(
                 "{} after {} replications ({})",
@@ -729,6 +783,13 @@ fn worst_case(key: &str, g: &[&PointSummary]) -> PointSummary {
     };
     let worst_nsr = by(&|p| p.new_session_rejection_rate);
     let worst_cf = by(&|p| p.continuity_upper());
+    let worst_hour = by(&|p| {
+        p.cache_move_cost_usd_per_hour + known_or_zero(p.cache_move_cost_usd_per_hour_ci95)
+    });
+    let worst_1k = by(&|p| {
+        p.cache_move_cost_usd_per_1k_requests
+            + known_or_zero(p.cache_move_cost_usd_per_1k_requests_ci95)
+    });
     let loads: Vec<String> = g
         .iter()
         .filter_map(|p| p.load)
@@ -770,6 +831,10 @@ fn worst_case(key: &str, g: &[&PointSummary]) -> PointSummary {
             .iter()
             .map(|p| p.bound_requests)
             .fold(f64::INFINITY, f64::min),
+        cache_move_cost_usd_per_hour: worst_hour.cache_move_cost_usd_per_hour,
+        cache_move_cost_usd_per_hour_ci95: worst_hour.cache_move_cost_usd_per_hour_ci95,
+        cache_move_cost_usd_per_1k_requests: worst_1k.cache_move_cost_usd_per_1k_requests,
+        cache_move_cost_usd_per_1k_requests_ci95: worst_1k.cache_move_cost_usd_per_1k_requests_ci95,
         load: None,
         cost: g[0].cost,
         held_back: g[0].held_back,
@@ -880,6 +945,18 @@ pub fn describe_targets(t: &Targets) -> String {
     if let Some(n) = t.new_session_rejection_rate {
         parts.push(format!("new-session rejections at most {}", fmt_pct(n)));
     }
+    if let Some(c) = t.cache_move_cost_usd_per_hour {
+        parts.push(format!(
+            "cache-move cost at most {} USD per hour",
+            fmt_usd(c)
+        ));
+    }
+    if let Some(c) = t.cache_move_cost_usd_per_1k_requests {
+        parts.push(format!(
+            "cache-move cost at most {} USD per 1,000 requests",
+            fmt_usd(c)
+        ));
+    }
     let mut s = parts.join(", ");
     if !s.is_empty() {
         s.push_str(", each with 95% confidence");
@@ -896,6 +973,64 @@ fn describe_nsr(p: &PointSummary, t: &Targets) -> String {
         s.push_str(&verdict_words(p.new_session_verdict(t), target));
     }
     s
+}
+
+/// The set cost targets of `t` with `p`'s values: (target, mean, ci95, words).
+fn cost_parts(p: &PointSummary, t: &Targets) -> Vec<(f64, f64, f64, &'static str)> {
+    let mut v = Vec::new();
+    if let Some(target) = t.cache_move_cost_usd_per_hour {
+        v.push((
+            target,
+            p.cache_move_cost_usd_per_hour,
+            p.cache_move_cost_usd_per_hour_ci95,
+            "cache-move cost per hour",
+        ));
+    }
+    if let Some(target) = t.cache_move_cost_usd_per_1k_requests {
+        v.push((
+            target,
+            p.cache_move_cost_usd_per_1k_requests,
+            p.cache_move_cost_usd_per_1k_requests_ci95,
+            "cache-move cost per 1,000 requests",
+        ));
+    }
+    v
+}
+
+/// `; cache-move cost per hour 1.2 ± 0.1 USD (within the 2 USD target)` for each set cost
+/// target; empty when none is set.
+pub fn describe_cost(p: &PointSummary, t: &Targets) -> String {
+    cost_parts(p, t)
+        .into_iter()
+        .map(|(target, mean, ci, what)| format!("; {what} {}", describe_usd(mean, ci, target)))
+        .collect()
+}
+
+fn describe_usd(mean: f64, ci: f64, target: f64) -> String {
+    let ci_s = if ci.is_nan() {
+        "?".to_string()
+    } else {
+        fmt_usd(round_sig2(ci))
+    };
+    let words = match verdict(mean, ci, target) {
+        Verdict::Meets => "within",
+        Verdict::Fails => "above",
+        Verdict::Undecided => "undecided: straddles",
+    };
+    format!(
+        "{} ± {ci_s} USD ({words} the {} USD target)",
+        fmt_usd(mean),
+        fmt_usd(target)
+    )
+}
+
+/// A USD amount to four significant digits (`n/a` when unknown).
+pub fn fmt_usd(x: f64) -> String {
+    if x.is_nan() {
+        "n/a".to_string()
+    } else {
+        format!("{}", crate::units::round_sig(x, 4))
+    }
 }
 
 fn verdict_words(v: Verdict, target: f64) -> String {
@@ -954,6 +1089,7 @@ mod tests {
         continuity_failure_rate: Some(0.01),
         new_session_rejection_rate: Some(0.05),
         priced: false,
+        ..Targets::NONE
     };
 
     #[test]
@@ -1104,6 +1240,7 @@ mod tests {
             continuity_failure_rate: Some(0.01),
             new_session_rejection_rate: None,
             priced: false,
+            ..Targets::NONE
         };
         let points = [pt(0, 0.0, 0.0, 0.05, 0.0), pt(1, 0.5, 0.0, 0.001, 0.0)];
         assert_eq!(recommend(&points, &t).recommended_point(), Some(1));
@@ -1111,6 +1248,7 @@ mod tests {
             continuity_failure_rate: None,
             new_session_rejection_rate: Some(0.01),
             priced: false,
+            ..Targets::NONE
         };
         assert_eq!(recommend(&points, &t).recommended_point(), Some(0));
     }
@@ -1165,6 +1303,7 @@ mod tests {
             continuity_failure_rate: Some(0.0),
             new_session_rejection_rate: None,
             priced: false,
+            ..Targets::NONE
         };
         let points = [pt(0, 0.0, 0.0, 0.02, 0.0), pt(1, 0.0, 0.0, 0.01, 0.0)];
         let r = recommend(&points, &t);
@@ -1197,6 +1336,7 @@ mod tests {
             continuity_failure_rate: Some(0.01),
             new_session_rejection_rate: None,
             priced: false,
+            ..Targets::NONE
         };
         match recommend(&[live.clone(), dead.clone()], &only_cf) {
             Recommendation::Recommended { best, meeting, .. } => {

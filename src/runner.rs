@@ -422,6 +422,8 @@ pub fn recommend_targets(s: &Scenario) -> recommend::Targets {
         continuity_failure_rate: s.targets.continuity_failure_rate,
         new_session_rejection_rate: s.targets.new_session_rejection_rate,
         priced: s.account_prices.is_some(),
+        cache_move_cost_usd_per_hour: s.targets.cache_move_cost_usd_per_hour,
+        cache_move_cost_usd_per_1k_requests: s.targets.cache_move_cost_usd_per_1k_requests,
     }
 }
 
@@ -439,6 +441,8 @@ pub fn point_summaries(s: &Scenario, points: &[PointResult]) -> Vec<PointSummary
             let cost = s.model_at(&p.point).cost(s.account_prices.as_deref());
             let e_nsr = p.estimate("new_session_rejection_rate");
             let e_cf = p.estimate("continuity_failure_rate");
+            let e_hour = p.estimate("cache_move_cost_usd_per_hour");
+            let e_1k = p.estimate("cache_move_cost_usd_per_1k_requests");
             PointSummary {
                 point: p.point.index,
                 label: p.point.label(),
@@ -447,6 +451,10 @@ pub fn point_summaries(s: &Scenario, points: &[PointResult]) -> Vec<PointSummary
                 continuity_failure_rate: e_cf.mean,
                 continuity_failure_rate_ci95: e_cf.ci95.unwrap_or(f64::NAN),
                 bound_requests: p.estimate("bound_requests").mean,
+                cache_move_cost_usd_per_hour: e_hour.mean,
+                cache_move_cost_usd_per_hour_ci95: e_hour.ci95.unwrap_or(f64::NAN),
+                cache_move_cost_usd_per_1k_requests: e_1k.mean,
+                cache_move_cost_usd_per_1k_requests_ci95: e_1k.ci95.unwrap_or(f64::NAN),
                 load: p.point.get(Param::Load),
                 cost: cost.cost,
                 held_back: cost.held_back as f64,

@@ -568,12 +568,19 @@ impl Sweep {
 pub struct Targets {
     pub continuity_failure_rate: Option<f64>,
     pub new_session_rejection_rate: Option<f64>,
+    /// Cache-move cost (USD) per simulated hour, at most.
+    pub cache_move_cost_usd_per_hour: Option<f64>,
+    /// Cache-move cost (USD) per 1,000 completed requests, at most.
+    pub cache_move_cost_usd_per_1k_requests: Option<f64>,
 }
 
 impl Targets {
     /// True when at least one target is set.
     pub fn any(&self) -> bool {
-        self.continuity_failure_rate.is_some() || self.new_session_rejection_rate.is_some()
+        self.continuity_failure_rate.is_some()
+            || self.new_session_rejection_rate.is_some()
+            || self.cache_move_cost_usd_per_hour.is_some()
+            || self.cache_move_cost_usd_per_1k_requests.is_some()
     }
 }
 

@@ -235,6 +235,11 @@ impl Summary {
                 continuity_failure_rate: p.mean("continuity_failure_rate"),
                 continuity_failure_rate_ci95: p.ci("continuity_failure_rate"),
                 bound_requests: p.mean("bound_requests"),
+                cache_move_cost_usd_per_hour: p.mean("cache_move_cost_usd_per_hour"),
+                cache_move_cost_usd_per_hour_ci95: p.ci("cache_move_cost_usd_per_hour"),
+                cache_move_cost_usd_per_1k_requests: p.mean("cache_move_cost_usd_per_1k_requests"),
+                cache_move_cost_usd_per_1k_requests_ci95: p
+                    .ci("cache_move_cost_usd_per_1k_requests"),
                 load: self
                     .parameters
                     .iter()
@@ -881,6 +886,8 @@ pub fn read_run_json(path: &Path) -> Result<RunInfo, ReportError> {
             continuity_failure_rate: target("continuity_failure_rate")?,
             new_session_rejection_rate: target("new_session_rejection_rate")?,
             priced: v.get("cost_basis").and_then(Value::as_str) == Some("price"),
+            cache_move_cost_usd_per_hour: target("cache_move_cost_usd_per_hour")?,
+            cache_move_cost_usd_per_1k_requests: target("cache_move_cost_usd_per_1k_requests")?,
         },
         point_costs,
         point_held_back,

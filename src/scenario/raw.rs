@@ -227,6 +227,8 @@ pub struct RawGatewaySweep {
 pub struct RawTargets {
     pub continuity_failure_rate: Option<Quantity>,
     pub new_session_rejection_rate: Option<Quantity>,
+    pub cache_move_cost_usd_per_hour: Option<Quantity>,
+    pub cache_move_cost_usd_per_1k_requests: Option<Quantity>,
     /// Price of one account of each pool, by pool name (any currency).
     pub price_per_account: Option<std::collections::BTreeMap<String, Quantity>>,
 }

@@ -1761,11 +1761,36 @@ impl Validator<'_> {
                 .map(|q| self.number(&format!("targets.{key}"), q, 0.0, 1.0))
                 .transpose()
         };
+        let usd = |key: &str, q: &Option<Quantity>| -> R<Option<f64>> {
+            q.as_ref()
+                .map(|q| {
+                    let path = format!("targets.{key}");
+                    let x = plain_number(q).map_err(|why| self.bad(&path, q, &why))?;
+                    if x.is_finite() && x >= 0.0 {
+                        Ok(x)
+                    } else {
+                        Err(self.bad(
+                            &path,
+                            q,
+                            "is out of range: must be a finite number of USD >= 0",
+                        ))
+                    }
+                })
+                .transpose()
+        };
         Ok(Targets {
             continuity_failure_rate: rate("continuity_failure_rate", &t.continuity_failure_rate)?,
             new_session_rejection_rate: rate(
                 "new_session_rejection_rate",
                 &t.new_session_rejection_rate,
+            )?,
+            cache_move_cost_usd_per_hour: usd(
+                "cache_move_cost_usd_per_hour",
+                &t.cache_move_cost_usd_per_hour,
+            )?,
+            cache_move_cost_usd_per_1k_requests: usd(
+                "cache_move_cost_usd_per_1k_requests",
+                &t.cache_move_cost_usd_per_1k_requests,
             )?,
         })
     }
