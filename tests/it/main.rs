@@ -3,6 +3,7 @@
 mod cli;
 mod common;
 mod compare;
+mod cost_targets;
 mod decisions;
 mod exact;
 mod faults;
