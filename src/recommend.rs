@@ -1350,6 +1350,74 @@ mod tests {
         assert!(r.text().contains("no bound requests"), "{}", r.text());
     }
 
+    fn with_cost(mut p: PointSummary, per_hour: f64, ci: f64) -> PointSummary {
+        p.cache_move_cost_usd_per_hour = per_hour;
+        p.cache_move_cost_usd_per_hour_ci95 = ci;
+        p
+    }
+
+    /// A cost target is judged like the rate targets: meets when the interval's upper end is
+    /// at or under it, fails when its lower end is above, undecided in between; an
+    /// undecided cheaper point makes the answer borderline and is named for refinement.
+    #[test]
+    fn cost_target_uses_the_confidence_rule() {
+        let t = Targets {
+            cache_move_cost_usd_per_hour: Some(10.0),
+            ..BOTH
+        };
+        let ok = pt(0, 0.01, 0.001, 0.001, 0.0001);
+        assert_eq!(with_cost(ok.clone(), 8.0, 2.0).verdict(&t), Verdict::Meets);
+        assert_eq!(with_cost(ok.clone(), 13.0, 2.0).verdict(&t), Verdict::Fails);
+        assert_eq!(
+            with_cost(ok.clone(), 9.0, 2.0).verdict(&t),
+            Verdict::Undecided
+        );
+        // unset: the cost does not matter
+        assert_eq!(
+            with_cost(ok.clone(), 1e9, 0.0).verdict(&BOTH),
+            Verdict::Meets
+        );
+        // unknown cost (NaN mean) fails a set cost target
+        assert_eq!(
+            with_cost(ok.clone(), f64::NAN, 0.0).verdict(&t),
+            Verdict::Fails
+        );
+
+        let points = [
+            with_cost(pt(0, 0.01, 0.001, 0.001, 0.0001), 9.0, 2.0), // undecided, fewer rejections
+            with_cost(pt(1, 0.03, 0.001, 0.001, 0.0001), 4.0, 1.0), // meets
+        ];
+        let r = recommend(&points, &t);
+        assert_eq!(r.recommended_point(), Some(1));
+        assert!(r.borderline());
+        assert_eq!(r.points_to_refine(), &[0]);
+        let text = r.text();
+        assert!(
+            text.contains("cache-move cost per hour 9 ± 2 USD (undecided"),
+            "{text}"
+        );
+        assert!(text.contains("cost at most 10 USD per hour"), "{text}");
+
+        // none meets: the excess over the cost target counts in the closest-setting distance
+        let t1k = Targets {
+            cache_move_cost_usd_per_1k_requests: Some(1.0),
+            ..Targets::NONE
+        };
+        let mut a = pt(0, 0.0, 0.0, 0.0, 0.0);
+        a.cache_move_cost_usd_per_1k_requests = 3.0; // shortfall 2
+        let mut b = pt(1, 0.0, 0.0, 0.0, 0.0);
+        b.cache_move_cost_usd_per_1k_requests = 1.5; // shortfall 0.5
+        match recommend(&[a, b], &t1k) {
+            Recommendation::NoneMeets {
+                closest, shortfall, ..
+            } => {
+                assert_eq!(closest.point, 1);
+                assert!((shortfall - 0.5).abs() < 1e-12);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     /// With a load sweep, settings are judged by their worst load.
     #[test]
     fn load_is_not_a_setting_worst_case_decides() {
