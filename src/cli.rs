@@ -43,6 +43,16 @@ pub enum Command {
     /// Find the smallest pool (or, with --max-load, the largest load) for which some
     /// reserved value meets the scenario's [targets]; writes plan.csv, a chart and report.html.
     Plan(PlanArgs),
+    /// Check the simulator against results known exactly (guard channel, Erlang B and C,
+    /// the session-mode Markov chain, insensitivity); exit 0 only if every check passes.
+    Validate {
+        /// A shorter version that runs in seconds.
+        #[arg(long)]
+        quick: bool,
+        /// Worker threads [default: all cores]. Results never depend on it.
+        #[arg(long, value_name = "N")]
+        threads: Option<usize>,
+    },
     /// Redraw the charts and report.html from the files of an earlier run.
     Report {
         /// The output folder of an earlier `slotsim run`.
@@ -222,6 +232,7 @@ pub fn execute(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Check { scenario, force } => check(&scenario, force),
         Command::Run(args) => run(args),
+        Command::Validate { quick, threads } => validate(quick, threads),
         Command::Plan(args) => plan(args),
         Command::Report { out } => report(&out),
         Command::Merge(args) => merge(args),
@@ -528,6 +539,86 @@ fn run_error(e: runner::RunError, bar: &indicatif::ProgressBar) -> CliError {
     } else {
         CliError::Other(e.into())
     }
+}
+
+fn validate(quick: bool, threads: Option<usize>) -> Result<(), CliError> {
+    if let Some(t) = threads {
+        if t == 0 || t > MAX_THREADS {
+            return Err(CliError::Usage(format!(
+                "--threads {t}: must be from 1 to {MAX_THREADS}"
+            )));
+        }
+    }
+    let _ = ctrlc::set_handler(|| {
+        INTERRUPTED.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    let settings = RunSettings {
+        threads,
+        watch: crate::engine::Watch {
+            stop: Some(&INTERRUPTED),
+            ..crate::engine::Watch::default()
+        },
+        ..RunSettings::default()
+    };
+    let checks = crate::validate::run(quick, &settings).map_err(|e| {
+        if e.interrupted() {
+            CliError::Interrupted
+        } else {
+            CliError::Other(e.into())
+        }
+    })?;
+    let mut rows = vec![[
+        "check".to_string(),
+        "metric".to_string(),
+        "exact".to_string(),
+        "simulated ± 95% CI".to_string(),
+        "allowed distance".to_string(),
+        "result".to_string(),
+    ]];
+    for c in &checks {
+        rows.push([
+            c.case.clone(),
+            c.metric.to_string(),
+            format!("{:.6}", c.exact),
+            format!("{:.6} ± {:.6}", c.simulated, c.ci95),
+            format!("{:.6}", c.allowed),
+            if c.passed() { "pass" } else { "FAIL" }.to_string(),
+        ]);
+    }
+    let widths: Vec<usize> = (0..6)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut o = String::new();
+    for r in &rows {
+        let cells: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (c, w))| {
+                if i < 2 {
+                    format!("{c:<w$}")
+                } else {
+                    format!("{c:>w$}")
+                }
+            })
+            .collect();
+        outln!(o, "{}", cells.join("  ").trim_end());
+    }
+    let failed = checks.iter().filter(|c| !c.passed()).count();
+    outln!(
+        o,
+        "{} of {} checks passed (exact values from slotsim's own solvers; a check passes when the simulated mean is within its 95% CI widened to 99.9% coverage, plus 0.5% of the exact value and 1e-4)",
+        checks.len() - failed,
+        checks.len()
+    );
+    emit(&o)?;
+    if failed > 0 {
+        return Err(CliError::Other(anyhow::anyhow!(
+            "validate: {failed} of {} checks failed",
+            checks.len()
+        )));
+    }
+    Ok(())
 }
 
 fn check_out(out: &Path) -> Result<(), CliError> {

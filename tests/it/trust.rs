@@ -613,3 +613,32 @@ fn a_killed_run_leaves_the_earlier_or_the_new_run_whole() {
     }
     eprintln!("outcomes: {}", outcomes.join(" "));
 }
+
+/// `slotsim validate --quick`: every built-in exact check passes, each printed with its
+/// exact value, the simulated value with its CI and the verdict.
+#[test]
+fn validate_quick_passes() {
+    let o = slotsim()
+        .args(["validate", "--quick", "--threads", "2"])
+        .timeout(std::time::Duration::from_secs(300))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for f in [
+        "guard channel",
+        "Erlang B",
+        "Erlang C",
+        "session chain",
+        "lognormal",
+        "pass",
+    ] {
+        assert!(out.contains(f), "missing {f:?} in {out}");
+    }
+    assert!(!out.contains("FAIL"), "{out}");
+}
