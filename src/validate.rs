@@ -45,6 +45,7 @@ struct Case {
     expected: Vec<Vec<(&'static str, f64)>>,
 }
 
+#[allow(clippy::too_many_arguments)] // the model's parameters, named at the call
 fn open_case(
     name: &str,
     c: u32,
