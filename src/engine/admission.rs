@@ -19,7 +19,7 @@ pub fn effective_concurrency(c: u32, r: i64, is_bound: bool) -> u32 {
 }
 
 impl Sim<'_> {
-    /// MODEL.md step 1: a full user wait queue rejects first; otherwise the request
+    /// Step 1 of docs/model.md: a full user wait queue rejects first; otherwise the request
     /// joins the wait, whose immediate first try takes a free user slot at once.
     pub(super) fn user_gate(&mut self, rid: u32) {
         let Some(limits) = &self.cfg.users else {
@@ -314,7 +314,7 @@ mod tests {
     use crate::engine::test_support::{arrive, gateway, model, set};
     use crate::scenario::ModelConfig;
 
-    /// EffectiveConcurrency over the edge cases of MODEL.md section 1.
+    /// EffectiveConcurrency over the edge cases of docs/model.md section 1.
     #[test]
     fn effective_concurrency_table() {
         // (C, R, is_bound, expected)

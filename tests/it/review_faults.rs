@@ -60,7 +60,7 @@ fn pause_at_uses_the_exact_product() {
     assert_eq!(s.pools[0].window.expect("a window").pause_after, Some(5));
 }
 
-/// The session limit on the sticky layer (MODEL.md's step-3 order: free slot, then the
+/// The session limit on the sticky layer (docs/faults-and-limits.md's step-3 order: free slot, then the
 /// registration, refused -> cause `limit`), and the load-aware layer moving on to the next
 /// account when its pick refuses the session. Pool a (priority 10, two slots, max_sessions
 /// = 1, idle 8 s), pool b (priority 50, two slots); sessions every 10 s with two 7 s
