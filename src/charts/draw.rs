@@ -66,6 +66,8 @@ pub const MUTED: RGBColor = RGBColor(0x66, 0x66, 0x66);
 pub const GRID: RGBColor = RGBColor(0xE4, 0xE4, 0xE4);
 pub const MAIN_COLOR: RGBColor = RGBColor(0x1F, 0x4E, 0x8C);
 pub const TARGET: RGBColor = RGBColor(0x2E, 0x8B, 0x3E);
+/// Points whose rate is undefined (no bound request at all).
+pub const UNDEFINED: RGBColor = RGBColor(0x8A, 0x8A, 0x8A);
 pub const WARMUP: RGBColor = RGBColor(0xCC, 0xCC, 0xCC);
 
 pub const TITLE_SIZE: f64 = 24.0;
@@ -128,6 +130,8 @@ pub enum Symbol {
     Ring,
     /// A hollow marker (a zero clamped onto a log axis).
     Hollow,
+    /// A grey cross (a point whose rate is undefined: no bound request at all).
+    Cross,
 }
 
 #[derive(Debug, Clone)]
@@ -259,6 +263,46 @@ where
                 c.stroke_width(2),
             ))?;
             area.draw(&Circle::new((x + LEGEND_SYMBOL / 2, cy), 3, WHITE.filled()))?;
+        }
+        Symbol::Cross => {
+            let (cx, r) = (x + LEGEND_SYMBOL / 2, 6);
+            for (a, b) in [((-r, -r), (r, r)), ((-r, r), (r, -r))] {
+                area.draw(&PathElement::new(
+                    vec![(cx + a.0, cy + a.1), (cx + b.0, cy + b.1)],
+                    c.stroke_width(3),
+                ))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The legend entry for points without any bound request (their rates are 0/0).
+pub fn no_bound_entry() -> LegendEntry {
+    LegendEntry::new(
+        "no bound requests: no new session could land (R ≥ C), failure rate undefined, not 0",
+        UNDEFINED,
+        Symbol::Cross,
+    )
+}
+
+/// Grey crosses at points in plot coordinates: points whose rate is undefined.
+pub fn crosses<DB: DrawingBackend>(chart: &mut Chart<DB>, pts: &[(f64, f64)]) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    for &p in pts {
+        if !(p.0.is_finite() && p.1.is_finite()) {
+            continue;
+        }
+        let area = chart.plotting_area().strip_coord_spec();
+        let c = to_px(chart, p);
+        let r = 7;
+        for (a, b) in [((-r, -r), (r, r)), ((-r, r), (r, -r))] {
+            area.draw(&PathElement::new(
+                vec![(c.0 + a.0, c.1 + a.1), (c.0 + b.0, c.1 + b.1)],
+                UNDEFINED.stroke_width(3),
+            ))?;
         }
     }
     Ok(())

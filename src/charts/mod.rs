@@ -209,6 +209,19 @@ impl<'a> Ctx<'a> {
         self.data.summary.points[i].label(&self.data.summary.parameters)
     }
 
+    /// True when the point at index `i` of `summary.points` had no bound request at all: no
+    /// new session ever got a slot (as when reserved >= concurrency), so every rate per bound
+    /// request is 0/0, undefined, and must not be drawn as 0% failures. Same test as the
+    /// recommendation's (such a point fails a continuity target).
+    pub fn no_bound_requests(&self, i: usize) -> bool {
+        self.data.summary.points[i].mean("bound_requests") == 0.0
+    }
+
+    /// Whether any point has no bound request (see [`Ctx::no_bound_requests`]).
+    pub fn any_without_bound_requests(&self) -> bool {
+        (0..self.data.summary.points.len()).any(|i| self.no_bound_requests(i))
+    }
+
     /// The x value of the point at index `i`.
     pub fn x_of(&self, i: usize) -> f64 {
         self.data.summary.points[i].params[0]

@@ -10,10 +10,26 @@ use super::draw::{self, Chart, DrawResult, LegendEntry, Symbol};
 use super::{palette, Ctx};
 use crate::recommend::fmt_pct;
 
+/// True for a rate per bound request, which is 0/0 (undefined) at a point without any bound
+/// request.
+fn per_bound_request(metric: &str) -> bool {
+    metric == "continuity_failure_rate"
+        || metric == "bound_rejection_rate"
+        || metric.starts_with("migration_rate")
+}
+
+/// True when `metric` has no value at point `i`: a rate per bound request where there was none.
+fn undefined_at(ctx: &Ctx, metric: &str, i: usize) -> bool {
+    per_bound_request(metric) && ctx.no_bound_requests(i)
+}
+
 /// Values (mean ± CI) of `metric` for every point, for axis ranges.
 fn extent(ctx: &Ctx, metric: &str, with_ci: bool) -> Vec<f64> {
     let mut v = Vec::new();
-    for p in &ctx.data.summary.points {
+    for (i, p) in ctx.data.summary.points.iter().enumerate() {
+        if undefined_at(ctx, metric, i) {
+            continue;
+        }
         let m = p.mean(metric);
         v.push(m);
         if with_ci {
@@ -46,6 +62,24 @@ where
     let featured = ctx.featured_index();
     for s in &ctx.series {
         let color = color_override.unwrap_or(s.color);
+        // Points where the metric is undefined (no bound request) leave the line and are
+        // drawn as grey crosses on the bottom edge instead.
+        let undefined: Vec<(f64, f64)> = s
+            .members
+            .iter()
+            .filter(|&&i| undefined_at(ctx, metric, i))
+            .map(|&i| (ctx.x_of(i) + s.dx, y.lo))
+            .collect();
+        let s = &super::Series {
+            members: s
+                .members
+                .iter()
+                .copied()
+                .filter(|&i| !undefined_at(ctx, metric, i))
+                .collect(),
+            ..s.clone()
+        };
+        draw::crosses(chart, &undefined)?;
         let pts: Vec<(f64, f64)> = s
             .members
             .iter()
@@ -116,12 +150,11 @@ fn featured_entry(ctx: &Ctx) -> Option<LegendEntry> {
 /// A legend entry explaining hollow markers, when some plotted value is a 0 clamped onto
 /// the lower edge of a log axis.
 fn zero_entry(ctx: &Ctx, y: &Axis, metrics: &[&str]) -> Option<LegendEntry> {
-    let any = ctx
-        .data
-        .summary
-        .points
-        .iter()
-        .any(|p| metrics.iter().any(|m| y.clamped(p.mean(m))));
+    let any = ctx.data.summary.points.iter().enumerate().any(|(i, p)| {
+        metrics
+            .iter()
+            .any(|m| !undefined_at(ctx, m, i) && y.clamped(p.mean(m)))
+    });
     any.then(|| {
         LegendEntry::new(
             "0 (drawn on the bottom edge of the log scale)",
@@ -209,6 +242,7 @@ where
     let mut plotted = vec!["continuity_failure_rate", "bound_rejection_rate"];
     plotted.extend(migration_parts.iter().map(|(m, _, _)| *m));
     let zero = zero_entry(ctx, &y, &plotted);
+    let dead = ctx.any_without_bound_requests().then(draw::no_bound_entry);
     let target_label = target.map(|t| format!("target {}", fmt_pct(t)));
 
     if ctx.series.len() == 1 {
@@ -230,6 +264,7 @@ where
         ));
         entries.extend(featured_entry(ctx));
         entries.extend(zero.clone());
+        entries.extend(dead.clone());
         if target.is_some() {
             entries.push(LegendEntry::new(
                 "target (CI must end below it)",
@@ -278,6 +313,7 @@ where
         let mut entries = series_entries(ctx);
         entries.extend(featured_entry(ctx));
         entries.extend(zero.clone());
+        entries.extend(dead.clone());
         if target.is_some() {
             entries.push(LegendEntry::new("target", draw::TARGET, Symbol::Rule));
         }
@@ -320,10 +356,17 @@ where
     let caption = format!(
         "A continuity failure is a request of a session that already has an account (a bound \
          request) that is served elsewhere (a migration, which loses the upstream prompt \
-         cache) or rejected.{causes} Bars are 95% confidence intervals across replications{}.",
+         cache) or rejected.{causes} Bars are 95% confidence intervals across replications{}.{}",
         target_label
             .map(|l| format!("; the dashed green line is the {l}"))
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        if dead.is_some() {
+            " Grey x marks on the bottom edge are settings without a single bound request: \
+             no new session could get a slot (reserved ≥ concurrency leaves none), so the \
+             share is undefined, not 0%."
+        } else {
+            ""
+        }
     );
     Ok((title, caption))
 }

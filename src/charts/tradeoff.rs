@@ -24,13 +24,17 @@ where
 
     let mut xs = Vec::new();
     let mut ys = Vec::new();
-    for p in points {
+    for (i, p) in points.iter().enumerate() {
         let (xm, xc, ym, yc) = (p.mean(nsr), p.ci(nsr), p.mean(cf), p.ci(cf));
         xs.push(xm);
-        ys.push(ym);
         if xc.is_finite() {
             xs.extend([(xm - xc).max(0.0), xm + xc]);
         }
+        // A point without bound requests has no failure rate (0/0): it does not set the y range.
+        if ctx.no_bound_requests(i) {
+            continue;
+        }
+        ys.push(ym);
         if yc.is_finite() {
             ys.extend([(ym - yc).max(0.0), ym + yc]);
         }
@@ -71,10 +75,13 @@ where
             Symbol::Band,
         ));
     }
-    if points
-        .iter()
-        .any(|p| x.clamped(p.mean(nsr)) || y.clamped(p.mean(cf)))
-    {
+    let dead = ctx.any_without_bound_requests();
+    if dead {
+        entries.push(draw::no_bound_entry());
+    }
+    if points.iter().enumerate().any(|(i, p)| {
+        x.clamped(p.mean(nsr)) || (!ctx.no_bound_requests(i) && y.clamped(p.mean(cf)))
+    }) {
         entries.push(LegendEntry::new(
             "0 (drawn on the edge of the log scale)",
             draw::MUTED,
@@ -135,16 +142,44 @@ where
     // Series lines and CI whiskers, then markers; labels last, on top.
     let mut labels: Vec<((i32, i32), String, RGBColor)> = Vec::new();
     for s in &ctx.series {
+        // A point without bound requests sits on the bottom edge as a grey cross, outside
+        // the line: its failure rate is undefined, not 0.
         let pts: Vec<(f64, f64)> = s
             .members
             .iter()
-            .map(|&i| (x.pos(points[i].mean(nsr)), y.pos(points[i].mean(cf))))
+            .map(|&i| {
+                let yv = if ctx.no_bound_requests(i) {
+                    y.lo
+                } else {
+                    y.pos(points[i].mean(cf))
+                };
+                (x.pos(points[i].mean(nsr)), yv)
+            })
             .collect();
         let px: Vec<(i32, i32)> = pts.iter().map(|p| draw::to_px(&chart, *p)).collect();
-        draw::line(&mut chart, &pts, draw::lighten(s.color, 0.45), 2, false)?;
-        placer.block_polyline(&px);
+        let (live, undefined): (Vec<_>, Vec<_>) = s
+            .members
+            .iter()
+            .zip(&pts)
+            .partition(|(&i, _)| !ctx.no_bound_requests(i));
+        let live: Vec<(f64, f64)> = live.into_iter().map(|(_, p)| *p).collect();
+        let undefined: Vec<(f64, f64)> = undefined.into_iter().map(|(_, p)| *p).collect();
+        let live_px: Vec<(i32, i32)> = live.iter().map(|p| draw::to_px(&chart, *p)).collect();
+        draw::line(&mut chart, &live, draw::lighten(s.color, 0.45), 2, false)?;
+        placer.block_polyline(&live_px);
         for (k, &i) in s.members.iter().enumerate() {
             let p = &points[i];
+            if ctx.no_bound_requests(i) {
+                placer.block_point(px[k], 9);
+                let value = fmt_num(ctx.x_of(i));
+                let text = if k == 0 {
+                    format!("{}={value}", ctx.x_name)
+                } else {
+                    value
+                };
+                labels.push((px[k], text, s.color));
+                continue;
+            }
             let (xm, xc, ym, yc) = (p.mean(nsr), p.ci(nsr), p.mean(cf), p.ci(cf));
             if yc.is_finite() && yc > 0.0 {
                 let (lo, hi) = (y.pos((ym - yc).max(0.0)), y.pos(ym + yc));
@@ -191,9 +226,11 @@ where
         let hollow: Vec<bool> = s
             .members
             .iter()
+            .filter(|&&i| !ctx.no_bound_requests(i))
             .map(|&i| x.clamped(points[i].mean(nsr)) || y.clamped(points[i].mean(cf)))
             .collect();
-        draw::markers(&mut chart, &pts, &hollow, s.color, 6)?;
+        draw::markers(&mut chart, &live, &hollow, s.color, 6)?;
+        draw::crosses(&mut chart, &undefined)?;
         if let Some(f) = ctx.featured_index() {
             if let Some(k) = s.members.iter().position(|&i| i == f) {
                 draw::ring(&mut chart, pts[k])?;
@@ -228,7 +265,7 @@ where
         "Each point is one setting: further right rejects more new sessions, higher breaks \
          more running sessions. Raising {} usually moves a point right (more \
          rejections) and down (fewer failures); the best setting sits lowest without going right of the target. \
-         {}Crosses are 95% confidence intervals.",
+         {}Crosses are 95% confidence intervals.{}",
         ctx.x_name,
         if targets.any() {
             "The green box is the target region: a point meets the targets only when its \
@@ -236,6 +273,13 @@ where
              undecided. "
         } else {
             "No [targets] are set, so no region is shaded. "
+        },
+        if dead {
+            " Grey x marks on the bottom edge are settings without a single bound request: \
+             no new session could get a slot (reserved ≥ concurrency leaves none), so their \
+             continuity failure rate is undefined, not 0%; they never meet a continuity target."
+        } else {
+            ""
         }
     );
     Ok((title, caption))

@@ -102,7 +102,8 @@ fn write_fixture(dir: &Path, f: &Fixture) {
     for (i, p) in f.points.iter().enumerate() {
         let cf = p.migration + p.bound_rej;
         let sessions = 9600.0;
-        let bound = 140_000.0;
+        // A point that rejects every new session (R >= C) has no bound request at all.
+        let bound = if p.nsr >= 1.0 { 0.0 } else { 140_000.0 };
         let requests = p.throughput * 19800.0;
         let values: Vec<(&str, f64, f64)> = vec![
             ("sessions_arrived", sessions, ci(sessions, 0.01)),
@@ -494,6 +495,39 @@ fn two_parameter_grid_draws_one_line_per_second_value() {
         assert!(s.contains("concurrency=6"), "{stem} legend");
     }
     assert!(outcome.text.contains("concurrency="), "{}", outcome.text);
+}
+
+/// Settings where no new session can land (R >= C) have no bound request: their failure
+/// rates are 0/0 and the charts mark them as such instead of drawing 0% failures.
+#[test]
+fn settings_without_bound_requests_are_marked_not_drawn_as_zero_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    let mut f = reserved_sweep();
+    f.name = "dead-settings";
+    for r in [4.0, 5.0] {
+        let mut p = pt([r, 0.0], 1.0, 0.0, 0.0);
+        (p.throughput, p.util, p.any_wait) = (0.0, 0.0, 0.0);
+        f.points.push(p);
+    }
+    write_fixture(out, &f);
+    let outcome = render(out).unwrap();
+    check_outputs(out);
+    let t = svg(out, "tradeoff");
+    assert!(t.contains("no bound requests"), "tradeoff legend");
+    // No live point has a zero rate: nothing is drawn as a 0 on the log scale's edge.
+    assert!(
+        !t.contains("drawn on the edge"),
+        "tradeoff draws a 0/0 as 0"
+    );
+    assert!(svg(out, "continuity").contains("no bound requests"));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("undefined, not 0%"), "captions say why");
+    assert!(
+        !matches!(&outcome.recommendation, Recommendation::Recommended { best, .. } if best.point >= 4),
+        "{:?}",
+        outcome.recommendation
+    );
 }
 
 #[test]
