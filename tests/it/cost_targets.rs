@@ -195,3 +195,27 @@ fn plan_honours_the_cost_target() {
     assert!(text.contains("cache-move cost per hour"), "{text}");
     assert!(text.contains("within the 50 USD target"), "{text}");
 }
+
+/// Decision rounds: a point whose cost interval straddles the cost target gets more
+/// replications (the others are decided and keep theirs) until the verdict is settled.
+#[test]
+fn decision_rounds_refine_a_point_undecided_on_cost() {
+    // R=1's cost per hour at 4 replications is about 41.6 ± 5.5 USD: a target of 45 is
+    // inside that interval.
+    // A new-session target of 40% leaves R=2 (about 51%) clearly failing.
+    let text = with_targets("cache_move_cost_usd_per_hour = 45").replace(
+        "new_session_rejection_rate = 0.5",
+        "new_session_rejection_rate = 0.4",
+    );
+    let (rec, r) = recommend(&text);
+    let reps: Vec<usize> = r.points.iter().map(|p| p.reps.len()).collect();
+    assert_eq!(reps[0], 4, "{reps:?}");
+    assert_eq!(reps[2], 4, "{reps:?}");
+    assert!(reps[1] > 4, "{reps:?}");
+    // With this seed the added replications settle it: R=1 meets the cost target.
+    let e = r.points[1].estimate("cache_move_cost_usd_per_hour");
+    assert!(e.mean + e.ci95.unwrap() <= 45.0, "{e:?}");
+    assert_eq!(rec.recommended_point(), Some(1), "{}", rec.text());
+    assert!(!rec.borderline(), "{}", rec.text());
+    assert!(rec.text().contains("The answer is firm"), "{}", rec.text());
+}
