@@ -491,8 +491,8 @@ impl Recommendation {
                 let mut s = format!(
                     "The scenario sets no [targets], so nothing is recommended. Fewest \
                      new-session rejections: {} ({}). Fewest continuity failures: {} ({}). \
-                     Add continuity_failure_rate and/or new_session_rejection_rate under \
-                     [targets] to get a recommendation.",
+                     Add continuity_failure_rate, new_session_rejection_rate or a cache-move \
+                     cost target under [targets] to get a recommendation.",
                     n.label,
                     describe_nsr(n, &none),
                     c.label,
@@ -1413,6 +1413,38 @@ mod tests {
             } => {
                 assert_eq!(closest.point, 1);
                 assert!((shortfall - 0.5).abs() < 1e-12);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// With a load sweep, a cost target is judged at every load and the setting carries the
+    /// cost of the load whose interval reaches highest.
+    #[test]
+    fn cost_target_with_a_load_sweep_uses_the_worst_load() {
+        let t = Targets {
+            cache_move_cost_usd_per_hour: Some(10.0),
+            ..Targets::NONE
+        };
+        let at = |point: usize, r: u32, load: f64, cost: f64| PointSummary {
+            label: format!("reserved={r}, load={load}"),
+            load: Some(load),
+            ..with_cost(pt(point, 0.01, 0.001, 0.001, 0.0001), cost, 1.0)
+        };
+        let points = [
+            at(0, 0, 0.5, 4.0),
+            at(1, 0, 1.0, 12.0), // R=0 fails the cost target at full load
+            at(2, 1, 0.5, 2.0),
+            at(3, 1, 1.0, 6.0),
+        ];
+        match recommend(&points, &t) {
+            Recommendation::Recommended { best, .. } => {
+                assert!(
+                    best.label.starts_with("reserved=1 (worst case"),
+                    "{}",
+                    best.label
+                );
+                assert_eq!(best.cache_move_cost_usd_per_hour, 6.0);
             }
             other => panic!("{other:?}"),
         }
