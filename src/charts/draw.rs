@@ -484,12 +484,61 @@ where
     Ok(())
 }
 
-/// A horizontal dashed target line across the panel, labelled at its right end.
-pub fn target_line<DB: DrawingBackend>(chart: &mut Chart<DB>, y: f64, label: &str) -> DrawResult
+/// The dashed target line alone; its label comes later from [`rule_label`], once the data
+/// it must not hide under (or cover) is known.
+pub fn target_rule<DB: DrawingBackend>(chart: &mut Chart<DB>, y: f64) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
-    target_line_colored(chart, y, label, TARGET, 2)
+    let (xr, yr) = (chart.x_range(), chart.y_range());
+    if y >= yr.start && y <= yr.end {
+        chart.draw_series(DashedLineSeries::new(
+            vec![(xr.start, y), (xr.end, y)],
+            8,
+            5,
+            TARGET.stroke_width(2),
+        ))?;
+    }
+    Ok(())
+}
+
+/// Candidate top-left corners for the label of a horizontal line at pixel height `py` in an
+/// area `aw` pixels wide: above then below its right end, then its left end, then its middle.
+pub fn rule_label_candidates(aw: i32, py: i32, w: i32, h: i32) -> Vec<(i32, i32)> {
+    let (right, left, mid) = (aw - w - 6, 8, (aw - w) / 2);
+    let (above, below) = (py - h - 2, py + 3);
+    vec![
+        (right, above),
+        (right, below),
+        (left, above),
+        (left, below),
+        (mid, above),
+        (mid, below),
+    ]
+}
+
+/// The label of a horizontal line at `y` (plot coordinates), placed by `placer` beside the
+/// line where it covers no marker, CI bar or earlier label, on a white box drawn on top.
+pub fn rule_label<DB: DrawingBackend>(
+    chart: &Chart<DB>,
+    placer: &mut Placer,
+    y: f64,
+    label: &str,
+    color: RGBColor,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let (xr, yr) = (chart.x_range(), chart.y_range());
+    if !(y >= yr.start && y <= yr.end) {
+        return Ok(());
+    }
+    let style = font(SMALL_SIZE).color(&color);
+    let (w, h) = label_size(chart, label, &style)?;
+    let (aw, _) = chart.plotting_area().dim_in_pixel();
+    let py = to_px(chart, (xr.start, y)).1;
+    let r = placer.place(w, h, &rule_label_candidates(aw as i32, py, w, h));
+    draw_label(chart, r, label, &style, None)
 }
 
 /// A thin grey reference line (e.g. the p95 level), labelled at its right end.
@@ -500,7 +549,7 @@ where
     target_line_colored(chart, y, label, RGBColor(0x99, 0x99, 0x99), 1)
 }
 
-/// [`target_line`] in another colour.
+/// A dashed horizontal line across the panel in `color`, labelled at its right end.
 pub fn target_line_colored<DB: DrawingBackend>(
     chart: &mut Chart<DB>,
     y: f64,
@@ -770,6 +819,37 @@ mod tests {
                 assert!(!a.overlaps(&marker), "{a:?} covers the point {q:?}");
             }
         }
+    }
+
+    /// A target line's label goes beside the line but never onto a data point: with markers
+    /// right on the line at its right end (where the label used to be drawn regardless), it
+    /// moves to a free spot.
+    #[test]
+    fn rule_label_avoids_markers_on_the_line() {
+        let (aw, ah, py, w, h) = (600, 400, 120, 80, 18);
+        let mut p = Placer::with_size(aw as u32, ah as u32);
+        let markers: Vec<(i32, i32)> = vec![(560, py - 6), (540, py + 8), (30, py - 10)];
+        for &m in &markers {
+            p.block_point(m, 9);
+        }
+        let cands = rule_label_candidates(aw, py, w, h);
+        let first = Rect::at(cands[0].0, cands[0].1, w, h);
+        assert!(
+            markers
+                .iter()
+                .any(|&m| first.overlaps(&Rect::span((m.0 - 9, m.1 - 9), (m.0 + 9, m.1 + 9)))),
+            "the crafted layout must block the default spot"
+        );
+        let r = p.place(w, h, &cands);
+        for &m in &markers {
+            let b = Rect::span((m.0 - 9, m.1 - 9), (m.0 + 9, m.1 + 9));
+            assert!(!r.overlaps(&b), "{r:?} covers the marker at {m:?}");
+        }
+        // Still beside the line: touching it from above or below.
+        assert!(
+            r.y1 <= py && r.y1 >= py - 4 || r.y0 >= py && r.y0 <= py + 4,
+            "{r:?}"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::axis::{Axis, Unit};
-use super::draw::{self, Chart, DrawResult, LegendEntry, Symbol};
+use super::draw::{self, Chart, DrawResult, LegendEntry, Placer, Rect, Symbol};
 use super::{palette, Ctx};
 use crate::recommend::fmt_pct;
 
@@ -42,6 +42,48 @@ fn extent(ctx: &Ctx, metric: &str, with_ci: bool) -> Vec<f64> {
         }
     }
     v
+}
+
+/// A label placer for a panel, with the markers and CI bars of `metrics` (name, with CI) of
+/// every series as obstacles, and their lines as soft ones: a label placed by it covers no
+/// data point.
+fn data_placer<DB: DrawingBackend>(
+    ctx: &Ctx,
+    chart: &Chart<DB>,
+    y: &Axis,
+    metrics: &[(&str, bool)],
+) -> Placer
+where
+    DB::ErrorType: 'static,
+{
+    let mut placer = Placer::new(chart);
+    for s in &ctx.series {
+        for &(metric, with_ci) in metrics {
+            let mut line = Vec::new();
+            for &i in &s.members {
+                let x = ctx.x_of(i) + s.dx;
+                if undefined_at(ctx, metric, i) {
+                    placer.block_point(draw::to_px(chart, (x, y.lo)), 9);
+                    continue;
+                }
+                let p = &ctx.data.summary.points[i];
+                let (m, ci) = (p.mean(metric), p.ci(metric));
+                if !m.is_finite() {
+                    continue;
+                }
+                let px = draw::to_px(chart, (x, y.pos(m)));
+                placer.block_point(px, 9);
+                line.push(px);
+                if with_ci && ci.is_finite() && ci > 0.0 {
+                    let a = draw::to_px(chart, (x, y.pos((m - ci).max(0.0))));
+                    let b = draw::to_px(chart, (x, y.pos(m + ci)));
+                    placer.block(Rect::span((a.0 - 6, a.1), (b.0 + 6, b.1)));
+                }
+            }
+            placer.block_polyline(&line);
+        }
+    }
+    placer
 }
 
 /// Draws one metric for every series: line, CI bars, markers; rings the featured point.
@@ -274,8 +316,8 @@ where
         }
         let area = draw::legend(&area, &entries)?;
         let mut chart = draw::panel(&area, &ctx.x_axis, &y, None, &xd, &yd)?;
-        if let (Some(t), Some(l)) = (target, &target_label) {
-            draw::target_line(&mut chart, y.pos(t), l)?;
+        if let Some(t) = target {
+            draw::target_rule(&mut chart, y.pos(t))?;
         }
         for (k, (m, _, _)) in migration_parts.iter().enumerate() {
             metric_series(
@@ -309,6 +351,15 @@ where
             false,
             true,
         )?;
+        if let (Some(t), Some(l)) = (target, &target_label) {
+            let mut metrics: Vec<(&str, bool)> = vec![
+                ("continuity_failure_rate", true),
+                ("bound_rejection_rate", false),
+            ];
+            metrics.extend(migration_parts.iter().map(|(m, _, _)| (*m, false)));
+            let mut placer = data_placer(ctx, &chart, &y, &metrics);
+            draw::rule_label(&chart, &mut placer, y.pos(t), l, draw::TARGET)?;
+        }
     } else {
         let mut entries = series_entries(ctx);
         entries.extend(featured_entry(ctx));
@@ -337,12 +388,14 @@ where
                 &ctx.x_name,
                 if k == 0 { &yd } else { "" },
             )?;
-            if let (Some(t), Some(l)) = (target, &target_label) {
-                if k == 0 {
-                    draw::target_line(&mut chart, y.pos(t), l)?;
-                }
+            if let (Some(t), true) = (target, k == 0) {
+                draw::target_rule(&mut chart, y.pos(t))?;
             }
             metric_series(ctx, &mut chart, &y, metric, ci, None, false, k == 0)?;
+            if let (Some(t), Some(l), true) = (target, &target_label, k == 0) {
+                let mut placer = data_placer(ctx, &chart, &y, &[(metric, ci)]);
+                draw::rule_label(&chart, &mut placer, y.pos(t), l, draw::TARGET)?;
+            }
         }
     }
     let causes = if migration_parts.len() > 1 {
@@ -414,8 +467,8 @@ where
         &x_desc(ctx),
         &y_title("share of new sessions rejected", &y),
     )?;
-    if let (Some(t), Some(l)) = (target, &target_label) {
-        draw::target_line(&mut chart, y.pos(t), l)?;
+    if let Some(t) = target {
+        draw::target_rule(&mut chart, y.pos(t))?;
     }
     metric_series(
         ctx,
@@ -427,6 +480,10 @@ where
         false,
         true,
     )?;
+    if let (Some(t), Some(l)) = (target, &target_label) {
+        let mut placer = data_placer(ctx, &chart, &y, &[("new_session_rejection_rate", true)]);
+        draw::rule_label(&chart, &mut placer, y.pos(t), l, draw::TARGET)?;
+    }
     let caption = "Share of arriving sessions turned away before any of their requests was served: reserved slots \
                    are closed to new sessions, so this rises with reserved_concurrency. Bars are \
                    95% confidence intervals."
