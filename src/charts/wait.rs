@@ -58,9 +58,16 @@ where
             .unwrap_or(0);
         let mut v = vec![baseline];
         v.extend(ctx.featured_index());
+        // Spread over the settings that served requests: one where no new session could
+        // land has no wait to show and would only take a colour.
+        let mut pool: Vec<usize> = (0..all).filter(|&i| !ctx.no_bound_requests(i)).collect();
+        if pool.is_empty() {
+            pool = (0..all).collect();
+        }
+        let n = pool.len();
         let mut k = 0;
         while v.len() < MAX_CURVES && k < MAX_CURVES {
-            let i = k * (all - 1) / (MAX_CURVES - 1);
+            let i = pool[k * (n - 1) / (MAX_CURVES - 1)];
             if !v.contains(&i) {
                 v.push(i);
             }
@@ -70,6 +77,7 @@ where
         v.dedup();
         v
     };
+    let dead = |i: usize| ctx.no_bound_requests(i);
     let curves: Vec<Curve> = shown
         .iter()
         .enumerate()
@@ -98,7 +106,11 @@ where
                 format!("{}={}", ctx.x_name, super::fmt_num(ctx.x_of(i)))
             };
             Curve {
-                label,
+                label: if dead(i) {
+                    format!("{label} (no request served: no new session could land)")
+                } else {
+                    label
+                },
                 color: palette(k),
                 pts,
                 any_wait,
@@ -109,7 +121,7 @@ where
     let entries: Vec<LegendEntry> = curves
         .iter()
         .map(|c| {
-            let l = if c.pts.is_empty() && c.any_wait <= 1e-3 {
+            let l = if c.pts.is_empty() && c.any_wait <= 1e-3 && !c.label.ends_with("land)") {
                 format!("{} (no request waited)", c.label)
             } else {
                 c.label.clone()
@@ -178,7 +190,8 @@ where
     if shown.len() < all {
         caption.push_str(&format!(
             " Showing {} of {all} settings (the baseline, the featured one and others evenly \
-             spread over the sweep) so that each has its own colour; wait_quantiles.csv has all.",
+             spread over the settings that served requests) so that each has its own colour; \
+             wait_quantiles.csv has all.",
             shown.len()
         ));
     }

@@ -521,6 +521,9 @@ fn settings_without_bound_requests_are_marked_not_drawn_as_zero_failures() {
         "tradeoff draws a 0/0 as 0"
     );
     assert!(svg(out, "continuity").contains("no bound requests"));
+    // The wait chart does not call them settings where "no request waited".
+    let w = svg(out, "wait_cdf");
+    assert!(w.contains("no request served"), "wait legend");
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("undefined, not 0%"), "captions say why");
     assert!(
