@@ -167,17 +167,18 @@ where
         let live_px: Vec<(i32, i32)> = live.iter().map(|p| draw::to_px(&chart, *p)).collect();
         draw::line(&mut chart, &live, draw::lighten(s.color, 0.45), 2, false)?;
         placer.block_polyline(&live_px);
+        let mut dead_labels: Vec<((i32, i32), Vec<String>)> = Vec::new();
         for (k, &i) in s.members.iter().enumerate() {
             let p = &points[i];
             if ctx.no_bound_requests(i) {
+                // Such settings usually coincide (100% rejections, bottom edge): one label
+                // per series and spot lists their values, e.g. "reserved=3, 4".
                 placer.block_point(px[k], 9);
                 let value = fmt_num(ctx.x_of(i));
-                let text = if k == 0 {
-                    format!("{}={value}", ctx.x_name)
-                } else {
-                    value
-                };
-                labels.push((px[k], text, s.color));
+                match dead_labels.iter_mut().find(|(q, _)| *q == px[k]) {
+                    Some((_, values)) => values.push(value),
+                    None => dead_labels.push((px[k], vec![value])),
+                }
                 continue;
             }
             let (xm, xc, ym, yc) = (p.mean(nsr), p.ci(nsr), p.mean(cf), p.ci(cf));
@@ -222,6 +223,9 @@ where
                 value
             };
             labels.push((px[k], text, s.color));
+        }
+        for (q, values) in dead_labels {
+            labels.push((q, format!("{}={}", ctx.x_name, values.join(", ")), s.color));
         }
         let hollow: Vec<bool> = s
             .members
