@@ -699,8 +699,10 @@ impl Placer {
     }
 
     /// Finds a place for a `w` x `h` box from a list of candidate top-left corners (in order
-    /// of preference), first avoiding lines too, then only hard obstacles; falls back to the
-    /// first candidate (clamped into the area). The chosen box becomes a hard obstacle.
+    /// of preference), first avoiding lines too, then only hard obstacles; then the free spot
+    /// of an 8-pixel grid over the area nearest to the first candidate (a leader line will
+    /// join it to its point); falls back to the first candidate (clamped into the area) only
+    /// when no spot at all is free. The chosen box becomes a hard obstacle.
     pub fn place(&mut self, w: i32, h: i32, candidates: &[(i32, i32)]) -> Rect {
         let chosen = [true, false]
             .into_iter()
@@ -710,6 +712,7 @@ impl Placer {
                     .map(|&(x, y)| Rect::at(x, y, w, h))
                     .find(|r| self.free(r, with_soft))
             })
+            .or_else(|| self.nearest_free(w, h, candidates.first().copied().unwrap_or((0, 0))))
             .unwrap_or_else(|| {
                 let (x, y) = candidates.first().copied().unwrap_or((0, 0));
                 let x = x.clamp(self.bounds.x0, (self.bounds.x1 - w).max(self.bounds.x0));
@@ -718,6 +721,26 @@ impl Placer {
             });
         self.hard.push(chosen);
         chosen
+    }
+
+    /// The free `w` x `h` box on an 8-pixel grid whose corner is nearest to `want` (ties
+    /// broken by grid order, so the choice is deterministic).
+    fn nearest_free(&self, w: i32, h: i32, want: (i32, i32)) -> Option<Rect> {
+        let mut best: Option<(i64, Rect)> = None;
+        let mut y = self.bounds.y0;
+        while y + h <= self.bounds.y1 {
+            let mut x = self.bounds.x0;
+            while x + w <= self.bounds.x1 {
+                let r = Rect::at(x, y, w, h);
+                let d = ((x - want.0) as i64).pow(2) + ((y - want.1) as i64).pow(2);
+                if best.is_none_or(|(bd, _)| d < bd) && self.free(&r, false) {
+                    best = Some((d, r));
+                }
+                x += 8;
+            }
+            y += 8;
+        }
+        best.map(|(_, r)| r)
     }
 
     /// Candidate corners for a label of size `w` x `h` around a point, nearest first.
@@ -818,6 +841,29 @@ mod tests {
                 let marker = Rect::span((q.0 - 8, q.1 - 8), (q.0 + 8, q.1 + 8));
                 assert!(!a.overlaps(&marker), "{a:?} covers the point {q:?}");
             }
+        }
+    }
+
+    /// When every spot around a point is taken, the label goes to the nearest free spot
+    /// instead of onto the markers.
+    #[test]
+    fn label_never_covers_a_marker_when_its_neighbourhood_is_full() {
+        let mut p = Placer::with_size(600, 400);
+        // A dense block of markers around (150, 150), wider than the farthest candidate.
+        let mut markers = Vec::new();
+        for i in -12..=12 {
+            for j in -8..=8 {
+                markers.push((150 + i * 12, 150 + j * 12));
+            }
+        }
+        for &m in &markers {
+            p.block_point(m, 6);
+        }
+        let r = p.place(60, 16, &Placer::around((150, 150), 60, 16));
+        assert!(r.inside(&p.bounds), "{r:?}");
+        for &m in &markers {
+            let b = Rect::span((m.0 - 6, m.1 - 6), (m.0 + 6, m.1 + 6));
+            assert!(!r.overlaps(&b), "{r:?} covers the marker at {m:?}");
         }
     }
 
