@@ -733,7 +733,7 @@ impl Placer {
             while x + w <= self.bounds.x1 {
                 let r = Rect::at(x, y, w, h);
                 let d = ((x - want.0) as i64).pow(2) + ((y - want.1) as i64).pow(2);
-                if best.is_none_or(|(bd, _)| d < bd) && self.free(&r, false) {
+                if best.map_or(true, |(bd, _)| d < bd) && self.free(&r, false) {
                     best = Some((d, r));
                 }
                 x += 8;
