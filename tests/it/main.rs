@@ -7,6 +7,7 @@ mod cost_targets;
 mod decisions;
 mod exact;
 mod faults;
+mod fuzz;
 mod hand;
 mod model_exact;
 mod report;
