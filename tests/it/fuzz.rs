@@ -392,6 +392,18 @@ fn reseal(out: &Path) {
     std::fs::write(&path, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
 }
 
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
 #[test]
 fn fuzz_report_inputs() {
     let dir = tempfile::tempdir().unwrap();
@@ -425,14 +437,10 @@ fn fuzz_report_inputs() {
         let mut rng = Pcg64::seed_from_u64(seed ^ case.wrapping_mul(0xD1B5_4A32_D192_ED03));
         let _ = std::fs::remove_dir_all(&work);
         std::fs::create_dir_all(&work).unwrap();
-        for e in std::fs::read_dir(&good).unwrap() {
-            let e = e.unwrap();
-            if e.path().is_file() {
-                std::fs::copy(e.path(), work.join(e.file_name())).unwrap();
-            }
-        }
+        copy_dir(&good, &work);
         let mut what = Vec::new();
-        for _ in 0..rng.random_range(1..=3) {
+        // Case 0 is the folder undamaged: it must be reported (the harness itself works).
+        for _ in 0..if case == 0 { 0 } else { rng.random_range(1..=3) } {
             let f = &files[rng.random_range(0..files.len())];
             let bytes = std::fs::read(work.join(f)).unwrap();
             std::fs::write(work.join(f), damage(&bytes, &mut rng)).unwrap();
@@ -469,6 +477,7 @@ fn fuzz_report_inputs() {
                 kept.display()
             );
         }
+        assert!(case > 0 || code == Some(0), "the undamaged folder: {err}");
         refused += (code == Some(2)) as u64;
     }
     eprintln!("fuzz_report_inputs: {n} cases, {refused} refused");
