@@ -384,6 +384,7 @@ pub fn read_replications(path: &Path) -> Result<Vec<RepRow>, ReportError> {
         .map(|(c, _)| csv.column(c))
         .collect();
     let mut out = Vec::with_capacity(csv.rows.len());
+    let mut seen = BTreeSet::new();
     for row in 0..csv.rows.len() {
         let mut rejections = [f64::NAN; 5];
         for (r, c) in rejections.iter_mut().zip(&causes) {
@@ -391,9 +392,13 @@ pub fn read_replications(path: &Path) -> Result<Vec<RepRow>, ReportError> {
                 *r = csv.number(row, *c)?;
             }
         }
+        let (p, r) = (csv.index(row, point)?, csv.index(row, rep)?);
+        if !seen.insert((p, r)) {
+            return Err(csv.duplicate(row, format!("point {p}, replication {r}")));
+        }
         out.push(RepRow {
-            point: csv.index(row, point)?,
-            replication: csv.index(row, rep)?,
+            point: p,
+            replication: r,
             new_session_rejection_rate: csv.number(row, nsr)?,
             continuity_failure_rate: csv.number(row, cf)?,
             rejections,
@@ -459,6 +464,18 @@ impl CsvFile {
             header,
             rows,
         })
+    }
+
+    /// A row whose key (`what`) an earlier row already has: the file was spliced or a
+    /// line repeated, and a report would count it twice.
+    fn duplicate(&self, row: usize, what: String) -> ReportError {
+        invalid(
+            &self.path,
+            format!(
+                "line {}: {what} appears more than once (a row repeated; run the scenario again)",
+                self.rows[row].0
+            ),
+        )
     }
 
     fn column(&self, name: &str) -> Option<usize> {
@@ -714,11 +731,16 @@ pub fn read_timeseries(path: &Path) -> Result<Vec<TimeRow>, ReportError> {
         .map(|n| csv.required_column(n))
         .collect::<Result<Vec<_>, _>>()?;
     let mut out = Vec::with_capacity(csv.rows.len());
+    let mut seen = BTreeSet::new();
     for row in 0..csv.rows.len() {
         let n = |i: usize| csv.number(row, cols[i]);
+        let (p, m) = (csv.index(row, cols[0])?, csv.index(row, cols[1])?);
+        if !seen.insert((p, m)) {
+            return Err(csv.duplicate(row, format!("point {p}, minute {m}")));
+        }
         out.push(TimeRow {
-            point: csv.index(row, cols[0])?,
-            minute: csv.index(row, cols[1])? as f64,
+            point: p,
+            minute: m as f64,
             time_s: n(2)?,
             busy_slots: n(3)?,
             waiting: n(4)?,
@@ -739,10 +761,15 @@ pub fn read_wait_quantiles(path: &Path) -> Result<Vec<WaitQuantile>, ReportError
     let quantile = csv.required_column("quantile")?;
     let wait = csv.required_column("wait_s")?;
     let mut out = Vec::with_capacity(csv.rows.len());
+    let mut seen = BTreeSet::new();
     for row in 0..csv.rows.len() {
+        let (p, q) = (csv.index(row, point)?, csv.required_number(row, quantile)?);
+        if !seen.insert((p, q.to_bits())) {
+            return Err(csv.duplicate(row, format!("point {p}, quantile {q}")));
+        }
         out.push(WaitQuantile {
-            point: csv.index(row, point)?,
-            quantile: csv.required_number(row, quantile)?,
+            point: p,
+            quantile: q,
             wait_s: csv.number(row, wait)?,
         });
     }

@@ -112,16 +112,64 @@ const EXTREMES: &[&str] = &[
 /// tables: the pool of keys a mutation inserts.
 fn known_keys(seeds: &[(String, String)]) -> Vec<String> {
     let mut keys: Vec<String> = [
-        "horizon", "warmup", "replications", "seed", "precision", "max_replications",
-        "accounts", "concurrency", "reserved", "name", "priority", "mode", "arrival", "rate",
-        "process", "dist", "mean", "cv", "value", "values", "min", "max", "shape", "scale",
-        "alpha", "requests_per_session", "think_time", "service_time", "client_retries",
-        "sticky_ttl", "sticky_max_waiting", "sticky_wait_timeout", "fallback_max_waiting",
-        "fallback_wait_timeout", "wait", "platform", "base_rpm", "rpm_strategy",
-        "rpm_sticky_buffer", "faults", "window", "file", "format", "speed", "turns_per_session",
-        "steps_per_turn", "tool_time", "input_tokens", "output_tokens", "context_tokens",
-        "new_session_rejection_rate", "continuity_failure_rate", "price_per_account",
-        "session_idle_timeout", "max_sessions", "ttft", "decode_rate", "sticky_exempt",
+        "horizon",
+        "warmup",
+        "replications",
+        "seed",
+        "precision",
+        "max_replications",
+        "accounts",
+        "concurrency",
+        "reserved",
+        "name",
+        "priority",
+        "mode",
+        "arrival",
+        "rate",
+        "process",
+        "dist",
+        "mean",
+        "cv",
+        "value",
+        "values",
+        "min",
+        "max",
+        "shape",
+        "scale",
+        "alpha",
+        "requests_per_session",
+        "think_time",
+        "service_time",
+        "client_retries",
+        "sticky_ttl",
+        "sticky_max_waiting",
+        "sticky_wait_timeout",
+        "fallback_max_waiting",
+        "fallback_wait_timeout",
+        "wait",
+        "platform",
+        "base_rpm",
+        "rpm_strategy",
+        "rpm_sticky_buffer",
+        "faults",
+        "window",
+        "file",
+        "format",
+        "speed",
+        "turns_per_session",
+        "steps_per_turn",
+        "tool_time",
+        "input_tokens",
+        "output_tokens",
+        "context_tokens",
+        "new_session_rejection_rate",
+        "continuity_failure_rate",
+        "price_per_account",
+        "session_idle_timeout",
+        "max_sessions",
+        "ttft",
+        "decode_rate",
+        "sticky_exempt",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -190,7 +238,11 @@ fn mutate(text: &str, keys: &[String], rng: &mut Pcg64) -> String {
     let n = rng.random_range(1..=4);
     for _ in 0..n {
         let len = lines.len();
-        let at = if len == 0 { 0 } else { rng.random_range(0..len) };
+        let at = if len == 0 {
+            0
+        } else {
+            rng.random_range(0..len)
+        };
         match rng.random_range(0..12) {
             0 if len > 0 => {
                 lines.remove(at);
@@ -319,8 +371,20 @@ fn damage(bytes: &[u8], rng: &mut Pcg64) -> Vec<u8> {
         0..=3 => {
             // A cell (a CSV cell or a JSON number) set to a bad value.
             let v = [
-                "nan", "NaN", "inf", "-inf", "1e400", "-1", "-1e308", "0", "", "x", "1e-400",
-                "18446744073709551616", "\"", "-0",
+                "nan",
+                "NaN",
+                "inf",
+                "-inf",
+                "1e400",
+                "-1",
+                "-1e308",
+                "0",
+                "",
+                "x",
+                "1e-400",
+                "18446744073709551616",
+                "\"",
+                "-0",
             ][rng.random_range(0..14)];
             let mut cells: Vec<String> = lines[at].split(',').map(String::from).collect();
             let c = rng.random_range(0..cells.len());
@@ -378,7 +442,9 @@ fn reseal(out: &Path) {
         return;
     };
     for e in files {
-        let Some(p) = e["path"].as_str() else { continue };
+        let Some(p) = e["path"].as_str() else {
+            continue;
+        };
         let Ok(bytes) = std::fs::read(out.join(p)) else {
             continue;
         };
@@ -440,7 +506,11 @@ fn fuzz_report_inputs() {
         copy_dir(&good, &work);
         let mut what = Vec::new();
         // Case 0 is the folder undamaged: it must be reported (the harness itself works).
-        for _ in 0..if case == 0 { 0 } else { rng.random_range(1..=3) } {
+        for _ in 0..if case == 0 {
+            0
+        } else {
+            rng.random_range(1..=3)
+        } {
             let f = &files[rng.random_range(0..files.len())];
             let bytes = std::fs::read(work.join(f)).unwrap();
             std::fs::write(work.join(f), damage(&bytes, &mut rng)).unwrap();
@@ -481,4 +551,57 @@ fn fuzz_report_inputs() {
         refused += (code == Some(2)) as u64;
     }
     eprintln!("fuzz_report_inputs: {n} cases, {refused} refused");
+}
+
+/// Found by `fuzz_report_inputs`: a repeated row of `replications.csv`, `timeseries.csv`
+/// or `wait_quantiles.csv` (in a resealed folder) was accepted, and the report counted
+/// that replication twice (rejections by cause, replication counts) or drew a minute twice.
+#[test]
+fn fuzz_found_a_repeated_row_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(&scenario, super::trust::SMALL).unwrap();
+    let good = dir.path().join("good");
+    assert_cmd::Command::cargo_bin("slotsim")
+        .unwrap()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--quiet", "--out"])
+        .arg(&good)
+        .assert()
+        .success();
+    for (file, line, what) in [
+        (
+            "replications.csv",
+            2,
+            "point 0, replication 0 appears more than once",
+        ),
+        (
+            "timeseries.csv",
+            6,
+            "point 0, minute 4 appears more than once",
+        ),
+        (
+            "wait_quantiles.csv",
+            6,
+            "point 0, quantile 0.04 appears more than once",
+        ),
+    ] {
+        let work = dir.path().join(file);
+        copy_dir(&good, &work);
+        let text = std::fs::read_to_string(work.join(file)).unwrap();
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines.insert(line, lines[line - 1]);
+        std::fs::write(work.join(file), lines.join("\n") + "\n").unwrap();
+        reseal(&work);
+        let o = assert_cmd::Command::cargo_bin("slotsim")
+            .unwrap()
+            .arg("report")
+            .arg(&work)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{file}: {err}");
+        assert!(err.contains(file) && err.contains(what), "{file}: {err}");
+    }
 }
