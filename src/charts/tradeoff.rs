@@ -128,7 +128,7 @@ where
                 words.push(format!("rejections ≤ {}", fmt_pct(t)));
             }
             if let Some(t) = targets.continuity_failure_rate {
-                words.push(format!("failures < {}", fmt_pct(t)));
+                words.push(format!("failures ≤ {}", fmt_pct(t)));
             }
             region = Some((
                 draw::to_px(&chart, (x1, y1)),
