@@ -357,6 +357,24 @@ fn check_consistency(
     if let Some(r) = replications.iter().find(|r| !known.contains(&r.point)) {
         return Err(unknown("replications.csv", r.point));
     }
+    if !replications.is_empty() {
+        let mut rows: std::collections::BTreeMap<usize, usize> = Default::default();
+        for r in replications {
+            *rows.entry(r.point).or_default() += 1;
+        }
+        for p in &summary.points {
+            let n = rows.get(&p.point).copied().unwrap_or(0);
+            if p.replications.is_finite() && n as f64 != p.replications {
+                return Err(invalid(
+                    &dir.join("replications.csv"),
+                    format!(
+                        "point {}: {n} rows, but summary.csv says {} replications (rows missing or added; run the scenario again)",
+                        p.point, p.replications
+                    ),
+                ));
+            }
+        }
+    }
     for r in timeseries {
         let beyond = run.horizon_s.is_finite() && r.minute * 60.0 > run.horizon_s + 60.0;
         if r.minute != r.minute.trunc() || beyond {
