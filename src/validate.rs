@@ -45,6 +45,43 @@ struct Case {
     expected: Vec<Vec<(&'static str, f64)>>,
 }
 
+/// The scenario text of the open-mode checks: one account, no waiting, bound requests at
+/// `bound` per second and new ones at `new` per second, `reserved` swept over `rs`. Public
+/// so that the test suite checks the same scenarios.
+pub fn open_scenario(
+    c: u32,
+    rs: &[i32],
+    bound: f64,
+    new: f64,
+    service: &str,
+    horizon_s: u32,
+    reps: u32,
+) -> String {
+    let list: Vec<String> = rs.iter().map(|r| r.to_string()).collect();
+    format!(
+        r#"
+        seed = 11
+        horizon = {horizon_s}
+        warmup = 200
+        replications = {reps}
+        [gateway]
+        sticky_max_waiting = 0
+        fallback_max_waiting = 0
+        [[pools]]
+        accounts = 1
+        concurrency = {c}
+        [workload]
+        mode = "open"
+        bound_rate = {bound}
+        new_rate = {new}
+        service_time = {service}
+        [sweep]
+        reserved = [{}]
+        "#,
+        list.join(", ")
+    )
+}
+
 #[allow(clippy::too_many_arguments)] // the model's parameters, named at the call
 fn open_case(
     name: &str,
@@ -56,29 +93,7 @@ fn open_case(
     horizon: u32,
     reps: u32,
 ) -> Case {
-    let list: Vec<String> = rs.iter().map(|r| r.to_string()).collect();
-    let scenario = format!(
-        r#"
-        seed = 11
-        horizon = {horizon}
-        warmup = 200
-        replications = {reps}
-        [gateway]
-        sticky_max_waiting = 0
-        fallback_max_waiting = 0
-        [[pools]]
-        accounts = 1
-        concurrency = {c}
-        [workload]
-        mode = "open"
-        bound_rate = {a}
-        new_rate = {b}
-        service_time = {service}
-        [sweep]
-        reserved = [{}]
-        "#,
-        list.join(", ")
-    );
+    let scenario = open_scenario(c, rs, a, b, service, horizon, reps);
     let expected = rs
         .iter()
         .map(|&r| {

@@ -4,41 +4,7 @@
 
 use crate::common::*;
 use crate::exact::{erlang_b, erlang_c, guard_channel, mmc_mean_wait, session_chain};
-
-/// One account, no waiting, two Poisson streams; sweeps reserved over `rs`.
-fn open_scenario(
-    c: u32,
-    rs: &[i32],
-    bound: f64,
-    new: f64,
-    service: &str,
-    horizon_s: u32,
-    reps: u32,
-) -> String {
-    let rs: Vec<String> = rs.iter().map(|r| r.to_string()).collect();
-    format!(
-        r#"
-        seed = 11
-        horizon = {horizon_s}
-        warmup = 200
-        replications = {reps}
-        [gateway]
-        sticky_max_waiting = 0
-        fallback_max_waiting = 0
-        [[pools]]
-        accounts = 1
-        concurrency = {c}
-        [workload]
-        mode = "open"
-        bound_rate = {bound}
-        new_rate = {new}
-        service_time = {service}
-        [sweep]
-        reserved = [{}]
-        "#,
-        rs.join(", ")
-    )
-}
+use slotsim::validate::open_scenario;
 
 fn check_guard_channel(c: u32, rs: &[i32], a: f64, b: f64, service: &str, mean_service: f64) {
     let s = scenario(&open_scenario(c, rs, a, b, service, 4000, 20));
