@@ -292,24 +292,30 @@ pub fn mser5(series: &[f64]) -> Option<Mser5> {
             best = (stat, d);
         }
     }
-    let d = best.1;
+    Some(conclude(&batches, best.1))
+}
+
+/// MSER-5's verdict for the truncation point `d` (in batches) that minimised the
+/// statistic over the first half of the `batches`: inside the half, truncate there; on its
+/// edge, tell real drift (a level shift between the third quarter and the last) from noise.
+fn conclude(batches: &[f64], d: usize) -> Mser5 {
+    let n = batches.len();
     if d < n / 2 {
-        return Some(Mser5 {
+        return Mser5 {
             truncate: Some(5 * d),
             batches: n,
             stationary: true,
-        });
+        };
     }
-    // On the edge: is there a level shift between the third quarter and the last?
     let (q3, q4) = (&batches[n / 2..3 * n / 4], &batches[3 * n / 4..]);
     let ((m3, v3), (m4, v4)) = (mean_var(q3), mean_var(q4));
     let se = (v3 / q3.len() as f64 + v4 / q4.len() as f64).sqrt();
     let drift = (m3 - m4).abs() > DRIFT_Z * se;
-    Some(Mser5 {
+    Mser5 {
         truncate: drift.then_some(5 * d),
         batches: n,
         stationary: !drift,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -379,23 +385,7 @@ mod mser_tests {
                 best = (stat, d);
             }
         }
-        let d = best.1;
-        if d < n / 2 {
-            return Some(Mser5 {
-                truncate: Some(5 * d),
-                batches: n,
-                stationary: true,
-            });
-        }
-        let (q3, q4) = (&batches[n / 2..3 * n / 4], &batches[3 * n / 4..]);
-        let ((m3, v3), (m4, v4)) = (mean_var(q3), mean_var(q4));
-        let se = (v3 / q3.len() as f64 + v4 / q4.len() as f64).sqrt();
-        let drift = (m3 - m4).abs() > DRIFT_Z * se;
-        Some(Mser5 {
-            truncate: drift.then_some(5 * d),
-            batches: n,
-            stationary: !drift,
-        })
+        Some(conclude(&batches, best.1))
     }
 
     /// The linear-time MSER-5 gives exactly what the quadratic definition gives, on
