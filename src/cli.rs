@@ -493,7 +493,7 @@ fn run(a: RunArgs) -> Result<(), CliError> {
         &result,
         stage,
         &out,
-        settings.common_random_numbers,
+        &search_settings(a.threads, settings.common_random_numbers),
         &overrides(&a),
         None,
     )
@@ -644,6 +644,20 @@ fn progress_tick(bar: &indicatif::ProgressBar, horizon_s: f64) -> impl Fn(u64) +
     }
 }
 
+/// How the quick account search of [`what_would_reach`] runs: on the run's own threads
+/// (`--threads`; it can be most of a run's work), with its streams, and with no events
+/// budget (its candidates are larger than the run's points).
+fn search_settings(threads: Option<usize>, crn: bool) -> RunSettings {
+    RunSettings {
+        threads,
+        common_random_numbers: crn,
+        watch: crate::engine::Watch {
+            stop: Some(&INTERRUPTED),
+            ..crate::engine::Watch::default()
+        },
+    }
+}
+
 /// From a whole sweep's results to the output folder and the printed summary: the one
 /// path shared by `run` and `merge`. Everything is written and rendered in `stage`, then
 /// published whole (see `output`): a failure or a kill at any point leaves the earlier run
@@ -653,10 +667,11 @@ fn finish(
     result: &RunResult,
     stage: crate::output::Stage,
     out: &Path,
-    crn: bool,
+    search: &RunSettings,
     overrides: &[String],
     shards: Option<u32>,
 ) -> Result<(), CliError> {
+    let crn = search.common_random_numbers;
     let w = |e: crate::output::WriteError| CliError::Other(e.into());
     let mut warnings = overload_warnings(s);
     warnings.extend(warmup_warnings(s, result));
@@ -664,15 +679,7 @@ fn finish(
         runner::recommendation(s, &result.points),
         crate::recommend::Recommendation::NoneMeets { .. }
     ) {
-        let quick = RunSettings {
-            threads: None,
-            common_random_numbers: crn,
-            watch: crate::engine::Watch {
-                stop: Some(&INTERRUPTED),
-                ..crate::engine::Watch::default()
-            },
-        };
-        warnings.extend(what_would_reach(s, &quick));
+        warnings.extend(what_would_reach(s, search));
     }
     warnings.extend(precision_warnings(s, result));
     write_outputs(s, result, stage.dir(), crn, overrides, &warnings)?;
@@ -930,7 +937,7 @@ fn merge(a: MergeArgs) -> Result<(), CliError> {
         &result,
         stage,
         &out,
-        m.common_random_numbers,
+        &search_settings(None, m.common_random_numbers),
         &m.command_line_overrides,
         Some(m.shard.n),
     )

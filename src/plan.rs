@@ -265,7 +265,8 @@ pub fn evaluate(
     progress: Progress,
 ) -> Result<Candidate, RunError> {
     let c = candidate_scenario(s, search, accounts, load);
-    let result = runner::run(&c, settings, progress)?;
+    // Only the summaries decide a candidate: no per-minute series are recorded.
+    let result = runner::run_recording(&c, settings, runner::Record::Summaries, progress)?;
     let summaries = runner::point_summaries(&c, &result.points);
     let recommendation = runner::recommendation(&c, &result.points);
     Ok(Candidate {

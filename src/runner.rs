@@ -130,10 +130,33 @@ fn thread_pool(settings: &RunSettings) -> Result<(rayon::ThreadPool, usize), Run
     Ok((pool, threads))
 }
 
+/// What each replication records besides its counts and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Record {
+    /// Everything `run` writes: the per-minute series (replication 0's for
+    /// timeseries.csv, every replication's busy slots for MSER-5) as well.
+    Everything,
+    /// Only what the recommendation weighs: no per-minute series, so no MSER-5 either.
+    /// For searches (`plan`, the quick account search of `run`) whose candidates are
+    /// never written as a run.
+    Summaries,
+}
+
 /// Runs every point of the scenario's sweep.
 pub fn run(
     scenario: &Scenario,
     settings: &RunSettings,
+    progress: Progress,
+) -> Result<RunResult, RunError> {
+    run_recording(scenario, settings, Record::Everything, progress)
+}
+
+/// [`run`], recording only what `record` says. Counts, metrics and wait times (and so
+/// every summary and the recommendation) are the same either way.
+pub fn run_recording(
+    scenario: &Scenario,
+    settings: &RunSettings,
+    record: Record,
     progress: Progress,
 ) -> Result<RunResult, RunError> {
     let (pool, threads) = thread_pool(settings)?;
@@ -144,11 +167,11 @@ pub fn run(
     let results: Result<Vec<PointResult>, RunError> = pool.install(|| {
         points
             .par_iter()
-            .map(|p| run_point(scenario, p, settings, &tick))
+            .map(|p| run_point(scenario, p, settings, record, &tick))
             .collect()
     });
     let mut points = results?;
-    pool.install(|| decision_rounds(scenario, &mut points, settings, &tick))?;
+    pool.install(|| decision_rounds(scenario, &mut points, settings, record, &tick))?;
     let events = points.iter().flat_map(|p| &p.reps).map(|r| r.events).sum();
     Ok(RunResult {
         points,
@@ -187,7 +210,9 @@ pub fn run_partial(
         points
             .par_iter()
             .zip(reps)
-            .map(|(p, r)| run_replications(scenario, p, settings, r.clone(), &tick))
+            .map(|(p, r)| {
+                run_replications(scenario, p, settings, Record::Everything, r.clone(), &tick)
+            })
             .collect()
     });
     let points = results?;
@@ -314,12 +339,13 @@ fn run_point(
     scenario: &Scenario,
     point: &Point,
     settings: &RunSettings,
+    record: Record,
     tick: &(dyn Fn() + Sync),
 ) -> Result<PointResult, RunError> {
     let mut result = empty_point(scenario, point)?;
     let mut target = scenario.replications;
     loop {
-        extend_point(scenario, &mut result, target, settings, tick)?;
+        extend_point(scenario, &mut result, target, settings, record, tick)?;
         let met = scenario
             .precision
             .map(|rel| precision_met(&result.reps, rel));
@@ -338,10 +364,18 @@ fn extend_point(
     result: &mut PointResult,
     target: u32,
     settings: &RunSettings,
+    record: Record,
     tick: &(dyn Fn() + Sync),
 ) -> Result<(), RunError> {
     let from = result.reps.len() as u32;
-    let partial = run_replications(scenario, &result.point, settings, from..target, tick)?;
+    let partial = run_replications(
+        scenario,
+        &result.point,
+        settings,
+        record,
+        from..target,
+        tick,
+    )?;
     result.absorb(partial)?;
     result.update_mser5(scenario);
     Ok(())
@@ -352,6 +386,7 @@ pub fn run_replications(
     scenario: &Scenario,
     point: &Point,
     settings: &RunSettings,
+    record: Record,
     reps: std::ops::Range<u32>,
     tick: &(dyn Fn() + Sync),
 ) -> Result<PointPartial, RunError> {
@@ -364,13 +399,13 @@ pub fn run_replications(
         .par_iter()
         .map(|&rep| {
             let seed = replication_seed(base_seed, rep);
-            let mut out = simulate_watched(&model, seed, true, settings.watch).map_err(|why| {
-                RunError::Stopped {
-                    point: point.label(),
-                    replication: rep,
-                    why,
-                }
-            })?;
+            let mut out =
+                simulate_watched(&model, seed, record == Record::Everything, settings.watch)
+                    .map_err(|why| RunError::Stopped {
+                        point: point.label(),
+                        replication: rep,
+                        why,
+                    })?;
             let trace_error = out.trace_error.take();
             tick();
             let record = RepRecord {
@@ -405,11 +440,12 @@ pub fn run_replications(
         .add(&hist)
         .map_err(|e| RunError::Histogram(format!("{e:?}")))?;
     for (r, ts) in got {
-        let ts = ts.expect("every replication records its series");
-        let busy: Vec<u128> = ts.iter().map(|b| b.busy_us).collect();
-        add_minutes(&mut partial.busy_by_minute, &busy);
-        if r.replication == 0 {
-            partial.timeseries = Some(ts);
+        if let Some(ts) = ts {
+            let busy: Vec<u128> = ts.iter().map(|b| b.busy_us).collect();
+            add_minutes(&mut partial.busy_by_minute, &busy);
+            if r.replication == 0 {
+                partial.timeseries = Some(ts);
+            }
         }
         partial.reps.push(r);
     }
@@ -481,6 +517,7 @@ fn decision_rounds(
     scenario: &Scenario,
     points: &mut [PointResult],
     settings: &RunSettings,
+    record: Record,
     tick: &(dyn Fn() + Sync),
 ) -> Result<(), RunError> {
     if !scenario.targets.any() {
@@ -503,7 +540,7 @@ fn decision_rounds(
             .filter(|p| refine.contains(&p.point.index))
             .try_for_each(|p| {
                 let target = next_replication_target(p.reps.len() as u32, cap);
-                extend_point(scenario, p, target, settings, tick)?;
+                extend_point(scenario, p, target, settings, record, tick)?;
                 p.precision_met = scenario.precision.map(|rel| precision_met(&p.reps, rel));
                 Ok::<(), RunError>(())
             })?;
