@@ -26,8 +26,9 @@ pub enum Dist {
     LogNormal { mu: f64, sigma: f64 },
     /// Uniform on [min, max].
     Uniform { min: f64, max: f64 },
-    /// Geometric on 1, 2, 3, ... with success probability `p` (mean 1/p).
-    Geometric { p: f64 },
+    /// Geometric on 1, 2, 3, ... with success probability `p` (mean 1/p); `ln_q` is
+    /// ln(1 - p), computed once when the distribution is built rather than at each draw.
+    Geometric { p: f64, ln_q: f64 },
     /// Gamma with shape k and scale theta (mean k theta, cv 1/sqrt(k)).
     Gamma { shape: f64, scale: f64 },
     /// Weibull: P(X > x) = exp(-(x / scale)^shape).
@@ -118,7 +119,11 @@ impl Dist {
     /// Geometric on 1, 2, ... with the given mean (>= 1).
     pub fn geometric(mean: f64) -> Result<Dist, String> {
         if mean.is_finite() && mean >= 1.0 {
-            Ok(Dist::Geometric { p: 1.0 / mean })
+            let p = 1.0 / mean;
+            Ok(Dist::Geometric {
+                p,
+                ln_q: (1.0 - p).ln(),
+            })
         } else {
             Err(format!(
                 "geometric mean {mean} must be >= 1 (counts start at 1)"
@@ -276,7 +281,7 @@ impl Dist {
             Dist::Exponential { mean } => *mean,
             Dist::LogNormal { mu, sigma } => (mu + sigma * sigma / 2.0).exp(),
             Dist::Uniform { min, max } => (min + max) / 2.0,
-            Dist::Geometric { p } => 1.0 / p,
+            Dist::Geometric { p, .. } => 1.0 / p,
             Dist::Gamma { shape, scale } => shape * scale,
             Dist::Weibull { shape, scale } => {
                 scale * statrs::function::gamma::gamma(1.0 + 1.0 / shape)
@@ -305,7 +310,18 @@ impl Dist {
     }
 
     /// Draws one value (seconds for time fields).
+    #[inline]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        // The exponential is by far the most used: drawn inline, without the call.
+        if let Dist::Exponential { mean } = self {
+            let e: f64 = Exp1.sample(rng);
+            return e * mean;
+        }
+        self.sample_any(rng)
+    }
+
+    /// [`Dist::sample`] for every distribution.
+    fn sample_any<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
             Dist::Constant { value } => *value,
             Dist::Exponential { mean } => {
@@ -343,14 +359,16 @@ impl Dist {
     /// Draws a count >= 1 (for count fields).
     pub fn sample_count<R: Rng + ?Sized>(&self, rng: &mut R) -> u64 {
         match self {
-            Dist::Geometric { p } => {
-                let p = *p;
-                if p >= 1.0 {
+            Dist::Geometric { p, ln_q } => {
+                if *p >= 1.0 {
                     return 1;
                 }
-                // Inversion: number of trials up to and including the first success.
+                // Inversion: number of trials up to and including the first success,
+                // floor(ln u / ln(1 - p)) + 1. The ratio is >= 0 (both logarithms are
+                // <= 0), so the conversion's truncation is the floor; and it is below 1e15
+                // exactly when its floor is.
                 let u: f64 = 1.0 - rng.random::<f64>(); // in (0, 1]
-                let k = (u.ln() / (1.0 - p).ln()).floor();
+                let k = u.ln() / ln_q;
                 if k.is_finite() && k < 1e15 {
                     k as u64 + 1
                 } else {
@@ -401,7 +419,7 @@ impl Dist {
                 f(self.mean())
             ),
             Dist::Uniform { min, max } => format!("uniform {}..{}", f(*min), f(*max)),
-            Dist::Geometric { p } => {
+            Dist::Geometric { p, .. } => {
                 format!("geometric, mean {}", n(1.0 / p))
             }
             Dist::Gamma { shape, .. } => format!(
