@@ -15,12 +15,75 @@ use super::Sim;
 use crate::scenario::Workload;
 use crate::units::Time;
 
+/// A short list kept inline while it has at most `N` items, on the heap beyond: a session
+/// is almost always warm on one or two accounts, and the hot loop should not allocate for
+/// it at every request.
+#[derive(Debug, Clone)]
+pub(super) enum Few<T: Copy + Default, const N: usize> {
+    Inline { len: u8, items: [T; N] },
+    Heap(Vec<T>),
+}
+
+impl<T: Copy + Default, const N: usize> Default for Few<T, N> {
+    fn default() -> Self {
+        Few::Inline {
+            len: 0,
+            items: [T::default(); N],
+        }
+    }
+}
+
+impl<T: Copy + Default, const N: usize> Few<T, N> {
+    pub(super) fn as_slice(&self) -> &[T] {
+        match self {
+            Few::Inline { len, items } => &items[..*len as usize],
+            Few::Heap(v) => v,
+        }
+    }
+
+    fn push(&mut self, x: T) {
+        match self {
+            Few::Inline { len, items } if (*len as usize) < N => {
+                items[*len as usize] = x;
+                *len += 1;
+            }
+            Few::Inline { len, items } => {
+                let mut v = Vec::with_capacity(2 * N);
+                v.extend_from_slice(&items[..*len as usize]);
+                v.push(x);
+                *self = Few::Heap(v);
+            }
+            Few::Heap(v) => v.push(x),
+        }
+    }
+
+    /// Keeps the items `keep` says yes to, in their order.
+    fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
+        match self {
+            Few::Inline { len, items } => {
+                let mut kept = 0;
+                for i in 0..*len as usize {
+                    if keep(&items[i]) {
+                        items[kept] = items[i];
+                        kept += 1;
+                    }
+                }
+                *len = kept as u8;
+            }
+            Few::Heap(v) => v.retain(keep),
+        }
+    }
+}
+
+/// The accounts holding a warm copy of a session's cache when one of its requests arrived.
+pub(super) type WarmCopies = Few<u32, 4>;
+
 /// Per session: the last completion and the accounts with a copy, each with the time of
 /// the session's last completion there (entries older than the TTL are dropped).
 #[derive(Debug, Clone, Default)]
 pub(super) struct SessionCache {
     last_complete: Option<Time>,
-    copies: Vec<(u32, Time)>,
+    copies: Few<(u32, Time), 2>,
 }
 
 impl SessionCache {
@@ -32,12 +95,14 @@ impl SessionCache {
 
     /// The accounts with a copy written less than `ttl` before `now` (all copies are
     /// written at or before `now`: this is called when a request arrives).
-    pub(super) fn warm_accounts(&self, now: Time, ttl: Time) -> Vec<u32> {
-        self.copies
-            .iter()
-            .filter(|&&(_, t)| now.saturating_sub(t) < ttl)
-            .map(|&(a, _)| a)
-            .collect()
+    pub(super) fn warm_accounts(&self, now: Time, ttl: Time) -> WarmCopies {
+        let mut warm = WarmCopies::default();
+        for &(a, t) in self.copies.as_slice() {
+            if now.saturating_sub(t) < ttl {
+                warm.push(a);
+            }
+        }
+        warm
     }
 
     /// A request of the session completed on `account` at `now`.
@@ -56,7 +121,7 @@ impl Sim<'_> {
         let now = self.now;
         let r = &self.requests.items[rid as usize];
         let (account, work) = (r.account, r.work);
-        let moved = work.warm_any && !r.warm_copies.contains(&account);
+        let moved = work.warm_any && !r.warm_copies.as_slice().contains(&account);
         let growth = match &self.cfg.workload {
             Workload::Sessions { context_growth, .. } | Workload::Trace { context_growth, .. } => {
                 *context_growth
@@ -78,6 +143,33 @@ impl Sim<'_> {
 mod tests {
     use super::*;
 
+    /// The inline list behaves as a Vec, past its inline capacity too.
+    #[test]
+    fn few_matches_a_vec() {
+        let mut few = Few::<u32, 2>::default();
+        let mut vec = Vec::new();
+        for i in 0..7u32 {
+            few.push(i);
+            vec.push(i);
+            assert_eq!(few.as_slice(), vec.as_slice());
+            if i % 3 == 2 {
+                few.retain(|&x| x % 2 == 0);
+                vec.retain(|&x| x % 2 == 0);
+                assert_eq!(few.as_slice(), vec.as_slice());
+            }
+        }
+        let mut few = Few::<u32, 3>::default();
+        for i in 0..3 {
+            few.push(i);
+        }
+        few.retain(|&x| x != 1);
+        assert_eq!(few.as_slice(), [0, 2]);
+        assert!(
+            matches!(few, Few::Inline { .. }),
+            "within capacity stays inline"
+        );
+    }
+
     #[test]
     fn warm_copies_by_hand() {
         let ttl = 100;
@@ -86,16 +178,16 @@ mod tests {
         c.completed(1, 10, ttl);
         assert!(c.warm_somewhere(109, ttl));
         assert!(!c.warm_somewhere(110, ttl), "exactly the TTL later is cold");
-        assert_eq!(c.warm_accounts(109, ttl), vec![1]);
-        assert_eq!(c.warm_accounts(50, ttl), vec![1]);
+        assert_eq!(c.warm_accounts(109, ttl).as_slice(), [1]);
+        assert_eq!(c.warm_accounts(50, ttl).as_slice(), [1]);
         c.completed(2, 60, ttl);
         // Account 1's copy (10) is still warm at 105; gone at 110.
-        assert_eq!(c.warm_accounts(105, ttl), vec![1, 2]);
-        assert_eq!(c.warm_accounts(110, ttl), vec![2]);
+        assert_eq!(c.warm_accounts(105, ttl).as_slice(), [1, 2]);
+        assert_eq!(c.warm_accounts(110, ttl).as_slice(), [2]);
         c.completed(2, 200, ttl);
-        assert_eq!(c.copies, vec![(2, 200)], "stale copies are dropped");
+        assert_eq!(c.copies.as_slice(), [(2, 200)], "stale copies are dropped");
         assert!(
-            c.warm_accounts(300, ttl).is_empty(),
+            c.warm_accounts(300, ttl).as_slice().is_empty(),
             "exactly the TTL later is cold"
         );
     }

@@ -126,7 +126,9 @@ struct Session {
     /// Where the session's prompt cache is warm (for cache moves).
     cache: cache::SessionCache,
     /// Trace replay: the session's key and requests in flight.
-    trace: Option<replay::TraceSession>,
+    /// (Boxed: most sessions are not replayed, and a smaller session is cheaper to move
+    /// and to keep in cache.)
+    trace: Option<Box<replay::TraceSession>>,
 }
 
 impl Session {
@@ -217,7 +219,7 @@ struct Request {
     fails: Option<Failure>,
     work: RequestWork,
     /// The accounts holding a warm copy of its session's cache when it arrived.
-    warm_copies: Vec<u32>,
+    warm_copies: cache::WarmCopies,
 }
 
 /// Why a bound request left its account (the cause of a migration).
@@ -326,6 +328,8 @@ struct Sim<'a> {
     busy_slot_us: u128,
     waiting_us: u128,
     wait_hist: Histogram<u64>,
+    /// Waits of 0 not yet in `wait_hist` (see `record_acquire`).
+    zero_waits: u64,
     wait_sum_us: u128,
     events: u64,
     timeseries: Option<Vec<MinuteBin>>,
@@ -436,6 +440,7 @@ impl<'a> Sim<'a> {
             waiting_us: 0,
             wait_hist: Histogram::new(3)
                 .expect("3 significant figures is a valid histogram precision"),
+            zero_waits: 0,
             wait_sum_us: 0,
             events: 0,
             timeseries: timeseries.then(|| vec![MinuteBin::default(); minutes]),
@@ -447,7 +452,13 @@ impl<'a> Sim<'a> {
         }
     }
 
-    fn into_output(self) -> RepOutput {
+    fn into_output(mut self) -> RepOutput {
+        if self.zero_waits > 0 {
+            // 0 is always within the histogram's range.
+            self.wait_hist
+                .record_n(0, self.zero_waits)
+                .expect("0 fits any histogram");
+        }
         let total_slots = self.accounts.iter().map(|a| a.concurrency as u64).sum();
         RepOutput {
             counts: self.counts,

@@ -166,11 +166,11 @@ impl Sim<'_> {
             user,
             index,
         );
-        s.trace = Some(TraceSession {
+        s.trace = Some(Box::new(TraceSession {
             key,
             in_flight: 0,
             idle_token: 0,
-        });
+        }));
         let sid = self.sessions.insert(s);
         if let Some(k) = key {
             let rp = self.replay.as_mut().expect("replay started");
@@ -211,7 +211,9 @@ impl Sim<'_> {
         let Some(s) = self.sessions.items.get(sid as usize) else {
             return;
         };
-        let Some(ts) = s.trace else { return };
+        let Some(&ts) = s.trace.as_deref() else {
+            return;
+        };
         if ts.idle_token != token || ts.in_flight > 0 {
             return;
         }

@@ -36,7 +36,8 @@ pub(crate) enum StreamKind {
 /// costs several hashes. Its draws are those of [`stream`] with the same key.
 pub(crate) struct LazyStream {
     key: (u64, StreamKind, u64),
-    rng: Option<Pcg64>,
+    /// Boxed: it is rarely built, and a session is smaller without it inline.
+    rng: Option<Box<Pcg64>>,
 }
 
 impl LazyStream {
@@ -50,7 +51,8 @@ impl LazyStream {
     #[inline]
     fn get(&mut self) -> &mut Pcg64 {
         let (seed, kind, index) = self.key;
-        self.rng.get_or_insert_with(|| stream(seed, kind, index))
+        self.rng
+            .get_or_insert_with(|| Box::new(stream(seed, kind, index)))
     }
 }
 
