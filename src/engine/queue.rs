@@ -11,17 +11,23 @@
 
 use crate::units::Time;
 
+/// An event with its key: the time in the high 64 bits, the sequence number in the low
+/// 64, so that one 128-bit comparison orders by (time, sequence) without branches.
 #[derive(Clone, Copy)]
 struct Entry<E> {
-    time: Time,
-    seq: u64,
+    key: u128,
     event: E,
 }
 
 impl<E> Entry<E> {
     #[inline(always)]
     fn before(&self, other: &Self) -> bool {
-        (self.time, self.seq) < (other.time, other.seq)
+        self.key < other.key
+    }
+
+    #[inline(always)]
+    fn time(&self) -> Time {
+        (self.key >> 64) as Time
     }
 }
 
@@ -46,8 +52,7 @@ impl<E: Copy> EventQueue<E> {
     #[inline]
     pub fn push(&mut self, time: Time, event: E) {
         let item = Entry {
-            time,
-            seq: self.next_seq,
+            key: (time as u128) << 64 | self.next_seq as u128,
             event,
         };
         self.next_seq += 1;
@@ -69,7 +74,7 @@ impl<E: Copy> EventQueue<E> {
         let last = self.heap.pop()?;
         let n = self.heap.len();
         if n == 0 {
-            return Some((last.time, last.event));
+            return Some((last.time(), last.event));
         }
         let top = self.heap[0];
         // Sift the former last entry down from the root.
@@ -93,7 +98,7 @@ impl<E: Copy> EventQueue<E> {
             i = best;
         }
         self.heap[i] = last;
-        Some((top.time, top.event))
+        Some((top.time(), top.event))
     }
 
     pub fn len(&self) -> usize {
