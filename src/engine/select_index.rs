@@ -1,18 +1,33 @@
 //! Ordered indexes over accounts for the load-aware and fallback layers, so that a
 //! selection costs O(log accounts) instead of a scan of every account.
 //!
-//! - load-aware: accounts with new-session capacity and a load rate under 100%, grouped
-//!   by the key (priority, load rate, last used (never used first));
-//! - fallback: accounts with new-session capacity, grouped by (priority, last used, or
+//! - load-aware: accounts with new-session capacity and a load rate under 100%, in the
+//!   order of the key (priority, load rate, last used (never used first));
+//! - fallback: accounts with new-session capacity, in the order (priority, last used, or
 //!   nothing when the fallback picks at random).
 //!
-//! Each index keeps its distinct keys in order, and for each key the accounts that have
-//! it (exact ties). A pick takes the least key whose group has an account the caller
-//! allows (the one schedulability decision, accounts a session limit refused) and draws
-//! one of the allowed accounts of that group uniformly, with one draw from the session's
-//! stream when there is more than one. The engine keeps the indexes in step by taking an
-//! account out before it changes its busy count, waiter count or last use and putting it
-//! back after.
+//! Accounts with exactly the same key form a group (exact ties). A pick takes the least
+//! key whose group has an account the caller allows (the one schedulability decision,
+//! accounts a session limit refused) and draws one of the allowed accounts of that group
+//! uniformly, with one draw from the session's stream when there is more than one. The
+//! engine keeps the indexes in step by taking an account out before it changes its busy
+//! count, waiter count or last use and putting it back after.
+//!
+//! How the order is kept cheaply: the leading part of a key (priority, and for the
+//! load-aware layer the load rate, at most 100 values) names a *bucket*; buckets are
+//! dense, in key order, with a bit each saying whether it has an account. Inside a bucket
+//! the groups are ordered by last use in a binary min-heap. An account knows its group,
+//! so taking it out costs no search; a hash table finds the group of a key when an
+//! account is put in. A group that empties stays in its heap (and may be filled again)
+//! until it reaches the top, where it is dropped at once, so the top of every heap is
+//! always a group with accounts and a pick reads it directly; heaps holding more empty
+//! groups than live ones are rebuilt. Before, each index was one ordered tree of all the
+//! keys, and an acquire or a release searched it up to three times per index.
+//!
+//! The members of a group are kept in the order of the old tree's lists (an account put
+//! in goes last; one taken out is replaced by the last), so that the draw
+//! `members[random_range(0..n)]` and therefore every result stays the same as with the
+//! tree.
 //!
 //! Same law, other draws: small gateways (see `SCAN_MAX_ACCOUNTS`) are scanned as before
 //! the indexes existed, by [`pick_min`], which also picks uniformly among the exactly tied
@@ -24,10 +39,22 @@
 use super::Account;
 use crate::units::Time;
 use rand::Rng;
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 type LoadAwareKey = (i64, u64, Option<Time>);
 type FallbackKey = (i64, Option<Time>);
+
+/// Load rates a load-aware bucket can have: 0 to 99 percent.
+const LOADS: u32 = 100;
+
+/// A bucket's heap is rebuilt when it holds more than this many empty groups beyond its
+/// live ones (small in tests, so that they rebuild often).
+const REBUILD_SLACK: usize = if cfg!(test) { 2 } else { 32 };
+
+/// "In no group" for an account's group number.
+const NO_GROUP: u32 = u32::MAX;
 
 /// The load rate in whole percent: (busy + waiting) * 100 / new-session capacity.
 #[inline]
@@ -52,58 +79,223 @@ pub(super) fn fallback_key(a: &Account, by_lru: bool) -> Option<FallbackKey> {
     (a.cap_new > 0).then_some((a.priority, lru))
 }
 
-/// Accounts grouped by key, keys in order.
-struct Groups<K> {
-    groups: BTreeMap<K, Vec<u32>>,
-    /// Where each account sits in its group's list (when it is in one).
-    pos: Vec<u32>,
-    /// Emptied lists, kept for reuse (no allocation in the steady state).
-    spare: Vec<Vec<u32>>,
+/// Where a key sits: (bucket, last use). Buckets are numbered in key order.
+type Slot = (u32, Option<Time>);
+
+/// Accounts with exactly the same key.
+struct Group {
+    bucket: u32,
+    last_used: Option<Time>,
+    members: Vec<u32>,
 }
 
-impl<K: Ord + Copy> Groups<K> {
-    fn new(accounts: usize) -> Self {
+/// A multiplicative hash (as in rustc's FxHash) of the few integers of a [`Slot`]: the
+/// standard SipHash defends against chosen keys, which a simulation does not meet, at
+/// several times the cost.
+#[derive(Default)]
+struct SlotHasher(u64);
+
+impl SlotHasher {
+    #[inline]
+    fn add(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for SlotHasher {
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.add(b as u64);
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, x: u8) {
+        self.add(x as u64);
+    }
+    #[inline]
+    fn write_u32(&mut self, x: u32) {
+        self.add(x as u64);
+    }
+    #[inline]
+    fn write_u64(&mut self, x: u64) {
+        self.add(x);
+    }
+    #[inline]
+    fn write_usize(&mut self, x: usize) {
+        self.add(x as u64);
+    }
+    #[inline]
+    fn write_isize(&mut self, x: isize) {
+        self.add(x as u64);
+    }
+}
+
+/// Accounts grouped by exact key, groups in key order (see the module comment).
+struct Groups {
+    /// Per bucket: a binary min-heap of (last use, group) over the bucket's groups,
+    /// emptied ones included until they reach the top.
+    heaps: Vec<Vec<(Option<Time>, u32)>>,
+    /// Per bucket: how many of its heap's groups are empty.
+    empty: Vec<u32>,
+    /// Per bucket: how many accounts it holds.
+    members: Vec<u32>,
+    /// One bit per bucket, set when it holds an account.
+    occupied: Vec<u64>,
+    groups: Vec<Group>,
+    /// Numbers of groups dropped, for reuse (no allocation in the steady state).
+    free: Vec<u32>,
+    /// The group of each slot that has one (in a heap).
+    lookup: HashMap<Slot, u32, BuildHasherDefault<SlotHasher>>,
+    /// Per account: its group, or NO_GROUP.
+    group_of: Vec<u32>,
+    /// Per account: where it sits in its group's list.
+    pos: Vec<u32>,
+}
+
+impl Groups {
+    fn new(accounts: usize, buckets: usize) -> Self {
         Groups {
-            groups: BTreeMap::new(),
+            heaps: (0..buckets).map(|_| Vec::new()).collect(),
+            empty: vec![0; buckets],
+            members: vec![0; buckets],
+            occupied: vec![0; buckets.div_ceil(64)],
+            groups: Vec::new(),
+            free: Vec::new(),
+            lookup: HashMap::default(),
+            group_of: vec![NO_GROUP; accounts],
             pos: vec![0; accounts],
-            spare: Vec::new(),
         }
     }
 
+    /// Puts account `i` (in no group) into the group of `slot`.
     #[inline]
-    fn insert(&mut self, key: K, i: u32) {
-        let spare = &mut self.spare;
-        let g = self
-            .groups
-            .entry(key)
-            .or_insert_with(|| spare.pop().unwrap_or_default());
-        self.pos[i as usize] = g.len() as u32;
-        g.push(i);
+    fn insert(&mut self, (bucket, last_used): Slot, i: u32) {
+        debug_assert_eq!(self.group_of[i as usize], NO_GROUP);
+        let b = bucket as usize;
+        let g = match self.lookup.get(&(bucket, last_used)) {
+            Some(&g) => {
+                if self.groups[g as usize].members.is_empty() {
+                    self.empty[b] -= 1;
+                }
+                g
+            }
+            None => {
+                let g = match self.free.pop() {
+                    Some(g) => {
+                        let group = &mut self.groups[g as usize];
+                        group.bucket = bucket;
+                        group.last_used = last_used;
+                        g
+                    }
+                    None => {
+                        self.groups.push(Group {
+                            bucket,
+                            last_used,
+                            members: Vec::new(),
+                        });
+                        (self.groups.len() - 1) as u32
+                    }
+                };
+                self.lookup.insert((bucket, last_used), g);
+                heap_push(&mut self.heaps[b], (last_used, g));
+                g
+            }
+        };
+        let members = &mut self.groups[g as usize].members;
+        self.pos[i as usize] = members.len() as u32;
+        members.push(i);
+        self.group_of[i as usize] = g;
+        self.members[b] += 1;
+        self.occupied[b / 64] |= 1 << (b % 64);
     }
 
+    /// Takes account `i` out of its group.
     #[inline]
-    fn remove(&mut self, key: K, i: u32) {
-        let g = self
-            .groups
-            .get_mut(&key)
-            .expect("an indexed account is in the group of its key");
+    fn remove(&mut self, i: u32) {
+        let g = std::mem::replace(&mut self.group_of[i as usize], NO_GROUP);
+        debug_assert_ne!(g, NO_GROUP, "an indexed account is in a group");
+        let group = &mut self.groups[g as usize];
         let p = self.pos[i as usize] as usize;
-        debug_assert_eq!(g[p], i);
-        g.swap_remove(p);
-        if let Some(&moved) = g.get(p) {
+        debug_assert_eq!(group.members[p], i);
+        group.members.swap_remove(p);
+        if let Some(&moved) = group.members.get(p) {
             self.pos[moved as usize] = p as u32;
         }
-        if g.is_empty() {
-            if let Some(v) = self.groups.remove(&key) {
-                self.spare.push(v);
+        let b = group.bucket as usize;
+        self.members[b] -= 1;
+        if self.members[b] == 0 {
+            self.occupied[b / 64] &= !(1 << (b % 64));
+        }
+        if group.members.is_empty() {
+            self.empty[b] += 1;
+            self.drop_empty_tops(b);
+            let live = self.heaps[b].len() - self.empty[b] as usize;
+            if self.empty[b] as usize > live + REBUILD_SLACK {
+                self.rebuild(b);
             }
         }
+    }
+
+    /// Drops the empty groups at the top of bucket `b`'s heap.
+    #[inline]
+    fn drop_empty_tops(&mut self, b: usize) {
+        while let Some(&(_, g)) = self.heaps[b].first() {
+            if !self.groups[g as usize].members.is_empty() {
+                break;
+            }
+            heap_pop(&mut self.heaps[b]);
+            self.drop_group(g);
+            self.empty[b] -= 1;
+        }
+    }
+
+    fn drop_group(&mut self, g: u32) {
+        let group = &self.groups[g as usize];
+        self.lookup.remove(&(group.bucket, group.last_used));
+        self.free.push(g);
+    }
+
+    /// Rebuilds bucket `b`'s heap from its live groups (a sorted list is a heap).
+    fn rebuild(&mut self, b: usize) {
+        let mut heap = std::mem::take(&mut self.heaps[b]);
+        heap.retain(|&(_, g)| {
+            let live = !self.groups[g as usize].members.is_empty();
+            if !live {
+                let group = &self.groups[g as usize];
+                self.lookup.remove(&(group.bucket, group.last_used));
+                self.free.push(g);
+            }
+            live
+        });
+        heap.sort_unstable();
+        self.heaps[b] = heap;
+        self.empty[b] = 0;
+    }
+
+    /// The occupied buckets, in key order.
+    fn occupied_buckets(&self) -> impl Iterator<Item = usize> + '_ {
+        self.occupied.iter().enumerate().flat_map(|(w, &bits)| {
+            let mut bits = bits;
+            std::iter::from_fn(move || {
+                (bits != 0).then(|| {
+                    let b = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    w * 64 + b
+                })
+            })
+        })
     }
 
     /// One account of the least key, drawn uniformly among the accounts of that key.
     #[inline]
     fn pick_any(&self, rng: &mut impl Rng) -> Option<u32> {
-        let (_, g) = self.groups.iter().next()?;
+        let b = self.occupied_buckets().next()?;
+        let (_, g) = self.heaps[b][0];
+        let g = &self.groups[g as usize].members;
         Some(match g.len() {
             1 => g[0],
             n => g[rng.random_range(0..n as u32) as usize],
@@ -117,48 +309,173 @@ impl<K: Ord + Copy> Groups<K> {
         mut allowed: impl FnMut(u32) -> bool,
         rng: &mut impl Rng,
     ) -> Option<u32> {
-        for g in self.groups.values() {
-            let n = g.iter().filter(|&&i| allowed(i)).count();
-            if n == 0 {
-                continue;
+        for b in self.occupied_buckets() {
+            let mut found = None;
+            in_key_order(&self.heaps[b], |g| {
+                let g = &self.groups[g as usize].members;
+                let n = g.iter().filter(|&&i| allowed(i)).count();
+                if n == 0 {
+                    return false;
+                }
+                let j = if n == 1 {
+                    0
+                } else {
+                    rng.random_range(0..n as u32) as usize
+                };
+                found = g.iter().copied().filter(|&i| allowed(i)).nth(j);
+                true
+            });
+            if found.is_some() {
+                return found;
             }
-            let j = if n == 1 {
-                0
-            } else {
-                rng.random_range(0..n as u32) as usize
-            };
-            return g.iter().copied().filter(|&i| allowed(i)).nth(j);
         }
         None
     }
 
-    /// (key, sorted members) of every group, for comparing indexes in tests.
+    /// (bucket, last use, sorted members) of every group with members, in key order, for
+    /// comparing indexes in tests; checks the structure's own bookkeeping on the way.
     #[cfg(test)]
-    fn canonical(&self) -> Vec<(K, Vec<u32>)> {
-        self.groups
-            .iter()
-            .map(|(k, g)| {
-                let mut g = g.clone();
-                g.sort_unstable();
-                (*k, g)
-            })
-            .collect()
+    fn canonical(&self) -> Vec<(u32, Option<Time>, Vec<u32>)> {
+        let mut out = Vec::new();
+        for (b, heap) in self.heaps.iter().enumerate() {
+            for (at, &(key, g)) in heap.iter().enumerate() {
+                if at > 0 {
+                    assert!(heap[(at - 1) / 2].0 < key, "heap order");
+                }
+                let group = &self.groups[g as usize];
+                assert_eq!((group.bucket as usize, group.last_used), (b, key));
+                assert_eq!(self.lookup[&(b as u32, key)], g);
+                for (p, &i) in group.members.iter().enumerate() {
+                    assert_eq!(
+                        (self.group_of[i as usize], self.pos[i as usize]),
+                        (g, p as u32)
+                    );
+                }
+            }
+            let empty = heap
+                .iter()
+                .filter(|&&(_, g)| self.groups[g as usize].members.is_empty());
+            assert_eq!(empty.count(), self.empty[b] as usize);
+            assert!(heap
+                .first()
+                .is_none_or(|&(_, g)| !self.groups[g as usize].members.is_empty()));
+            let members: usize = heap
+                .iter()
+                .map(|&(_, g)| self.groups[g as usize].members.len())
+                .sum();
+            assert_eq!(members, self.members[b] as usize);
+            assert_eq!(self.occupied[b / 64] >> (b % 64) & 1 == 1, members > 0);
+            let mut groups: Vec<_> = heap
+                .iter()
+                .filter(|&&(_, g)| !self.groups[g as usize].members.is_empty())
+                .map(|&(key, g)| {
+                    let mut m = self.groups[g as usize].members.clone();
+                    m.sort_unstable();
+                    (b as u32, key, m)
+                })
+                .collect();
+            groups.sort_unstable();
+            out.extend(groups);
+        }
+        assert_eq!(self.lookup.len() + self.free.len(), self.groups.len());
+        out
+    }
+}
+
+/// Pushes `item` onto the binary min-heap `heap`.
+#[inline]
+fn heap_push(heap: &mut Vec<(Option<Time>, u32)>, item: (Option<Time>, u32)) {
+    let mut i = heap.len();
+    heap.push(item);
+    while i > 0 {
+        let parent = (i - 1) / 2;
+        if heap[parent].0 <= item.0 {
+            break;
+        }
+        heap[i] = heap[parent];
+        i = parent;
+    }
+    heap[i] = item;
+}
+
+/// Removes the least item of the non-empty binary min-heap `heap`.
+#[inline]
+fn heap_pop(heap: &mut Vec<(Option<Time>, u32)>) {
+    let last = heap.pop().expect("a non-empty heap");
+    if heap.is_empty() {
+        return;
+    }
+    let n = heap.len();
+    let mut i = 0;
+    loop {
+        let mut c = 2 * i + 1;
+        if c >= n {
+            break;
+        }
+        if c + 1 < n && heap[c + 1].0 < heap[c].0 {
+            c += 1;
+        }
+        if last.0 <= heap[c].0 {
+            break;
+        }
+        heap[i] = heap[c];
+        i = c;
+    }
+    heap[i] = last;
+}
+
+/// Visits the groups of a heap in key order until `visit` returns true, without changing
+/// the heap: the top first, then (through a small frontier heap) always the least of the
+/// children of the groups visited so far.
+#[inline]
+fn in_key_order(heap: &[(Option<Time>, u32)], mut visit: impl FnMut(u32) -> bool) {
+    let Some(&(_, top)) = heap.first() else {
+        return;
+    };
+    if visit(top) || heap.len() == 1 {
+        return;
+    }
+    let mut frontier = BinaryHeap::new();
+    let children = |at: usize, frontier: &mut BinaryHeap<Reverse<(Option<Time>, usize)>>| {
+        for c in [2 * at + 1, 2 * at + 2] {
+            if let Some(&(key, _)) = heap.get(c) {
+                frontier.push(Reverse((key, c)));
+            }
+        }
+    };
+    children(0, &mut frontier);
+    while let Some(Reverse((_, at))) = frontier.pop() {
+        if visit(heap[at].1) {
+            return;
+        }
+        children(at, &mut frontier);
     }
 }
 
 /// Both indexes.
 pub(super) struct AccountIndex {
-    load_aware: Groups<LoadAwareKey>,
-    fallback: Groups<FallbackKey>,
+    load_aware: Groups,
+    fallback: Groups,
     by_lru: bool,
+    /// Per account: the rank of its priority among the gateway's distinct priorities.
+    rank: Vec<u32>,
 }
 
 impl AccountIndex {
     pub(super) fn new(accounts: &[Account], by_lru: bool) -> AccountIndex {
+        let mut priorities: Vec<i64> = accounts.iter().map(|a| a.priority).collect();
+        priorities.sort_unstable();
+        priorities.dedup();
+        let rank = accounts
+            .iter()
+            .map(|a| priorities.binary_search(&a.priority).expect("listed") as u32)
+            .collect();
+        let ranks = priorities.len();
         let mut index = AccountIndex {
-            load_aware: Groups::new(accounts.len()),
-            fallback: Groups::new(accounts.len()),
+            load_aware: Groups::new(accounts.len(), ranks * LOADS as usize),
+            fallback: Groups::new(accounts.len(), ranks),
             by_lru,
+            rank,
         };
         for (i, a) in accounts.iter().enumerate() {
             index.insert(a, i as u32);
@@ -166,14 +483,28 @@ impl AccountIndex {
         index
     }
 
+    /// Account `i`'s slot in the load-aware index, if it is in it.
+    #[inline]
+    fn load_aware_slot(&self, a: &Account, i: u32) -> Option<Slot> {
+        let (_, load, last_used) = load_aware_key(a)?;
+        Some((self.rank[i as usize] * LOADS + load as u32, last_used))
+    }
+
+    /// Account `i`'s slot in the fallback index, if it is in it.
+    #[inline]
+    fn fallback_slot(&self, a: &Account, i: u32) -> Option<Slot> {
+        let (_, lru) = fallback_key(a, self.by_lru)?;
+        Some((self.rank[i as usize], lru))
+    }
+
     /// Puts account `i` (in its current state `a`) into both indexes.
     #[inline]
-    pub(super) fn insert(&mut self, a: &Account, i: u32) {
-        if let Some(k) = load_aware_key(a) {
-            self.load_aware.insert(k, i);
+    fn insert(&mut self, a: &Account, i: u32) {
+        if let Some(s) = self.load_aware_slot(a, i) {
+            self.load_aware.insert(s, i);
         }
-        if let Some(k) = fallback_key(a, self.by_lru) {
-            self.fallback.insert(k, i);
+        if let Some(s) = self.fallback_slot(a, i) {
+            self.fallback.insert(s, i);
         }
     }
 
@@ -186,23 +517,23 @@ impl AccountIndex {
         i: u32,
         f: impl FnOnce(&mut Account) -> R,
     ) -> R {
-        let (la, fb) = (load_aware_key(a), fallback_key(a, self.by_lru));
+        let (la, fb) = (self.load_aware_slot(a, i), self.fallback_slot(a, i));
         let r = f(a);
-        let (la2, fb2) = (load_aware_key(a), fallback_key(a, self.by_lru));
+        let (la2, fb2) = (self.load_aware_slot(a, i), self.fallback_slot(a, i));
         if la != la2 {
-            if let Some(k) = la {
-                self.load_aware.remove(k, i);
+            if la.is_some() {
+                self.load_aware.remove(i);
             }
-            if let Some(k) = la2 {
-                self.load_aware.insert(k, i);
+            if let Some(s) = la2 {
+                self.load_aware.insert(s, i);
             }
         }
         if fb != fb2 {
-            if let Some(k) = fb {
-                self.fallback.remove(k, i);
+            if fb.is_some() {
+                self.fallback.remove(i);
             }
-            if let Some(k) = fb2 {
-                self.fallback.insert(k, i);
+            if let Some(s) = fb2 {
+                self.fallback.insert(s, i);
             }
         }
         r
@@ -232,10 +563,12 @@ impl AccountIndex {
         }
     }
 
-    /// Whether two indexes hold the same accounts under the same keys.
+    /// Whether two indexes hold the same accounts under the same keys (and each keeps
+    /// its own bookkeeping right).
     #[cfg(test)]
     pub(super) fn same_as(&self, other: &AccountIndex) -> bool {
-        self.load_aware.canonical() == other.load_aware.canonical()
+        self.rank == other.rank
+            && self.load_aware.canonical() == other.load_aware.canonical()
             && self.fallback.canonical() == other.fallback.canonical()
     }
 }
@@ -274,7 +607,7 @@ mod tests {
     use super::*;
     use rand::SeedableRng;
     use rand_pcg::Pcg64;
-    use std::collections::VecDeque;
+    use std::collections::{BTreeMap, VecDeque};
 
     fn account(cap_new: u32, priority: i64) -> Account {
         Account {
@@ -393,6 +726,163 @@ mod tests {
                 index.same_as(&AccountIndex::new(&accounts, by_lru)),
                 "case {case}"
             );
+        }
+    }
+
+    /// The indexes as they were before buckets and heaps: one ordered tree of the keys per
+    /// index, each key with its accounts in a list (pushed last, swap-removed). The new
+    /// indexes must pick exactly as these did, draw for draw.
+    struct TreeIndex {
+        load_aware: BTreeMap<LoadAwareKey, Vec<u32>>,
+        fallback: BTreeMap<FallbackKey, Vec<u32>>,
+        by_lru: bool,
+    }
+
+    fn tree_remove<K: Ord>(t: &mut BTreeMap<K, Vec<u32>>, k: K, i: u32) {
+        let g = t.get_mut(&k).unwrap();
+        let p = g.iter().position(|&x| x == i).unwrap();
+        g.swap_remove(p);
+        if g.is_empty() {
+            t.remove(&k);
+        }
+    }
+
+    fn tree_pick<K: Ord>(
+        t: &BTreeMap<K, Vec<u32>>,
+        allowed: &dyn Fn(u32) -> bool,
+        rng: &mut impl Rng,
+    ) -> Option<u32> {
+        for g in t.values() {
+            let n = g.iter().filter(|&&i| allowed(i)).count();
+            if n == 0 {
+                continue;
+            }
+            let j = if n == 1 {
+                0
+            } else {
+                rng.random_range(0..n as u32) as usize
+            };
+            return g.iter().copied().filter(|&i| allowed(i)).nth(j);
+        }
+        None
+    }
+
+    impl TreeIndex {
+        fn new(accounts: &[Account], by_lru: bool) -> TreeIndex {
+            let mut t = TreeIndex {
+                load_aware: BTreeMap::new(),
+                fallback: BTreeMap::new(),
+                by_lru,
+            };
+            for (i, a) in accounts.iter().enumerate() {
+                if let Some(k) = load_aware_key(a) {
+                    t.load_aware.entry(k).or_default().push(i as u32);
+                }
+                if let Some(k) = fallback_key(a, by_lru) {
+                    t.fallback.entry(k).or_default().push(i as u32);
+                }
+            }
+            t
+        }
+
+        fn update(&mut self, a: &mut Account, i: u32, f: impl FnOnce(&mut Account)) {
+            let (la, fb) = (load_aware_key(a), fallback_key(a, self.by_lru));
+            f(a);
+            let (la2, fb2) = (load_aware_key(a), fallback_key(a, self.by_lru));
+            if la != la2 {
+                if let Some(k) = la {
+                    tree_remove(&mut self.load_aware, k, i);
+                }
+                if let Some(k) = la2 {
+                    self.load_aware.entry(k).or_default().push(i);
+                }
+            }
+            if fb != fb2 {
+                if let Some(k) = fb {
+                    tree_remove(&mut self.fallback, k, i);
+                }
+                if let Some(k) = fb2 {
+                    self.fallback.entry(k).or_default().push(i);
+                }
+            }
+        }
+    }
+
+    /// Long random histories on gateways of up to 300 accounts, with few priorities and
+    /// small capacities (many ties and many groups emptied and filled again, so heaps are
+    /// rebuilt): every pick, with and without accounts ruled out, returns the account the
+    /// tree index returns and leaves the random stream in the same state.
+    #[test]
+    fn picks_match_the_tree_index_draw_for_draw() {
+        let mut rng = Pcg64::seed_from_u64(11);
+        for case in 0..40u64 {
+            let n = rng.random_range(1..300u32);
+            let by_lru = case % 4 != 0;
+            let mut accounts: Vec<Account> = (0..n)
+                .map(|_| account(rng.random_range(0..6), rng.random_range(0..3)))
+                .collect();
+            let mut index = AccountIndex::new(&accounts, by_lru);
+            let mut tree = TreeIndex::new(&accounts, by_lru);
+            let mut clock: Time = 0;
+            for step in 0..3000u64 {
+                let i = rng.random_range(0..n);
+                let change = rng.random_range(0..5);
+                let waiting = rng.random_range(0..3);
+                clock += rng.random_range(0..3);
+                let f = |a: &mut Account| match change {
+                    0 | 1 => a.busy += 1,
+                    2 => a.waiting = waiting,
+                    _ => {
+                        a.busy = a.busy.saturating_sub(1);
+                        a.last_used = Some(clock);
+                    }
+                };
+                let mut copy = account(0, 0);
+                let a = &mut accounts[i as usize];
+                (
+                    copy.cap_new,
+                    copy.priority,
+                    copy.busy,
+                    copy.waiting,
+                    copy.last_used,
+                ) = (a.cap_new, a.priority, a.busy, a.waiting, a.last_used);
+                index.update(a, i, f);
+                tree.update(&mut copy, i, f);
+                // Accounts go busy and come back often, as in a gateway.
+                if accounts[i as usize].busy > 3 {
+                    index.update(&mut accounts[i as usize], i, |a| a.busy = 0);
+                    tree.update(&mut copy, i, |a| a.busy = 0);
+                }
+                let banned: Vec<u32> = (0..n).filter(|_| rng.random_bool(0.3)).collect();
+                let allowed = |i: u32| !banned.contains(&i);
+                let seed = case * 100_000 + step;
+                for layer in 0..2 {
+                    for restrict in [false, true] {
+                        let (mut r1, mut r2) =
+                            (Pcg64::seed_from_u64(seed), Pcg64::seed_from_u64(seed));
+                        let mut f = |i: u32| allowed(i);
+                        let f: Option<&mut dyn FnMut(u32) -> bool> =
+                            restrict.then_some(&mut f as _);
+                        let everyone = |_: u32| true;
+                        let rule: &dyn Fn(u32) -> bool =
+                            if restrict { &allowed } else { &everyone };
+                        let (got, want) = if layer == 0 {
+                            (
+                                index.pick_load_aware(f, &mut r1),
+                                tree_pick(&tree.load_aware, rule, &mut r2),
+                            )
+                        } else {
+                            (
+                                index.pick_fallback(f, &mut r1),
+                                tree_pick(&tree.fallback, rule, &mut r2),
+                            )
+                        };
+                        assert_eq!(got, want, "case {case} step {step} layer {layer}");
+                        assert_eq!(r1.random::<u64>(), r2.random::<u64>());
+                    }
+                }
+            }
+            assert!(index.same_as(&AccountIndex::new(&accounts, by_lru)));
         }
     }
 
