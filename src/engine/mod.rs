@@ -38,6 +38,8 @@ mod workload;
 pub use admission::effective_concurrency;
 pub use metrics::{Counts, MinuteBin, RepOutput};
 pub use queue::EventQueue;
+#[doc(hidden)] // for bench/micro only (see `IndexBench`)
+pub use select_index::IndexBench;
 pub use streams::replication_seed;
 pub use watchdog::{Stopped, Watch, MAX_SAME_INSTANT};
 

@@ -573,6 +573,106 @@ impl AccountIndex {
     }
 }
 
+/// An account of `cap_new` new-session slots (and one more for bound sessions) at
+/// `priority`, idle and never used, in no pool of note: for tests and the
+/// micro-benchmarks.
+fn idle_account(cap_new: u32, priority: i64) -> Account {
+    Account {
+        concurrency: cap_new + 1,
+        cap_new,
+        priority,
+        busy: 0,
+        waiting: 0,
+        last_used: None,
+        fifo: std::collections::VecDeque::new(),
+        pool: 0,
+        down_until: 0,
+        error: false,
+        rate_limited_until: 0,
+        overloaded_until: 0,
+        window_end: 0,
+        window_count: 0,
+        rpm_minute: 0,
+        rpm_count: 0,
+        sessions: Vec::new(),
+    }
+}
+
+/// A handle on the selection index for the micro-benchmarks in `bench/micro`, a crate of
+/// its own outside slotsim's build. The index and the account state are private to the
+/// engine; this is the smallest public surface that lets that crate drive them as the
+/// engine does. Not part of slotsim's interface: hidden from the docs, free to change.
+#[doc(hidden)]
+pub struct IndexBench {
+    accounts: Vec<Account>,
+    index: AccountIndex,
+    rng: rand_pcg::Pcg64,
+    now: Time,
+}
+
+#[doc(hidden)]
+impl IndexBench {
+    /// `accounts` idle accounts of `cap_new` new-session slots each, over `priorities`
+    /// priorities in turn; the fallback by last use or at random; ties drawn from a stream
+    /// seeded with `seed`.
+    pub fn new(accounts: u32, cap_new: u32, priorities: u32, by_lru: bool, seed: u64) -> Self {
+        use rand::SeedableRng;
+        let accounts: Vec<Account> = (0..accounts)
+            .map(|i| idle_account(cap_new, (i % priorities.max(1)) as i64))
+            .collect();
+        let index = AccountIndex::new(&accounts, by_lru);
+        IndexBench {
+            accounts,
+            index,
+            rng: rand_pcg::Pcg64::seed_from_u64(seed),
+            now: 0,
+        }
+    }
+
+    /// A new session's request: the load-aware pick takes a slot of the account it
+    /// returns (None when every account is at 100% load).
+    pub fn acquire(&mut self) -> Option<u32> {
+        let i = self.index.pick_load_aware(None, &mut self.rng)?;
+        self.index
+            .update(&mut self.accounts[i as usize], i, |a| a.busy += 1);
+        Some(i)
+    }
+
+    /// Account `i` releases a slot, one microsecond after the previous release.
+    pub fn release(&mut self, i: u32) {
+        self.now += 1;
+        let now = self.now;
+        self.index.update(&mut self.accounts[i as usize], i, |a| {
+            a.busy -= 1;
+            a.last_used = Some(now);
+        });
+    }
+
+    /// The load-aware pick alone.
+    pub fn pick_load_aware(&mut self) -> Option<u32> {
+        self.index.pick_load_aware(None, &mut self.rng)
+    }
+
+    /// The load-aware pick among the accounts `allowed` admits (as with faults or limits).
+    pub fn pick_load_aware_allowed(&mut self, mut allowed: impl FnMut(u32) -> bool) -> Option<u32> {
+        self.index
+            .pick_load_aware(Some(&mut allowed), &mut self.rng)
+    }
+
+    /// The fallback pick alone.
+    pub fn pick_fallback(&mut self) -> Option<u32> {
+        self.index.pick_fallback(None, &mut self.rng)
+    }
+
+    /// The load-aware pick by a scan of every account, as gateways of at most
+    /// `SCAN_MAX_ACCOUNTS` select.
+    pub fn pick_load_aware_by_scan(&mut self) -> Option<u32> {
+        let candidates =
+            (self.accounts.iter().zip(0..)).filter_map(|(a, i)| Some((load_aware_key(a)?, i)));
+        pick_min(candidates, &mut self.rng)
+    }
+}
+
 /// The account with the least key among `candidates` (in account order), by a scan:
 /// ties broken uniformly at random by reservoir sampling in account order, drawing on
 /// every tie met on the way (also ties of a key a later account then beats). Small
@@ -607,28 +707,10 @@ mod tests {
     use super::*;
     use rand::SeedableRng;
     use rand_pcg::Pcg64;
-    use std::collections::{BTreeMap, VecDeque};
+    use std::collections::BTreeMap;
 
     fn account(cap_new: u32, priority: i64) -> Account {
-        Account {
-            concurrency: cap_new + 1,
-            cap_new,
-            priority,
-            busy: 0,
-            waiting: 0,
-            last_used: None,
-            fifo: VecDeque::new(),
-            pool: 0,
-            down_until: 0,
-            error: false,
-            rate_limited_until: 0,
-            overloaded_until: 0,
-            window_end: 0,
-            window_count: 0,
-            rpm_minute: 0,
-            rpm_count: 0,
-            sessions: Vec::new(),
-        }
+        idle_account(cap_new, priority)
     }
 
     /// The accounts a pick may return: the allowed ones of the least key, by a scan.
