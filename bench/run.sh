@@ -3,7 +3,7 @@
 # appended to bench/results.csv: date, commit, machine, target, command, figure, value.
 #
 #   bash bench/run.sh            # everything (about 10-20 minutes on 2 cores)
-#   bash bench/run.sh engine     # one group: engine | accounts | memory | cores | output
+#   bash bench/run.sh engine     # one group: engine | accounts | memory | cores | output | micro
 #   REPEAT=5 bash bench/run.sh   # runs per measurement (default 3; every run is a row)
 #
 # Needs: cargo, python3 (installs SimPy 4.1.1 with pip if missing), GNU time at
@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 REPEAT=${REPEAT:-3}
-groups=${*:-engine accounts memory cores output}
+groups=${*:-engine accounts memory cores output micro}
 csv=bench/results.csv
 header="date_utc,commit,machine,target,command,figure,value"
 if [ ! -f "$csv" ] || [ "$(head -1 "$csv")" != "$header" ]; then
@@ -75,21 +75,42 @@ engine() {
 }
 
 accounts() {
-  # Wall time per simulated request at the same load per account (claude-code-pool's:
-  # one session a minute per 5-slot account), about 1.5 million requests per run.
+  # Simulation time per simulated request and per event at the same load per account
+  # (claude-code-pool's: one session a minute per 5-slot account, reserved 1), in the
+  # steady state: each repetition runs the scenario twice, to the end of a warm-up W
+  # (ACC_WARMUP, default 3600 s: the scenario's own warm-up, by which its busy slots and
+  # waiters have settled) and to W + M, and the steady-state figures are the differences
+  # (time, requests, events) between the two runs, so the filling of the empty gateway
+  # is left out. M gives about 1.4 million requests (5,600,000 / n s, at least 300 s).
+  # The run to W + M is also reported whole. 100,000 accounts take about 15 CPU minutes
+  # and 1 GB per repetition: REPEAT_LARGE (default 1) repetitions for n >= 100,000.
+  local w=${ACC_WARMUP:-3600}
   for n in ${ACCOUNTS:-10 100 1000 10000 100000}; do
-    local h=$(( 5600000 / n )); [ "$h" -lt 600 ] && h=600
+    local m=$(( 5600000 / n )); [ "$m" -lt 300 ] && m=300
+    local h=$(( w + m ))
     sed -e "s/^accounts = 20.*/accounts = $n/" \
         -e "s|^arrival = .*|arrival = { process = \"poisson\", rate = \"$n/min\" }|" \
         -e 's/^warmup = .*/warmup = 0/' -e '/^\[sweep\]/,$d' \
         scenarios/claude-code-pool.toml > "$tmp/acc.toml"
-    local cmd="slotsim run scenarios/claude-code-pool.toml with accounts=$n, rate $n/min, horizon ${h}s, reserved 1, 1 replication, --threads 1"
-    for _ in $(seq "$REPEAT"); do
+    local cmd="slotsim run scenarios/claude-code-pool.toml with accounts=$n, rate $n/min, warmup 0, reserved 1, 1 replication, --threads 1, --horizon $w and --horizon $h"
+    local reps=$REPEAT; [ "$n" -ge 100000 ] && reps=${REPEAT_LARGE:-1}
+    for _ in $(seq "$reps"); do
+      local req eng ev req0 eng0 ev0
+      timed "$bin" run "$tmp/acc.toml" --horizon "$w" --replications 1 --threads 1 --quiet --out "$tmp/acc0"
+      req0=$(colsum "$tmp/acc0/replications.csv" requests_arrived)
+      eng0=$(json "$tmp/acc0/run.json" wall_time_s)
+      ev0=$(json "$tmp/acc0/run.json" events_simulated)
       timed "$bin" run "$tmp/acc.toml" --horizon "$h" --replications 1 --threads 1 --quiet --out "$tmp/acc"
-      local req; req=$(colsum "$tmp/acc/replications.csv" requests_arrived)
-      local eng; eng=$(json "$tmp/acc/run.json" wall_time_s)
+      req=$(colsum "$tmp/acc/replications.csv" requests_arrived)
+      eng=$(json "$tmp/acc/run.json" wall_time_s)
+      ev=$(json "$tmp/acc/run.json" events_simulated)
+      row "accounts-$n" "$cmd" steady_requests "$(python3 -c "print(round($req - $req0))")"
+      row "accounts-$n" "$cmd" steady_events_per_request "$(python3 -c "print(round(($ev - $ev0) / ($req - $req0), 3))")"
+      row "accounts-$n" "$cmd" steady_engine_us_per_request "$(python3 -c "print(round(($eng - $eng0) * 1e6 / ($req - $req0), 4))")"
+      row "accounts-$n" "$cmd" steady_engine_us_per_event "$(python3 -c "print(round(($eng - $eng0) * 1e6 / ($ev - $ev0), 4))")"
       row "accounts-$n" "$cmd" requests "$req"
       row "accounts-$n" "$cmd" engine_us_per_request "$(python3 -c "print(round($eng * 1e6 / $req, 4))")"
+      row "accounts-$n" "$cmd" engine_us_per_event "$(python3 -c "print(round($eng * 1e6 / $ev, 4))")"
       row "accounts-$n" "$cmd" whole_process_cpu_us_per_request "$(python3 -c "print(round($cpu * 1e6 / $req, 4))")"
       row "accounts-$n" "$cmd" whole_process_s "$wall"
       row "accounts-$n" "$cmd" peak_rss_kib "$rss"
@@ -150,9 +171,18 @@ output() {
   done
 }
 
+micro() {
+  # Micro-benchmarks of the event queue and the selection index (divan, in bench/micro, a
+  # crate of its own): divan's table is printed, and each benchmark's median is a row.
+  (cd bench/micro && cargo bench --quiet --bench micro) | tee "$tmp/micro.txt"
+  python3 bench/micro_rows.py < "$tmp/micro.txt" | while read -r name ns; do
+    row "micro-$name" "cargo bench --bench micro (bench/micro)" median_ns_per_iteration "$ns"
+  done
+}
+
 for g in $groups; do
   case $g in
-    engine|accounts|memory|cores|output) "$g" ;;
-    *) echo "unknown group '$g': engine, accounts, memory, cores or output" >&2; exit 2 ;;
+    engine|accounts|memory|cores|output|micro) "$g" ;;
+    *) echo "unknown group '$g': engine, accounts, memory, cores, output or micro" >&2; exit 2 ;;
   esac
 done
