@@ -41,6 +41,14 @@ impl<T: Copy + Default, const N: usize> Few<T, N> {
         }
     }
 
+    /// Empties the list (a heap list keeps its memory for reuse).
+    fn clear(&mut self) {
+        match self {
+            Few::Inline { len, .. } => *len = 0,
+            Few::Heap(v) => v.clear(),
+        }
+    }
+
     fn push(&mut self, x: T) {
         match self {
             Few::Inline { len, items } if (*len as usize) < N => {
@@ -103,6 +111,12 @@ impl SessionCache {
             }
         }
         warm
+    }
+
+    /// Cold everywhere, as for a new session.
+    pub(super) fn clear(&mut self) {
+        self.last_complete = None;
+        self.copies.clear();
     }
 
     /// A request of the session completed on `account` at `now`.

@@ -110,7 +110,9 @@ impl Sim<'_> {
         if hi > lo {
             let dt = (hi - lo) as u128;
             self.busy_slot_us += self.busy_total as u128 * dt;
-            self.waiting_us += self.waiting_total as u128 * dt;
+            if self.waiting_total > 0 {
+                self.waiting_us += self.waiting_total as u128 * dt;
+            }
         }
         if let Some(bins) = &mut self.timeseries {
             let end = t.min(self.cfg.horizon);

@@ -167,6 +167,60 @@ impl Session {
             trace: None,
         }
     }
+
+    /// Makes this (freed) session a new one, as [`Session::new`] would, in place. Every
+    /// field is named, so a field added later cannot be forgotten here.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn reset(
+        &mut self,
+        rng: Pcg64,
+        choices: LazyStream,
+        binding: Option<(u32, Time)>,
+        writes_binding: bool,
+        counted: bool,
+        remaining: u64,
+        retries_left: u32,
+        user: u32,
+        key: u64,
+    ) {
+        let Session {
+            rng: rng_,
+            choices: choices_,
+            binding: binding_,
+            writes_binding: writes_binding_,
+            counted: counted_,
+            remaining: remaining_,
+            retries_left: retries_left_,
+            served_any,
+            first_account,
+            intact,
+            user: user_,
+            key: key_,
+            steps_left,
+            context_tokens,
+            completed,
+            cache,
+            trace,
+        } = self;
+        *rng_ = rng;
+        *choices_ = choices;
+        *binding_ = binding;
+        *writes_binding_ = writes_binding;
+        *counted_ = counted;
+        *remaining_ = remaining;
+        *retries_left_ = retries_left;
+        *served_any = false;
+        *first_account = None;
+        *intact = true;
+        *user_ = user;
+        *key_ = key;
+        *steps_left = 0;
+        *context_tokens = 0.0;
+        *completed = 0;
+        cache.clear();
+        *trace = None;
+    }
 }
 
 /// What a request brings with it besides its session: a trace's service time and token
@@ -222,6 +276,89 @@ struct Request {
     work: RequestWork,
     /// The accounts holding a warm copy of its session's cache when it arrived.
     warm_copies: cache::WarmCopies,
+}
+
+impl Request {
+    /// A request of session `session` arriving now (`now`), before the user gate.
+    fn new(
+        session: u32,
+        measured: bool,
+        bound: Option<u32>,
+        token: u32,
+        now: Time,
+        work: RequestWork,
+        warm_copies: cache::WarmCopies,
+    ) -> Request {
+        Request {
+            session,
+            measured,
+            bound,
+            phase: Phase::UserWait,
+            holds_user_slot: false,
+            account: 0,
+            wait_cap: 0,
+            deadline: 0,
+            poll_delay_s: 0.0,
+            token,
+            attempt_start: now,
+            failed: Vec::new(),
+            cause: None,
+            fails: None,
+            work,
+            warm_copies,
+        }
+    }
+
+    /// Makes this (freed) request a new one, as [`Request::new`] would, in place (its
+    /// failed list keeps its memory). Every field is named, so a field added later cannot
+    /// be forgotten here.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn reset(
+        &mut self,
+        session: u32,
+        measured: bool,
+        bound: Option<u32>,
+        token: u32,
+        now: Time,
+        work: RequestWork,
+        warm_copies: cache::WarmCopies,
+    ) {
+        let Request {
+            session: session_,
+            measured: measured_,
+            bound: bound_,
+            phase,
+            holds_user_slot,
+            account,
+            wait_cap,
+            deadline,
+            poll_delay_s,
+            token: token_,
+            attempt_start,
+            failed,
+            cause,
+            fails,
+            work: work_,
+            warm_copies: warm_copies_,
+        } = self;
+        *session_ = session;
+        *measured_ = measured;
+        *bound_ = bound;
+        *phase = Phase::UserWait;
+        *holds_user_slot = false;
+        *account = 0;
+        *wait_cap = 0;
+        *deadline = 0;
+        *poll_delay_s = 0.0;
+        *token_ = token;
+        *attempt_start = now;
+        failed.clear();
+        *cause = None;
+        *fails = None;
+        *work_ = work;
+        *warm_copies_ = warm_copies;
+    }
 }
 
 /// Why a bound request left its account (the cause of a migration).
@@ -513,7 +650,9 @@ impl Sim<'_> {
             }
         }
         self.start_account_faults();
-        while let Some((t, ev)) = self.queue.pop() {
+        // The event's entry stays in the queue while it is handled: the first event it
+        // schedules takes its place (see `EventQueue::take`).
+        while let Some((t, ev)) = self.queue.take() {
             dog.tick(t)?;
             self.integrate_to(t);
             self.now = t;
@@ -529,6 +668,7 @@ impl Sim<'_> {
                 Ev::TraceArrival => self.trace_arrival(),
                 Ev::SessionIdle { session, token } => self.session_idle(session, token),
             }
+            self.queue.settle();
             #[cfg(test)]
             if self.check_index_every_event {
                 let by_lru = self.cfg.gateway.fallback_selection == FallbackSelection::LastUsed;

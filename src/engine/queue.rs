@@ -11,32 +11,34 @@
 
 use crate::units::Time;
 
-/// An event with its key: the time in the high 64 bits, the sequence number in the low
-/// 64, so that one 128-bit comparison orders by (time, sequence) without branches.
 #[derive(Clone, Copy)]
 struct Entry<E> {
-    key: u128,
+    time: Time,
+    seq: u64,
     event: E,
 }
 
 impl<E> Entry<E> {
     #[inline(always)]
     fn before(&self, other: &Self) -> bool {
-        self.key < other.key
-    }
-
-    #[inline(always)]
-    fn time(&self) -> Time {
-        (self.key >> 64) as Time
+        (self.time, self.seq) < (other.time, other.seq)
     }
 }
 
 const ARITY: usize = 4;
 
 /// A priority queue of events keyed by integer time, FIFO among equal times.
+///
+/// Besides `push` and `pop`, the event loop uses `take` and `settle`: `take` hands out the
+/// earliest event but leaves its entry at the root; the next `push` (most events schedule
+/// at least one more) overwrites the root and sifts it down once, instead of a removal
+/// (one sift down) and an insertion (one sift up); `settle` removes the entry if nothing
+/// was pushed. Keys are unique, so the order of events is the same either way.
 pub struct EventQueue<E> {
     heap: Vec<Entry<E>>,
     next_seq: u64,
+    /// The root entry was handed out by `take` and is to be replaced or removed.
+    taken: bool,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -44,6 +46,7 @@ impl<E> Default for EventQueue<E> {
         EventQueue {
             heap: Vec::new(),
             next_seq: 0,
+            taken: false,
         }
     }
 }
@@ -52,10 +55,17 @@ impl<E: Copy> EventQueue<E> {
     #[inline]
     pub fn push(&mut self, time: Time, event: E) {
         let item = Entry {
-            key: (time as u128) << 64 | self.next_seq as u128,
+            time,
+            seq: self.next_seq,
             event,
         };
         self.next_seq += 1;
+        if self.taken {
+            // The root was handed out: the new entry takes its place.
+            self.taken = false;
+            self.sift_down_from_root(item);
+            return;
+        }
         let mut i = self.heap.len();
         self.heap.push(item);
         while i > 0 {
@@ -69,15 +79,47 @@ impl<E: Copy> EventQueue<E> {
         self.heap[i] = item;
     }
 
+    /// Removes and returns the earliest event.
     #[inline]
     pub fn pop(&mut self) -> Option<(Time, E)> {
-        let last = self.heap.pop()?;
-        let n = self.heap.len();
-        if n == 0 {
-            return Some((last.time(), last.event));
+        self.settle();
+        let top = *self.heap.first()?;
+        self.remove_root();
+        Some((top.time, top.event))
+    }
+
+    /// The earliest event, whose entry stays at the root until the next `push` replaces
+    /// it or `settle` removes it. Call `settle` before the next `take`.
+    #[inline]
+    pub fn take(&mut self) -> Option<(Time, E)> {
+        debug_assert!(!self.taken, "settle before the next take");
+        let top = *self.heap.first()?;
+        self.taken = true;
+        Some((top.time, top.event))
+    }
+
+    /// Removes the entry handed out by `take` if no `push` has replaced it.
+    #[inline]
+    pub fn settle(&mut self) {
+        if self.taken {
+            self.taken = false;
+            self.remove_root();
         }
-        let top = self.heap[0];
-        // Sift the former last entry down from the root.
+    }
+
+    /// Removes the root entry (the heap is not empty).
+    #[inline]
+    fn remove_root(&mut self) {
+        let last = self.heap.pop().expect("the heap is not empty");
+        if !self.heap.is_empty() {
+            self.sift_down_from_root(last);
+        }
+    }
+
+    /// Puts `item` at the root (over what was there) and sifts it down to its place.
+    #[inline]
+    fn sift_down_from_root(&mut self, item: Entry<E>) {
+        let n = self.heap.len();
         let mut i = 0;
         loop {
             let first = ARITY * i + 1;
@@ -91,22 +133,21 @@ impl<E: Copy> EventQueue<E> {
                     best = c;
                 }
             }
-            if !self.heap[best].before(&last) {
+            if !self.heap[best].before(&item) {
                 break;
             }
             self.heap[i] = self.heap[best];
             i = best;
         }
-        self.heap[i] = last;
-        Some((top.time(), top.event))
+        self.heap[i] = item;
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() - self.taken as usize
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
     }
 }
 
@@ -130,9 +171,20 @@ mod tests {
                     q.push(t, counter);
                     shadow.insert((t, counter), counter);
                     counter += 1;
-                } else {
+                } else if rng.random_bool(0.5) {
                     let want = shadow.pop_first().map(|((t, _), v)| (t, v));
                     assert_eq!(q.pop(), want);
+                } else {
+                    // As the event loop does: take, perhaps push, then settle.
+                    let want = shadow.pop_first().map(|((t, _), v)| (t, v));
+                    assert_eq!(q.take(), want);
+                    for _ in 0..rng.random_range(0..3) {
+                        let t = rng.random_range(0..50u64);
+                        q.push(t, counter);
+                        shadow.insert((t, counter), counter);
+                        counter += 1;
+                    }
+                    q.settle();
                 }
                 assert_eq!(q.len(), shadow.len());
             }

@@ -10,7 +10,7 @@
 //! its session's earlier requests are doing (open loop).
 
 use super::streams::{stream, LazyStream, StreamKind};
-use super::{Ev, RequestWork, Session, Sim};
+use super::{Ev, RequestWork, Sim};
 use crate::scenario::Workload;
 use crate::trace::{SessionKey, SessionRule, TraceReader, TraceRecord};
 use crate::units::{secs_to_time, Time};
@@ -155,7 +155,7 @@ impl Sim<'_> {
         if counted {
             self.counts.sessions_arrived += 1;
         }
-        let mut s = Session::new(
+        let sid = self.add_session(
             rng,
             LazyStream::new(self.rep_seed, StreamKind::Gateway, index),
             None,
@@ -166,12 +166,11 @@ impl Sim<'_> {
             user,
             index,
         );
-        s.trace = Some(Box::new(TraceSession {
+        self.sessions.items[sid as usize].trace = Some(Box::new(TraceSession {
             key,
             in_flight: 0,
             idle_token: 0,
         }));
-        let sid = self.sessions.insert(s);
         if let Some(k) = key {
             let rp = self.replay.as_mut().expect("replay started");
             rp.sessions.insert(k, sid);

@@ -23,6 +23,15 @@ impl<T> Slab<T> {
             (self.items.len() - 1) as u32
         }
     }
+    /// A freed slot to fill again, with its old value still in it: the caller overwrites it
+    /// field by field, which is cheaper than moving a whole new value in. None when no slot
+    /// is free (then [`Slab::insert`] a new value).
+    #[inline]
+    pub(crate) fn reuse(&mut self) -> Option<(u32, &mut T)> {
+        let i = self.free.pop()?;
+        Some((i, &mut self.items[i as usize]))
+    }
+
     pub(crate) fn remove(&mut self, i: u32) {
         self.free.push(i);
     }

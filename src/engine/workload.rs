@@ -3,7 +3,7 @@
 //! client retries after a rejection, and the session's end.
 
 use super::streams::{stream, LazyStream, StreamKind};
-use super::{Ev, Phase, Request, RequestWork, Session, Sim};
+use super::{Ev, Request, RequestWork, Session, Sim};
 use crate::dist::Dist;
 use crate::scenario::Workload;
 use crate::units::{secs_to_time, Time};
@@ -54,7 +54,7 @@ impl Sim<'_> {
         if counted {
             self.counts.sessions_arrived += 1;
         }
-        let mut session = Session::new(
+        let sid = self.add_session(
             rng,
             LazyStream::new(self.rep_seed, StreamKind::Gateway, index),
             None,
@@ -65,11 +65,54 @@ impl Sim<'_> {
             user,
             index,
         );
-        session.context_tokens = context;
-        let sid = self.sessions.insert(session);
+        self.sessions.items[sid as usize].context_tokens = context;
         let next = self.next_session_time();
         self.schedule_arrival(next, Ev::SessionArrival);
         self.issue(sid);
+    }
+
+    /// A new session (the arguments of [`Session::new`]), in a freed slot when there is
+    /// one: filled in place there rather than moved in whole.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn add_session(
+        &mut self,
+        rng: Pcg64,
+        choices: LazyStream,
+        binding: Option<(u32, Time)>,
+        writes_binding: bool,
+        counted: bool,
+        remaining: u64,
+        retries_left: u32,
+        user: u32,
+        key: u64,
+    ) -> u32 {
+        match self.sessions.reuse() {
+            Some((sid, s)) => {
+                s.reset(
+                    rng,
+                    choices,
+                    binding,
+                    writes_binding,
+                    counted,
+                    remaining,
+                    retries_left,
+                    user,
+                    key,
+                );
+                sid
+            }
+            None => self.sessions.insert(Session::new(
+                rng,
+                choices,
+                binding,
+                writes_binding,
+                counted,
+                remaining,
+                retries_left,
+                user,
+                key,
+            )),
+        }
     }
 
     pub(super) fn draw_user(&self, rng: &mut Pcg64) -> u32 {
@@ -109,7 +152,7 @@ impl Sim<'_> {
         if counted {
             self.counts.sessions_arrived += 1;
         }
-        let sid = self.sessions.insert(Session::new(
+        let sid = self.add_session(
             rng,
             LazyStream::new(
                 self.rep_seed,
@@ -123,7 +166,7 @@ impl Sim<'_> {
             0,
             user,
             index | (bound as u64) << 63,
-        ));
+        );
         let next = if bound {
             self.now
                 .saturating_add(exp_gap(&mut self.bound_arrivals_rng, bound_rate))
@@ -172,24 +215,22 @@ impl Sim<'_> {
         if measured {
             self.record_arrival(bound.is_some(), expired);
         }
-        let rid = self.requests.insert(Request {
-            session: sid,
-            measured,
-            bound,
-            phase: Phase::UserWait,
-            holds_user_slot: false,
-            account: 0,
-            wait_cap: 0,
-            deadline: 0,
-            poll_delay_s: 0.0,
-            token: self.next_token,
-            attempt_start: now,
-            failed: Vec::new(),
-            cause: None,
-            fails: None,
-            work,
-            warm_copies,
-        });
+        let token = self.next_token;
+        let rid = match self.requests.reuse() {
+            Some((rid, r)) => {
+                r.reset(sid, measured, bound, token, now, work, warm_copies);
+                rid
+            }
+            None => self.requests.insert(Request::new(
+                sid,
+                measured,
+                bound,
+                token,
+                now,
+                work,
+                warm_copies,
+            )),
+        };
         self.next_token = self.next_token.wrapping_add(1);
         self.user_gate(rid);
     }
