@@ -81,12 +81,13 @@ accounts() {
   # (ACC_WARMUP, default 3600 s: the scenario's own warm-up, by which its busy slots and
   # waiters have settled) and to W + M, and the steady-state figures are the differences
   # (time, requests, events) between the two runs, so the filling of the empty gateway
-  # is left out. M gives about 1.4 million requests (5,600,000 / n s, at least 300 s).
-  # The run to W + M is also reported whole. 100,000 accounts take about 15 CPU minutes
-  # and 1 GB per repetition: REPEAT_LARGE (default 1) repetitions for n >= 100,000.
+  # is left out. M = 5,600,000 / n s (about 1.4 million requests) but at least 1800 s, so
+  # that the window is not lost in the noise of the two runs' warm-ups at large n. The run
+  # to W + M is also reported whole. 100,000 accounts take about 20-30 CPU minutes and
+  # 1 GB per repetition: REPEAT_LARGE (default 1) repetitions for n >= 100,000.
   local w=${ACC_WARMUP:-3600}
   for n in ${ACCOUNTS:-10 100 1000 10000 100000}; do
-    local m=$(( 5600000 / n )); [ "$m" -lt 300 ] && m=300
+    local m=$(( 5600000 / n )); [ "$m" -lt 1800 ] && m=1800
     local h=$(( w + m ))
     sed -e "s/^accounts = 20.*/accounts = $n/" \
         -e "s|^arrival = .*|arrival = { process = \"poisson\", rate = \"$n/min\" }|" \

@@ -17,12 +17,14 @@
 //! load-aware layer the load rate, at most 100 values) names a *bucket*; buckets are
 //! dense, in key order, with a bit each saying whether it has an account. Inside a bucket
 //! the groups are ordered by last use in a binary min-heap. An account knows its group,
-//! so taking it out costs no search; a hash table finds the group of a key when an
-//! account is put in. A group that empties stays in its heap (and may be filled again)
-//! until it reaches the top, where it is dropped at once, so the top of every heap is
-//! always a group with accounts and a pick reads it directly; heaps holding more empty
-//! groups than live ones are rebuilt. Before, each index was one ordered tree of all the
-//! keys, and an acquire or a release searched it up to three times per index.
+//! so taking it out costs no search. Putting it in needs the group of its exact key, if
+//! there is one: never-used accounts have one group per bucket, and used ones find it
+//! through a ring of the accounts last used at the same instant (nearly always the
+//! account alone: nothing to search). A group that empties stays in its heap until it
+//! reaches the top, where it is dropped at once, so the top of every heap is always a
+//! group with accounts and a pick reads it directly; heaps holding more empty groups than
+//! live ones are rebuilt. Before, each index was one ordered tree of all the keys, and an
+//! acquire or a release searched it up to three times per index.
 //!
 //! The members of a group are kept in the order of the old tree's lists (an account put
 //! in goes last; one taken out is replaced by the last), so that the draw
@@ -40,8 +42,7 @@ use super::Account;
 use crate::units::Time;
 use rand::Rng;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::BinaryHeap;
 
 type LoadAwareKey = (i64, u64, Option<Time>);
 type FallbackKey = (i64, Option<Time>);
@@ -53,7 +54,7 @@ const LOADS: u32 = 100;
 /// live ones (small in tests, so that they rebuild often).
 const REBUILD_SLACK: usize = if cfg!(test) { 2 } else { 32 };
 
-/// "In no group" for an account's group number.
+/// "In no group" for an account's group number; "no account" in the latest ring.
 const NO_GROUP: u32 = u32::MAX;
 
 /// The load rate in whole percent: (busy + waiting) * 100 / new-session capacity.
@@ -86,51 +87,76 @@ type Slot = (u32, Option<Time>);
 struct Group {
     bucket: u32,
     last_used: Option<Time>,
-    members: Vec<u32>,
+    members: Members,
 }
 
-/// A multiplicative hash (as in rustc's FxHash) of the few integers of a [`Slot`]: the
-/// standard SipHash defends against chosen keys, which a simulation does not meet, at
-/// several times the cost.
+/// The accounts of a group, in the order of a list where an account put in goes last and
+/// one taken out is replaced by the last; the first is kept inline, because nearly every
+/// group has one account, and taking it out then reads no other memory.
 #[derive(Default)]
-struct SlotHasher(u64);
-
-impl SlotHasher {
-    #[inline]
-    fn add(&mut self, x: u64) {
-        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
+struct Members {
+    len: u32,
+    first: u32,
+    rest: Vec<u32>,
 }
 
-impl Hasher for SlotHasher {
+impl Members {
     #[inline]
-    fn finish(&self) -> u64 {
-        self.0
+    fn len(&self) -> usize {
+        self.len as usize
     }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.add(b as u64);
+
+    #[inline]
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    #[inline]
+    fn get(&self, p: usize) -> u32 {
+        if p == 0 {
+            self.first
+        } else {
+            self.rest[p - 1]
         }
     }
+
     #[inline]
-    fn write_u8(&mut self, x: u8) {
-        self.add(x as u64);
+    fn set(&mut self, p: usize, i: u32) {
+        if p == 0 {
+            self.first = i;
+        } else {
+            self.rest[p - 1] = i;
+        }
     }
+
     #[inline]
-    fn write_u32(&mut self, x: u32) {
-        self.add(x as u64);
+    fn push(&mut self, i: u32) {
+        if self.len == 0 {
+            self.first = i;
+        } else {
+            self.rest.push(i);
+        }
+        self.len += 1;
     }
+
+    /// Takes out the account at `p`, moving the last into its place (Vec::swap_remove);
+    /// returns the account moved, if one was.
     #[inline]
-    fn write_u64(&mut self, x: u64) {
-        self.add(x);
+    fn swap_remove(&mut self, p: usize) -> Option<u32> {
+        debug_assert!(p < self.len());
+        self.len -= 1;
+        if self.len == 0 {
+            return None;
+        }
+        let last = self.rest.pop().expect("a second account");
+        (p < self.len()).then(|| {
+            self.set(p, last);
+            last
+        })
     }
-    #[inline]
-    fn write_usize(&mut self, x: usize) {
-        self.add(x as u64);
-    }
-    #[inline]
-    fn write_isize(&mut self, x: isize) {
-        self.add(x as u64);
+
+    fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..self.len()).map(|p| self.get(p))
     }
 }
 
@@ -148,8 +174,9 @@ struct Groups {
     groups: Vec<Group>,
     /// Numbers of groups dropped, for reuse (no allocation in the steady state).
     free: Vec<u32>,
-    /// The group of each slot that has one (in a heap).
-    lookup: HashMap<Slot, u32, BuildHasherDefault<SlotHasher>>,
+    /// Per bucket: its group of never-used accounts, or NO_GROUP. (A group of used
+    /// accounts is found through the other accounts released at the same instant.)
+    never_used: Vec<u32>,
     /// Per account: its group, or NO_GROUP.
     group_of: Vec<u32>,
     /// Per account: where it sits in its group's list.
@@ -165,19 +192,42 @@ impl Groups {
             occupied: vec![0; buckets.div_ceil(64)],
             groups: Vec::new(),
             free: Vec::new(),
-            lookup: HashMap::default(),
+            never_used: vec![NO_GROUP; buckets],
             group_of: vec![NO_GROUP; accounts],
             pos: vec![0; accounts],
         }
     }
 
-    /// Puts account `i` (in no group) into the group of `slot`.
+    /// The group of `slot`, given the ring `same` of the accounts with account `i`'s last
+    /// use (the slot's): the never-used group of the bucket, or the group of one of those
+    /// accounts in the same bucket. An emptied group of a used slot is not found (it has
+    /// no member left to lead to it): a new group is made, and the empty one is dropped
+    /// when it reaches its heap's top, as if it had been removed at once.
     #[inline]
-    fn insert(&mut self, (bucket, last_used): Slot, i: u32) {
+    fn find(&self, (bucket, last_used): Slot, i: u32, same: &[u32]) -> Option<u32> {
+        if last_used.is_none() {
+            let g = self.never_used[bucket as usize];
+            return (g != NO_GROUP).then_some(g);
+        }
+        let mut j = same[i as usize];
+        while j != i {
+            let g = self.group_of[j as usize];
+            if g != NO_GROUP && self.groups[g as usize].bucket == bucket {
+                return Some(g);
+            }
+            j = same[j as usize];
+        }
+        None
+    }
+
+    /// Puts account `i` (in no group) into the group of `slot`; `same` is the ring of the
+    /// accounts with the same last use (see [`AccountIndex`]).
+    #[inline]
+    fn insert(&mut self, (bucket, last_used): Slot, i: u32, same: &[u32]) {
         debug_assert_eq!(self.group_of[i as usize], NO_GROUP);
         let b = bucket as usize;
-        let g = match self.lookup.get(&(bucket, last_used)) {
-            Some(&g) => {
+        let g = match self.find((bucket, last_used), i, same) {
+            Some(g) => {
                 if self.groups[g as usize].members.is_empty() {
                     self.empty[b] -= 1;
                 }
@@ -195,12 +245,14 @@ impl Groups {
                         self.groups.push(Group {
                             bucket,
                             last_used,
-                            members: Vec::new(),
+                            members: Members::default(),
                         });
                         (self.groups.len() - 1) as u32
                     }
                 };
-                self.lookup.insert((bucket, last_used), g);
+                if last_used.is_none() {
+                    self.never_used[b] = g;
+                }
                 heap_push(&mut self.heaps[b], (last_used, g));
                 g
             }
@@ -220,9 +272,8 @@ impl Groups {
         debug_assert_ne!(g, NO_GROUP, "an indexed account is in a group");
         let group = &mut self.groups[g as usize];
         let p = self.pos[i as usize] as usize;
-        debug_assert_eq!(group.members[p], i);
-        group.members.swap_remove(p);
-        if let Some(&moved) = group.members.get(p) {
+        debug_assert_eq!(group.members.get(p), i);
+        if let Some(moved) = group.members.swap_remove(p) {
             self.pos[moved as usize] = p as u32;
         }
         let b = group.bucket as usize;
@@ -254,23 +305,27 @@ impl Groups {
     }
 
     fn drop_group(&mut self, g: u32) {
-        let group = &self.groups[g as usize];
-        self.lookup.remove(&(group.bucket, group.last_used));
+        let b = self.groups[g as usize].bucket as usize;
+        if self.never_used[b] == g {
+            self.never_used[b] = NO_GROUP;
+        }
         self.free.push(g);
     }
 
     /// Rebuilds bucket `b`'s heap from its live groups (a sorted list is a heap).
     fn rebuild(&mut self, b: usize) {
         let mut heap = std::mem::take(&mut self.heaps[b]);
+        let mut dropped = Vec::new();
         heap.retain(|&(_, g)| {
             let live = !self.groups[g as usize].members.is_empty();
             if !live {
-                let group = &self.groups[g as usize];
-                self.lookup.remove(&(group.bucket, group.last_used));
-                self.free.push(g);
+                dropped.push(g);
             }
             live
         });
+        for g in dropped {
+            self.drop_group(g);
+        }
         heap.sort_unstable();
         self.heaps[b] = heap;
         self.empty[b] = 0;
@@ -297,8 +352,8 @@ impl Groups {
         let (_, g) = self.heaps[b][0];
         let g = &self.groups[g as usize].members;
         Some(match g.len() {
-            1 => g[0],
-            n => g[rng.random_range(0..n as u32) as usize],
+            1 => g.first,
+            n => g.get(rng.random_range(0..n as u32) as usize),
         })
     }
 
@@ -313,7 +368,7 @@ impl Groups {
             let mut found = None;
             in_key_order(&self.heaps[b], |g| {
                 let g = &self.groups[g as usize].members;
-                let n = g.iter().filter(|&&i| allowed(i)).count();
+                let n = g.iter().filter(|&i| allowed(i)).count();
                 if n == 0 {
                     return false;
                 }
@@ -322,7 +377,7 @@ impl Groups {
                 } else {
                     rng.random_range(0..n as u32) as usize
                 };
-                found = g.iter().copied().filter(|&i| allowed(i)).nth(j);
+                found = g.iter().filter(|&i| allowed(i)).nth(j);
                 true
             });
             if found.is_some() {
@@ -340,12 +395,14 @@ impl Groups {
         for (b, heap) in self.heaps.iter().enumerate() {
             for (at, &(key, g)) in heap.iter().enumerate() {
                 if at > 0 {
-                    assert!(heap[(at - 1) / 2].0 < key, "heap order");
+                    assert!(heap[(at - 1) / 2].0 <= key, "heap order");
                 }
                 let group = &self.groups[g as usize];
                 assert_eq!((group.bucket as usize, group.last_used), (b, key));
-                assert_eq!(self.lookup[&(b as u32, key)], g);
-                for (p, &i) in group.members.iter().enumerate() {
+                if key.is_none() {
+                    assert_eq!(self.never_used[b], g);
+                }
+                for (p, i) in group.members.iter().enumerate() {
                     assert_eq!(
                         (self.group_of[i as usize], self.pos[i as usize]),
                         (g, p as u32)
@@ -358,7 +415,7 @@ impl Groups {
             assert_eq!(empty.count(), self.empty[b] as usize);
             assert!(heap
                 .first()
-                .is_none_or(|&(_, g)| !self.groups[g as usize].members.is_empty()));
+                .map_or(true, |&(_, g)| !self.groups[g as usize].members.is_empty()));
             let members: usize = heap
                 .iter()
                 .map(|&(_, g)| self.groups[g as usize].members.len())
@@ -369,7 +426,7 @@ impl Groups {
                 .iter()
                 .filter(|&&(_, g)| !self.groups[g as usize].members.is_empty())
                 .map(|&(key, g)| {
-                    let mut m = self.groups[g as usize].members.clone();
+                    let mut m: Vec<u32> = self.groups[g as usize].members.iter().collect();
                     m.sort_unstable();
                     (b as u32, key, m)
                 })
@@ -377,7 +434,14 @@ impl Groups {
             groups.sort_unstable();
             out.extend(groups);
         }
-        assert_eq!(self.lookup.len() + self.free.len(), self.groups.len());
+        let in_heaps: usize = self.heaps.iter().map(Vec::len).sum();
+        assert_eq!(in_heaps + self.free.len(), self.groups.len());
+        for w in out.windows(2) {
+            assert!(
+                (w[0].0, w[0].1) < (w[1].0, w[1].1),
+                "one live group per key"
+            );
+        }
         out
     }
 }
@@ -459,6 +523,14 @@ pub(super) struct AccountIndex {
     by_lru: bool,
     /// Per account: the rank of its priority among the gateway's distinct priorities.
     rank: Vec<u32>,
+    /// Rings of the accounts last used at the same instant (next and previous): an
+    /// account put into a group finds the group of its exact key through them, with no
+    /// search (nearly always it is alone). Never-used accounts are alone in their ring.
+    same_next: Vec<u32>,
+    same_prev: Vec<u32>,
+    /// The latest last use and an account of its ring. Last uses only move forward (a
+    /// release sets the clock's now), so only this ring ever gains accounts.
+    latest: Option<(Time, u32)>,
 }
 
 impl AccountIndex {
@@ -471,12 +543,23 @@ impl AccountIndex {
             .map(|a| priorities.binary_search(&a.priority).expect("listed") as u32)
             .collect();
         let ranks = priorities.len();
+        let n = accounts.len() as u32;
         let mut index = AccountIndex {
             load_aware: Groups::new(accounts.len(), ranks * LOADS as usize),
             fallback: Groups::new(accounts.len(), ranks),
             by_lru,
             rank,
+            same_next: (0..n).collect(),
+            same_prev: (0..n).collect(),
+            latest: None,
         };
+        let mut used: Vec<(Time, u32)> = (accounts.iter().zip(0..))
+            .filter_map(|(a, i)| Some((a.last_used?, i)))
+            .collect();
+        used.sort_unstable();
+        for &(t, i) in &used {
+            index.join_ring(i, t);
+        }
         for (i, a) in accounts.iter().enumerate() {
             index.insert(a, i as u32);
         }
@@ -501,10 +584,49 @@ impl AccountIndex {
     #[inline]
     fn insert(&mut self, a: &Account, i: u32) {
         if let Some(s) = self.load_aware_slot(a, i) {
-            self.load_aware.insert(s, i);
+            self.load_aware.insert(s, i, &self.same_next);
         }
         if let Some(s) = self.fallback_slot(a, i) {
-            self.fallback.insert(s, i);
+            self.fallback.insert(s, i, &self.same_next);
+        }
+    }
+
+    /// Moves account `i` (alone in its ring) into the ring of last use `t`, which must not
+    /// be earlier than any last use yet.
+    #[inline]
+    fn join_ring(&mut self, i: u32, t: Time) {
+        match self.latest {
+            Some((latest, j)) if latest == t && j != NO_GROUP => {
+                let k = self.same_next[j as usize];
+                self.same_next[j as usize] = i;
+                self.same_prev[i as usize] = j;
+                self.same_next[i as usize] = k;
+                self.same_prev[k as usize] = i;
+            }
+            _ => {
+                debug_assert!(
+                    self.latest.map_or(true, |(l, _)| l < t),
+                    "last uses move forward"
+                );
+                self.latest = Some((t, i));
+            }
+        }
+    }
+
+    /// Takes account `i` out of its ring.
+    #[inline]
+    fn leave_ring(&mut self, i: u32) {
+        let (p, n) = (self.same_prev[i as usize], self.same_next[i as usize]);
+        self.same_next[p as usize] = n;
+        self.same_prev[n as usize] = p;
+        self.same_next[i as usize] = i;
+        self.same_prev[i as usize] = i;
+        if self.latest.is_some_and(|(_, j)| j == i) {
+            // Only when i moves on to a later last use, which then becomes the latest;
+            // until then the ring is led by another of its accounts, if any.
+            self.latest = self
+                .latest
+                .map(|(t, _)| (t, if n == i { NO_GROUP } else { n }));
         }
     }
 
@@ -517,15 +639,22 @@ impl AccountIndex {
         i: u32,
         f: impl FnOnce(&mut Account) -> R,
     ) -> R {
+        let before = a.last_used;
         let (la, fb) = (self.load_aware_slot(a, i), self.fallback_slot(a, i));
         let r = f(a);
         let (la2, fb2) = (self.load_aware_slot(a, i), self.fallback_slot(a, i));
+        if a.last_used != before {
+            self.leave_ring(i);
+            if let Some(t) = a.last_used {
+                self.join_ring(i, t);
+            }
+        }
         if la != la2 {
             if la.is_some() {
                 self.load_aware.remove(i);
             }
             if let Some(s) = la2 {
-                self.load_aware.insert(s, i);
+                self.load_aware.insert(s, i, &self.same_next);
             }
         }
         if fb != fb2 {
@@ -533,7 +662,7 @@ impl AccountIndex {
                 self.fallback.remove(i);
             }
             if let Some(s) = fb2 {
-                self.fallback.insert(s, i);
+                self.fallback.insert(s, i, &self.same_next);
             }
         }
         r
@@ -563,11 +692,30 @@ impl AccountIndex {
         }
     }
 
+    /// Per account, the accounts of its ring, sorted (tests).
+    #[cfg(test)]
+    fn rings(&self) -> Vec<Vec<u32>> {
+        (0..self.same_next.len() as u32)
+            .map(|i| {
+                let mut ring = vec![i];
+                let mut j = self.same_next[i as usize];
+                while j != i {
+                    assert_eq!(self.same_next[self.same_prev[j as usize] as usize], j);
+                    ring.push(j);
+                    j = self.same_next[j as usize];
+                }
+                ring.sort_unstable();
+                ring
+            })
+            .collect()
+    }
+
     /// Whether two indexes hold the same accounts under the same keys (and each keeps
     /// its own bookkeeping right).
     #[cfg(test)]
     pub(super) fn same_as(&self, other: &AccountIndex) -> bool {
         self.rank == other.rank
+            && self.rings() == other.rings()
             && self.load_aware.canonical() == other.load_aware.canonical()
             && self.fallback.canonical() == other.fallback.canonical()
     }
