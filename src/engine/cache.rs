@@ -113,6 +113,15 @@ impl SessionCache {
         warm
     }
 
+    /// Whether `account` held a copy written less than `ttl` before `at` (one of
+    /// `warm_accounts(at, ttl)`), on the copies as they are now.
+    pub(super) fn warm_on(&self, account: u32, at: Time, ttl: Time) -> bool {
+        self.copies
+            .as_slice()
+            .iter()
+            .any(|&(a, t)| a == account && at.saturating_sub(t) < ttl)
+    }
+
     /// Cold everywhere, as for a new session.
     pub(super) fn clear(&mut self) {
         self.last_complete = None;
@@ -135,7 +144,15 @@ impl Sim<'_> {
         let now = self.now;
         let r = &self.requests.items[rid as usize];
         let (account, work) = (r.account, r.work);
-        let moved = work.warm_any && !r.warm_copies.as_slice().contains(&account);
+        let s = &self.sessions.items[r.session as usize];
+        let warm_here = if s.trace.is_some() {
+            r.warm_copies.as_slice().contains(&account)
+        } else {
+            // The only request of its session in flight: no completion of the session
+            // changed its copies since this request arrived.
+            s.cache.warm_on(account, r.arrived, ttl)
+        };
+        let moved = work.warm_any && !warm_here;
         let growth = match &self.cfg.workload {
             Workload::Sessions { context_growth, .. } | Workload::Trace { context_growth, .. } => {
                 *context_growth
@@ -198,6 +215,12 @@ mod tests {
         // Account 1's copy (10) is still warm at 105; gone at 110.
         assert_eq!(c.warm_accounts(105, ttl).as_slice(), [1, 2]);
         assert_eq!(c.warm_accounts(110, ttl).as_slice(), [2]);
+        for at in [60, 105, 109, 110, 159, 160] {
+            for a in [1, 2, 3] {
+                let listed = c.warm_accounts(at, ttl).as_slice().contains(&a);
+                assert_eq!(c.warm_on(a, at, ttl), listed, "account {a} at {at}");
+            }
+        }
         c.completed(2, 200, ttl);
         assert_eq!(c.copies.as_slice(), [(2, 200)], "stale copies are dropped");
         assert!(

@@ -275,6 +275,12 @@ struct Request {
     fails: Option<Failure>,
     work: RequestWork,
     /// The accounts holding a warm copy of its session's cache when it arrived.
+    /// When the request arrived (its session's cache is judged as it was then).
+    arrived: Time,
+    /// Replayed sessions only (their requests may overlap): the accounts holding a warm
+    /// copy of the session's cache when the request arrived. Other sessions have one
+    /// request in flight at a time, so their cache is unchanged from the request's arrival
+    /// to its completion and is read then (see `cache_on_completion`).
     warm_copies: cache::WarmCopies,
 }
 
@@ -305,6 +311,7 @@ impl Request {
             cause: None,
             fails: None,
             work,
+            arrived: now,
             warm_copies,
         }
     }
@@ -340,6 +347,7 @@ impl Request {
             cause,
             fails,
             work: work_,
+            arrived,
             warm_copies: warm_copies_,
         } = self;
         *session_ = session;
@@ -357,6 +365,7 @@ impl Request {
         *cause = None;
         *fails = None;
         *work_ = work;
+        *arrived = now;
         *warm_copies_ = warm_copies;
     }
 }

@@ -2,6 +2,7 @@
 //! requests (or, for agentic sessions, its turns and their steps), think and tool times,
 //! client retries after a rejection, and the session's end.
 
+use super::cache::WarmCopies;
 use super::streams::{stream, LazyStream, StreamKind};
 use super::{Ev, Request, RequestWork, Session, Sim};
 use crate::dist::Dist;
@@ -201,7 +202,11 @@ impl Sim<'_> {
         }
         work.warm_any = s.cache.warm_somewhere(now, cache_ttl);
         work.completed_before = s.completed;
-        let warm_copies = s.cache.warm_accounts(now, cache_ttl);
+        let warm_copies = if s.trace.is_some() {
+            s.cache.warm_accounts(now, cache_ttl)
+        } else {
+            WarmCopies::default()
+        };
         let mut bound = None;
         let mut expired = false;
         if let Some((a, expiry)) = s.binding {
