@@ -247,13 +247,16 @@ pub const TIMESERIES_COLUMNS: [&str; 10] = [
 
 /// `timeseries.csv`: per simulated minute of replication 0, per point.
 pub fn timeseries_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
-    let header = TIMESERIES_COLUMNS;
-    let mut rows = vec![header.map(String::from).to_vec()];
+    // Row by row into the bytes: a long horizon has a row per minute, and rows of strings
+    // kept whole would take several times the file's size.
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(TIMESERIES_COLUMNS)
+        .expect("writing CSV to memory cannot fail");
     for p in &r.points {
         for (m, bin) in p.timeseries.iter().enumerate() {
             let start = m as u64 * 60_000_000;
             let len = (s.horizon - start).min(60_000_000) as f64;
-            rows.push(vec![
+            w.write_record([
                 p.point.index.to_string(),
                 m.to_string(),
                 num(start as f64 / US_PER_S),
@@ -264,21 +267,26 @@ pub fn timeseries_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
                 bin.migrations.to_string(),
                 bin.bound_rejections.to_string(),
                 (bin.migrations + bin.bound_rejections).to_string(),
-            ]);
+            ])
+            .expect("writing CSV to memory cannot fail");
         }
     }
-    to_bytes(rows)
+    w.into_inner().expect("flushing CSV to memory cannot fail")
 }
 
 /// `wait_quantiles.csv`: the slot-wait distribution per point, all replications pooled.
 pub fn wait_quantiles_csv(r: &RunResult) -> Vec<u8> {
     let mut rows = vec![["point", "quantile", "wait_s"].map(String::from).to_vec()];
     for p in &r.points {
+        let hist = (!p.wait_hist.is_empty()).then(|| {
+            p.wait_hist
+                .histogram()
+                .expect("bins taken from a histogram make one again")
+        });
         for q in wait_quantile_levels() {
-            let w = if p.wait_hist.is_empty() {
-                0.0
-            } else {
-                p.wait_hist.value_at_quantile(q) as f64 / US_PER_S
+            let w = match &hist {
+                None => 0.0,
+                Some(h) => h.value_at_quantile(q) as f64 / US_PER_S,
             };
             rows.push(vec![p.point.index.to_string(), num(q), num(w)]);
         }

@@ -55,7 +55,7 @@ pub struct PointResult {
     pub total_slots: u64,
     pub reps: Vec<RepRecord>,
     /// Slot waits of all replications pooled, microseconds.
-    pub wait_hist: Histogram<u64>,
+    pub wait_hist: WaitBins,
     /// Per-minute series of replication 0.
     pub timeseries: Vec<MinuteBin>,
     /// With a precision target: whether every headline metric met it.
@@ -254,12 +254,90 @@ fn empty_point(scenario: &Scenario, point: &Point) -> Result<PointResult, RunErr
         point: point.clone(),
         total_slots: model.cost(None).slots,
         reps: Vec::new(),
-        wait_hist: Histogram::<u64>::new(3).map_err(|e| RunError::Histogram(e.to_string()))?,
+        wait_hist: WaitBins::default(),
         timeseries: Vec::new(),
         precision_met: None,
         mser5: None,
         busy_by_minute: Vec::new(),
     })
+}
+
+/// Slot waits pooled over replications, in microseconds, in the compact form a point
+/// keeps: every non-empty bin of a histogram of 3 significant digits as (the highest value
+/// of the bin, its count), in increasing order of value. The histogram itself holds a
+/// count for every possible bin up to its largest value (tens of KB), so a sweep of many
+/// points keeps these instead; [`WaitBins::histogram`] rebuilds the same bins exactly, so
+/// every quantile is the histogram's, bit for bit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WaitBins(Vec<(u64, u64)>);
+
+impl WaitBins {
+    /// The non-empty bins of `h`.
+    pub fn of(h: &Histogram<u64>) -> WaitBins {
+        WaitBins(
+            h.iter_recorded()
+                .map(|v| (v.value_iterated_to(), v.count_at_value()))
+                .collect(),
+        )
+    }
+
+    /// (highest value of a bin, count) of every non-empty bin, in increasing value.
+    pub fn bins(&self) -> &[(u64, u64)] {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Adds `other`'s counts, bin by bin: what adding the histograms does (a bin's
+    /// highest value names it).
+    pub fn add(&mut self, other: &WaitBins) -> Result<(), RunError> {
+        if other.0.is_empty() {
+            return Ok(());
+        }
+        let (a, b) = (std::mem::take(&mut self.0), &other.0);
+        let mut out = Vec::with_capacity(a.len() + b.len());
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() || j < b.len() {
+            let next = match (a.get(i), b.get(j)) {
+                (Some(&x), Some(&y)) if x.0 == y.0 => {
+                    i += 1;
+                    j += 1;
+                    let n = x.1.checked_add(y.1).ok_or_else(|| {
+                        RunError::Histogram("a wait-time count overflowed".into())
+                    })?;
+                    (x.0, n)
+                }
+                (Some(&x), Some(&y)) if x.0 < y.0 => {
+                    i += 1;
+                    x
+                }
+                (Some(&x), None) => {
+                    i += 1;
+                    x
+                }
+                (_, Some(&y)) => {
+                    j += 1;
+                    y
+                }
+                (None, None) => unreachable!("the loop ends when both are done"),
+            };
+            out.push(next);
+        }
+        self.0 = out;
+        Ok(())
+    }
+
+    /// The histogram of these bins (3 significant digits), for its quantiles.
+    pub fn histogram(&self) -> Result<Histogram<u64>, RunError> {
+        let mut h = Histogram::new(3).map_err(|e| RunError::Histogram(e.to_string()))?;
+        for &(v, n) in &self.0 {
+            h.record_n(v, n)
+                .map_err(|e| RunError::Histogram(format!("{e:?}")))?;
+        }
+        Ok(h)
+    }
 }
 
 /// The raw results of some replications of one point: what one batch, or one shard,
@@ -271,7 +349,7 @@ pub struct PointPartial {
     /// Sorted by replication index.
     pub reps: Vec<RepRecord>,
     /// Slot waits of these replications pooled, microseconds.
-    pub wait_hist: Histogram<u64>,
+    pub wait_hist: WaitBins,
     /// Busy slot-microseconds per minute, summed over these replications (for MSER-5).
     pub busy_by_minute: Vec<u128>,
     /// Per-minute series of replication 0, when these replications include it.
@@ -282,7 +360,7 @@ impl PointPartial {
     pub fn empty() -> Result<PointPartial, RunError> {
         Ok(PointPartial {
             reps: Vec::new(),
-            wait_hist: Histogram::new(3).map_err(|e| RunError::Histogram(e.to_string()))?,
+            wait_hist: WaitBins::default(),
             busy_by_minute: Vec::new(),
             timeseries: None,
         })
@@ -302,9 +380,7 @@ impl PointResult {
     /// Adds `partial`'s replications (none of which may already be here), keeping them in
     /// replication order. MSER-5 is left for [`PointResult::update_mser5`].
     pub fn absorb(&mut self, partial: PointPartial) -> Result<(), RunError> {
-        self.wait_hist
-            .add(&partial.wait_hist)
-            .map_err(|e| RunError::Histogram(format!("{e:?}")))?;
+        self.wait_hist.add(&partial.wait_hist)?;
         add_minutes(&mut self.busy_by_minute, &partial.busy_by_minute);
         if let Some(ts) = partial.timeseries {
             self.timeseries = ts;
@@ -393,9 +469,22 @@ pub fn run_replications(
     let model = scenario.model_at(point);
     let base_seed = base_seed(scenario, point, settings);
     let batch: Vec<u32> = reps.collect();
-    type Acc = (Vec<(RepRecord, Option<Vec<MinuteBin>>)>, Histogram<u64>);
-    let empty = || -> Acc { (Vec::new(), Histogram::new(3).expect("valid precision")) };
-    let (mut got, hist) = batch
+    // Each replication's per-minute series is reduced as soon as it ends to what is kept:
+    // its busy slots, added into the batch's sum (integer sums: the same in any order),
+    // and replication 0's whole series for timeseries.csv.
+    type Acc = (
+        Vec<(RepRecord, Option<Vec<MinuteBin>>)>,
+        Histogram<u64>,
+        Vec<u128>,
+    );
+    let empty = || -> Acc {
+        (
+            Vec::new(),
+            Histogram::new(3).expect("valid precision"),
+            Vec::new(),
+        )
+    };
+    let (mut got, hist, busy) = batch
         .par_iter()
         .map(|&rep| {
             let seed = replication_seed(base_seed, rep);
@@ -417,35 +506,40 @@ pub fn run_replications(
             };
             Ok((record, out.timeseries, out.wait_hist, trace_error))
         })
-        .try_fold(empty, |(mut v, mut h), item: Result<_, RunError>| {
+        .try_fold(empty, |(mut v, mut h, mut busy), item: Result<_, RunError>| {
             let (r, ts, wh, trace_error) = item?;
             if let Some(e) = trace_error {
                 return Err(RunError::Trace(e));
             }
             h.add(&wh)
                 .map_err(|e| RunError::Histogram(format!("{e:?}")))?;
-            v.push((r, ts));
-            Ok::<Acc, RunError>((v, h))
+            let ts: Option<Vec<MinuteBin>> = ts;
+            if let Some(ts) = &ts {
+                if busy.len() < ts.len() {
+                    busy.resize(ts.len(), 0);
+                }
+                for (sum, bin) in busy.iter_mut().zip(ts) {
+                    *sum += bin.busy_us;
+                }
+            }
+            let keep = ts.filter(|_| r.replication == 0);
+            v.push((r, keep));
+            Ok::<Acc, RunError>((v, h, busy))
         })
-        .try_reduce(empty, |(mut a, mut ha), (b, hb)| {
+        .try_reduce(empty, |(mut a, mut ha, mut busy), (b, hb, busy_b)| {
             ha.add(&hb)
                 .map_err(|e| RunError::Histogram(format!("{e:?}")))?;
             a.extend(b);
-            Ok((a, ha))
+            add_minutes(&mut busy, &busy_b);
+            Ok((a, ha, busy))
         })?;
     got.sort_by_key(|(r, _)| r.replication);
     let mut partial = PointPartial::empty()?;
-    partial
-        .wait_hist
-        .add(&hist)
-        .map_err(|e| RunError::Histogram(format!("{e:?}")))?;
+    partial.wait_hist = WaitBins::of(&hist);
+    partial.busy_by_minute = busy;
     for (r, ts) in got {
-        if let Some(ts) = ts {
-            let busy: Vec<u128> = ts.iter().map(|b| b.busy_us).collect();
-            add_minutes(&mut partial.busy_by_minute, &busy);
-            if r.replication == 0 {
-                partial.timeseries = Some(ts);
-            }
+        if ts.is_some() {
+            partial.timeseries = ts;
         }
         partial.reps.push(r);
     }

@@ -200,11 +200,7 @@ pub fn data_json(run: &PartialRun) -> Vec<u8> {
                         events: r.events,
                     })
                     .collect(),
-                wait_hist: p
-                    .wait_hist
-                    .iter_recorded()
-                    .map(|v| [v.value_iterated_to(), v.count_at_value()])
-                    .collect(),
+                wait_hist: p.wait_hist.bins().iter().map(|&(v, n)| [v, n]).collect(),
                 busy_by_minute: p.busy_by_minute.clone(),
                 timeseries: p.timeseries.clone(),
             })
@@ -222,12 +218,12 @@ fn parse_data(bytes: &[u8]) -> Result<Vec<(usize, PointPartial)>, String> {
         .into_iter()
         .map(|p| {
             let mut partial = PointPartial::empty().map_err(|e| e.to_string())?;
+            let mut hist = hdrhistogram::Histogram::<u64>::new(3).map_err(|e| e.to_string())?;
             for [v, c] in p.wait_hist {
-                partial
-                    .wait_hist
-                    .record_n(v, c)
+                hist.record_n(v, c)
                     .map_err(|e| format!("wait histogram of point {}: {e:?}", p.point))?;
             }
+            partial.wait_hist = crate::runner::WaitBins::of(&hist);
             partial.busy_by_minute = p.busy_by_minute;
             partial.timeseries = p.timeseries;
             for r in p.reps {
