@@ -506,26 +506,29 @@ pub fn run_replications(
             };
             Ok((record, out.timeseries, out.wait_hist, trace_error))
         })
-        .try_fold(empty, |(mut v, mut h, mut busy), item: Result<_, RunError>| {
-            let (r, ts, wh, trace_error) = item?;
-            if let Some(e) = trace_error {
-                return Err(RunError::Trace(e));
-            }
-            h.add(&wh)
-                .map_err(|e| RunError::Histogram(format!("{e:?}")))?;
-            let ts: Option<Vec<MinuteBin>> = ts;
-            if let Some(ts) = &ts {
-                if busy.len() < ts.len() {
-                    busy.resize(ts.len(), 0);
+        .try_fold(
+            empty,
+            |(mut v, mut h, mut busy), item: Result<_, RunError>| {
+                let (r, ts, wh, trace_error) = item?;
+                if let Some(e) = trace_error {
+                    return Err(RunError::Trace(e));
                 }
-                for (sum, bin) in busy.iter_mut().zip(ts) {
-                    *sum += bin.busy_us;
+                h.add(&wh)
+                    .map_err(|e| RunError::Histogram(format!("{e:?}")))?;
+                let ts: Option<Vec<MinuteBin>> = ts;
+                if let Some(ts) = &ts {
+                    if busy.len() < ts.len() {
+                        busy.resize(ts.len(), 0);
+                    }
+                    for (sum, bin) in busy.iter_mut().zip(ts) {
+                        *sum += bin.busy_us;
+                    }
                 }
-            }
-            let keep = ts.filter(|_| r.replication == 0);
-            v.push((r, keep));
-            Ok::<Acc, RunError>((v, h, busy))
-        })
+                let keep = ts.filter(|_| r.replication == 0);
+                v.push((r, keep));
+                Ok::<Acc, RunError>((v, h, busy))
+            },
+        )
         .try_reduce(empty, |(mut a, mut ha, mut busy), (b, hb, busy_b)| {
             ha.add(&hb)
                 .map_err(|e| RunError::Histogram(format!("{e:?}")))?;

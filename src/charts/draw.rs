@@ -648,8 +648,73 @@ impl Rect {
 /// labels), and if possible not the *soft* ones (lines).
 pub struct Placer {
     bounds: Rect,
-    hard: Vec<Rect>,
-    soft: Vec<Rect>,
+    hard: Obstacles,
+    soft: Obstacles,
+    /// Box sizes for which no spot of the grid was free: a box at least as large finds
+    /// none either (obstacles are only added), so the grid is not searched again.
+    full: Vec<(i32, i32)>,
+}
+
+/// Boxes, indexed by the 32-pixel cells of the area they cover, so that asking whether a
+/// box overlaps any of them looks at the few in its cells, not at all of them (a sweep of
+/// thousands of points has thousands of markers and labels).
+struct Obstacles {
+    rects: Vec<Rect>,
+    cells: Vec<Vec<u32>>,
+    cols: i32,
+    rows: i32,
+    origin: (i32, i32),
+}
+
+const CELL: i32 = 32;
+
+impl Obstacles {
+    fn new(bounds: &Rect) -> Obstacles {
+        let cols = ((bounds.x1 - bounds.x0).max(1) + CELL - 1) / CELL;
+        let rows = ((bounds.y1 - bounds.y0).max(1) + CELL - 1) / CELL;
+        Obstacles {
+            rects: Vec::new(),
+            cells: vec![Vec::new(); (cols * rows) as usize],
+            cols,
+            rows,
+            origin: (bounds.x0, bounds.y0),
+        }
+    }
+
+    /// The cells a box touches, clamped to the area (a box partly outside is kept in the
+    /// cells of its part inside; only boxes inside the area are ever asked about).
+    fn cell_range(&self, r: &Rect) -> Option<(i32, i32, i32, i32)> {
+        let cx0 = ((r.x0 - self.origin.0).div_euclid(CELL)).max(0);
+        let cy0 = ((r.y0 - self.origin.1).div_euclid(CELL)).max(0);
+        let cx1 = ((r.x1 - self.origin.0).div_euclid(CELL)).min(self.cols - 1);
+        let cy1 = ((r.y1 - self.origin.1).div_euclid(CELL)).min(self.rows - 1);
+        (cx0 <= cx1 && cy0 <= cy1).then_some((cx0, cy0, cx1, cy1))
+    }
+
+    fn push(&mut self, r: Rect) {
+        let id = self.rects.len() as u32;
+        self.rects.push(r);
+        if let Some((cx0, cy0, cx1, cy1)) = self.cell_range(&r) {
+            for cy in cy0..=cy1 {
+                for cx in cx0..=cx1 {
+                    self.cells[(cy * self.cols + cx) as usize].push(id);
+                }
+            }
+        }
+    }
+
+    fn any_overlaps(&self, r: &Rect) -> bool {
+        let Some((cx0, cy0, cx1, cy1)) = self.cell_range(r) else {
+            return false;
+        };
+        (cy0..=cy1).any(|cy| {
+            (cx0..=cx1).any(|cx| {
+                self.cells[(cy * self.cols + cx) as usize]
+                    .iter()
+                    .any(|&i| self.rects[i as usize].overlaps(r))
+            })
+        })
+    }
 }
 
 impl Placer {
@@ -660,10 +725,12 @@ impl Placer {
 
     /// A placer for an area of `w` x `h` pixels.
     pub fn with_size(w: u32, h: u32) -> Placer {
+        let bounds = Rect::at(2, 2, w as i32 - 4, h as i32 - 4);
         Placer {
-            bounds: Rect::at(2, 2, w as i32 - 4, h as i32 - 4),
-            hard: Vec::new(),
-            soft: Vec::new(),
+            bounds,
+            hard: Obstacles::new(&bounds),
+            soft: Obstacles::new(&bounds),
+            full: Vec::new(),
         }
     }
 
@@ -694,8 +761,8 @@ impl Placer {
 
     fn free(&self, r: &Rect, with_soft: bool) -> bool {
         r.inside(&self.bounds)
-            && !self.hard.iter().any(|t| t.overlaps(r))
-            && !(with_soft && self.soft.iter().any(|t| t.overlaps(r)))
+            && !self.hard.any_overlaps(r)
+            && !(with_soft && self.soft.any_overlaps(r))
     }
 
     /// Finds a place for a `w` x `h` box from a list of candidate top-left corners (in order
@@ -725,7 +792,10 @@ impl Placer {
 
     /// The free `w` x `h` box on an 8-pixel grid whose corner is nearest to `want` (ties
     /// broken by grid order, so the choice is deterministic).
-    fn nearest_free(&self, w: i32, h: i32, want: (i32, i32)) -> Option<Rect> {
+    fn nearest_free(&mut self, w: i32, h: i32, want: (i32, i32)) -> Option<Rect> {
+        if self.full.iter().any(|&(fw, fh)| w >= fw && h >= fh) {
+            return None;
+        }
         let mut best: Option<(i64, Rect)> = None;
         let mut y = self.bounds.y0;
         while y + h <= self.bounds.y1 {
@@ -739,6 +809,9 @@ impl Placer {
                 x += 8;
             }
             y += 8;
+        }
+        if best.is_none() {
+            self.full.push((w, h));
         }
         best.map(|(_, r)| r)
     }
