@@ -434,6 +434,16 @@ struct CsvFile {
 
 impl CsvFile {
     fn read(path: &Path) -> Result<CsvFile, ReportError> {
+        let (mut csv, mut reader) = CsvFile::open(path)?;
+        while let Some(row) = csv.next_record(&mut reader)? {
+            csv.rows.push(row);
+        }
+        Ok(csv)
+    }
+
+    /// The file's header, checked, with no rows yet, and the reader of its rows: for
+    /// files read a row at a time ([`CsvFile::read_each`]).
+    fn open(path: &Path) -> Result<(CsvFile, csv::Reader<std::fs::File>), ReportError> {
         let file = open(path)?;
         check_regular(path, &file)?;
         let mut reader = csv::ReaderBuilder::new()
@@ -460,28 +470,54 @@ impl CsvFile {
                 ));
             }
         }
-        let mut rows = Vec::new();
-        for rec in reader.records() {
-            let rec = rec.map_err(|e| {
-                let message = match e.kind() {
-                    csv::ErrorKind::UnequalLengths {
-                        pos, expected_len, len,
-                    } => format!(
-                        "line {}: {len} cells, but the header has {expected_len} columns (a cell missing or added shifts every column after it)",
-                        pos.as_ref().map_or(0, |p| p.line())
-                    ),
-                    _ => format!("malformed CSV: {e}"),
-                };
-                invalid(path, message)
-            })?;
-            let line = rec.position().map_or(0, |p| p.line());
-            rows.push((line, rec));
-        }
-        Ok(CsvFile {
+        let csv = CsvFile {
             path: path.to_path_buf(),
             header,
-            rows,
-        })
+            rows: Vec::new(),
+        };
+        Ok((csv, reader))
+    }
+
+    /// The next row and its line, or None at the end.
+    fn next_record(
+        &self,
+        reader: &mut csv::Reader<std::fs::File>,
+    ) -> Result<Option<(u64, csv::StringRecord)>, ReportError> {
+        let mut rec = csv::StringRecord::new();
+        let more = reader.read_record(&mut rec).map_err(|e| {
+            let message = match e.kind() {
+                csv::ErrorKind::UnequalLengths {
+                    pos, expected_len, len,
+                } => format!(
+                    "line {}: {len} cells, but the header has {expected_len} columns (a cell missing or added shifts every column after it)",
+                    pos.as_ref().map_or(0, |p| p.line())
+                ),
+                _ => format!("malformed CSV: {e}"),
+            };
+            invalid(&self.path, message)
+        })?;
+        if !more {
+            return Ok(None);
+        }
+        let line = rec.position().map_or(0, |p| p.line());
+        Ok(Some((line, rec)))
+    }
+
+    /// Reads the file a row at a time, calling `each` with the file holding that row
+    /// alone as row 0 (so every helper and error works as on a file read whole): a long
+    /// file is never held in memory as text.
+    fn read_each(
+        path: &Path,
+        mut each: impl FnMut(&CsvFile) -> Result<(), ReportError>,
+    ) -> Result<CsvFile, ReportError> {
+        let (mut csv, mut reader) = CsvFile::open(path)?;
+        while let Some(row) = csv.next_record(&mut reader)? {
+            csv.rows.clear();
+            csv.rows.push(row);
+            each(&csv)?;
+        }
+        csv.rows.clear();
+        Ok(csv)
     }
 
     /// A row whose key (`what`) an earlier row already has: the file was spliced or a
@@ -742,15 +778,16 @@ pub fn read_summary(path: &Path, sweep_parameters: &[String]) -> Result<Summary,
 
 /// Reads `timeseries.csv`.
 pub fn read_timeseries(path: &Path) -> Result<Vec<TimeRow>, ReportError> {
-    let csv = CsvFile::read(path)?;
+    let (head, _) = CsvFile::open(path)?;
     let names = crate::export::TIMESERIES_COLUMNS;
     let cols = names
         .iter()
-        .map(|n| csv.required_column(n))
+        .map(|n| head.required_column(n))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut out = Vec::with_capacity(csv.rows.len());
+    let mut out = Vec::new();
     let mut seen = BTreeSet::new();
-    for row in 0..csv.rows.len() {
+    CsvFile::read_each(path, |csv| {
+        let row = 0;
         let n = |i: usize| csv.number(row, cols[i]);
         let (p, m) = (csv.index(row, cols[0])?, csv.index(row, cols[1])?);
         if !seen.insert((p, m)) {
@@ -768,19 +805,21 @@ pub fn read_timeseries(path: &Path) -> Result<Vec<TimeRow>, ReportError> {
             bound_rejections: n(8)?,
             continuity_failures: n(9)?,
         });
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 
 /// Reads `wait_quantiles.csv`.
 pub fn read_wait_quantiles(path: &Path) -> Result<Vec<WaitQuantile>, ReportError> {
-    let csv = CsvFile::read(path)?;
-    let point = csv.required_column("point")?;
-    let quantile = csv.required_column("quantile")?;
-    let wait = csv.required_column("wait_s")?;
-    let mut out = Vec::with_capacity(csv.rows.len());
+    let (head, _) = CsvFile::open(path)?;
+    let point = head.required_column("point")?;
+    let quantile = head.required_column("quantile")?;
+    let wait = head.required_column("wait_s")?;
+    let mut out = Vec::new();
     let mut seen = BTreeSet::new();
-    for row in 0..csv.rows.len() {
+    CsvFile::read_each(path, |csv| {
+        let row = 0;
         let (p, q) = (csv.index(row, point)?, csv.required_number(row, quantile)?);
         if !seen.insert((p, q.to_bits())) {
             return Err(csv.duplicate(row, format!("point {p}, quantile {q}")));
@@ -790,7 +829,8 @@ pub fn read_wait_quantiles(path: &Path) -> Result<Vec<WaitQuantile>, ReportError
             quantile: q,
             wait_s: csv.number(row, wait)?,
         });
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 
