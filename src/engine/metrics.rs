@@ -99,14 +99,38 @@ pub struct RepOutput {
 
 impl Sim<'_> {
     /// Accumulates busy and waiting integrals from the last event time to `t`.
+    #[inline]
     pub(super) fn integrate_to(&mut self, t: Time) {
         let from = self.last_integrated;
         if t <= from {
             return;
         }
         self.last_integrated = t;
-        let lo = from.max(self.cfg.warmup);
-        let hi = t.min(self.cfg.horizon);
+        // Fast path, most events: `from` and `t` lie in the same minute, inside
+        // [warm-up, horizon), so the sums below are exactly those of `integrate_slow`.
+        if t < self.steady_end {
+            let dt = (t - from) as u128;
+            let busy = self.busy_total as u128 * dt;
+            let waiting = self.waiting_total as u128 * dt;
+            self.busy_slot_us += busy;
+            self.waiting_us += waiting;
+            if let Some(bins) = &mut self.timeseries {
+                let bin = &mut bins[self.steady_minute];
+                bin.busy_us += busy;
+                bin.waiting_us += waiting;
+            }
+            return;
+        }
+        self.integrate_slow(from, t);
+    }
+
+    /// [`Sim::integrate_to`] across a minute boundary, the warm-up's end or the horizon;
+    /// then sets the bounds of the next fast path.
+    #[inline(never)]
+    fn integrate_slow(&mut self, from: Time, t: Time) {
+        let (warmup, horizon) = (self.cfg.warmup, self.cfg.horizon);
+        let lo = from.max(warmup);
+        let hi = t.min(horizon);
         if hi > lo {
             let dt = (hi - lo) as u128;
             self.busy_slot_us += self.busy_total as u128 * dt;
@@ -115,7 +139,7 @@ impl Sim<'_> {
             }
         }
         if let Some(bins) = &mut self.timeseries {
-            let end = t.min(self.cfg.horizon);
+            let end = t.min(horizon);
             let mut a = from;
             while a < end {
                 let m = (a / MINUTE) as usize;
@@ -126,6 +150,23 @@ impl Sim<'_> {
                 a = b;
             }
         }
+        self.set_steady_bounds(t);
+    }
+
+    /// The bounds of the fast path for integrations starting at `from`: up to the end of
+    /// `from`'s minute (with a time series) and the horizon, and only once the warm-up is
+    /// over (0: no fast path).
+    pub(super) fn set_steady_bounds(&mut self, from: Time) {
+        let (warmup, horizon) = (self.cfg.warmup, self.cfg.horizon);
+        let minute = from / MINUTE;
+        self.steady_minute = minute as usize;
+        self.steady_end = if from < warmup || from >= horizon {
+            0
+        } else if self.timeseries.is_some() {
+            horizon.min((minute + 1).saturating_mul(MINUTE))
+        } else {
+            horizon
+        };
     }
 
     /// The current minute's bin, when a time series is recorded.

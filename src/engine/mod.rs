@@ -473,6 +473,10 @@ struct Sim<'a> {
     busy_total: u64,
     waiting_total: u64,
     last_integrated: Time,
+    /// Integrations from `last_integrated` to a time before `steady_end` stay in minute
+    /// `steady_minute` and in [warm-up, horizon) (see `integrate_to`).
+    steady_end: Time,
+    steady_minute: usize,
     busy_slot_us: u128,
     waiting_us: u128,
     wait_hist: Histogram<u64>,
@@ -563,7 +567,7 @@ impl<'a> Sim<'a> {
         let by_lru = cfg.gateway.fallback_selection == FallbackSelection::LastUsed;
         let index =
             (accounts.len() > SCAN_MAX_ACCOUNTS).then(|| AccountIndex::new(&accounts, by_lru));
-        Sim {
+        let mut sim = Sim {
             cfg,
             rep_seed,
             now: 0,
@@ -584,6 +588,8 @@ impl<'a> Sim<'a> {
             busy_total: 0,
             waiting_total: 0,
             last_integrated: 0,
+            steady_end: 0,
+            steady_minute: 0,
             busy_slot_us: 0,
             waiting_us: 0,
             wait_hist: Histogram::new(3)
@@ -597,7 +603,9 @@ impl<'a> Sim<'a> {
             fault_rngs: Vec::new(),
             clock: arrivals::ArrivalClock::new(&cfg.workload),
             replay: None,
-        }
+        };
+        sim.set_steady_bounds(0);
+        sim
     }
 
     fn into_output(mut self) -> RepOutput {
