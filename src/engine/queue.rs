@@ -119,27 +119,43 @@ impl<E: Copy> EventQueue<E> {
     /// Puts `item` at the root (over what was there) and sifts it down to its place.
     #[inline]
     fn sift_down_from_root(&mut self, item: Entry<E>) {
-        let n = self.heap.len();
+        let heap = &mut self.heap[..];
+        let n = heap.len();
         let mut i = 0;
         loop {
             let first = ARITY * i + 1;
-            if first >= n {
-                break;
-            }
-            let end = (first + ARITY).min(n);
-            let mut best = first;
-            for c in first + 1..end {
-                if self.heap[c].before(&self.heap[best]) {
-                    best = c;
+            let best = if first + ARITY <= n {
+                // A full node: the earliest of four children in two rounds (one bounds
+                // check for the four).
+                let kids: &[Entry<E>; ARITY] = heap[first..first + ARITY]
+                    .try_into()
+                    .expect("a slice of ARITY entries");
+                let a = first + kids[1].before(&kids[0]) as usize;
+                let b = first + 2 + kids[3].before(&kids[2]) as usize;
+                if heap[b].before(&heap[a]) {
+                    b
+                } else {
+                    a
                 }
-            }
-            if !self.heap[best].before(&item) {
+            } else {
+                if first >= n {
+                    break;
+                }
+                let mut best = first;
+                for c in first + 1..n {
+                    if heap[c].before(&heap[best]) {
+                        best = c;
+                    }
+                }
+                best
+            };
+            if !heap[best].before(&item) {
                 break;
             }
-            self.heap[i] = self.heap[best];
+            heap[i] = heap[best];
             i = best;
         }
-        self.heap[i] = item;
+        heap[i] = item;
     }
 
     pub fn len(&self) -> usize {
