@@ -21,14 +21,23 @@ pub fn secs_to_time(seconds: f64) -> Time {
         return 0;
     }
     let x = seconds * US_PER_S;
+    // x.round() without the library call (x86-64 has no rounding instruction in its
+    // baseline): below 2^53 the fraction x - trunc(x) is exact, and above it x is whole.
+    if x < I64_LIMIT {
+        // Below 2^63 (every duration but the absurd): the signed conversions are single
+        // instructions, where the unsigned ones branch; the result is the same.
+        let whole = x as i64;
+        return (whole + (x - whole as f64 >= 0.5) as i64) as u64;
+    }
     if x >= u64::MAX as f64 {
         return u64::MAX;
     }
-    // x.round() without the library call (x86-64 has no rounding instruction in its
-    // baseline): below 2^53 the fraction x - trunc(x) is exact, and above it x is whole.
     let whole = x as u64;
     whole + (x - whole as f64 >= 0.5) as u64
 }
+
+/// 2^63 as an f64.
+const I64_LIMIT: f64 = 9_223_372_036_854_775_808.0;
 
 /// Converts simulated microseconds to seconds.
 pub fn time_to_secs(t: Time) -> f64 {
@@ -283,6 +292,13 @@ mod tests {
             2f64.powi(53) / US_PER_S * 1.5,
             u64::MAX as f64 / US_PER_S,
             1e300,
+            // Around 2^63 microseconds, where the conversion changes.
+            2f64.powi(63) / US_PER_S,
+            f64::from_bits((2f64.powi(63) / US_PER_S).to_bits() - 1),
+            f64::from_bits((2f64.powi(63) / US_PER_S).to_bits() + 1),
+            f64::MIN_POSITIVE,
+            5e-324,
+            0.5e-6,
         ];
         for x in edges {
             assert_eq!(secs_to_time(x), reference(x), "{x:e}");
