@@ -12,7 +12,6 @@
 //! before it arrived.
 
 use super::Sim;
-use crate::scenario::Workload;
 use crate::units::Time;
 
 /// A short list kept inline while it has at most `N` items, on the heap beyond: a session
@@ -140,7 +139,7 @@ impl Sim<'_> {
     /// Request `rid` completed now: updates its session's cache and returns the context
     /// tokens it re-wrote when it was a cache move.
     pub(super) fn cache_on_completion(&mut self, rid: u32) -> Option<u64> {
-        let ttl = self.cfg.cost.cache_ttl;
+        let ttl = self.hot.cache_ttl;
         let now = self.now;
         let r = &self.requests.items[rid as usize];
         let (account, work) = (r.account, r.work);
@@ -153,12 +152,7 @@ impl Sim<'_> {
             s.cache.warm_on(account, r.arrived, ttl)
         };
         let moved = work.warm_any && !warm_here;
-        let growth = match &self.cfg.workload {
-            Workload::Sessions { context_growth, .. } | Workload::Trace { context_growth, .. } => {
-                *context_growth
-            }
-            Workload::Open { .. } => 0.0,
-        };
+        let growth = self.hot.context_growth;
         let s = &mut self.sessions.items[r.session as usize];
         s.cache.completed(account, now, ttl);
         moved.then(|| {

@@ -128,7 +128,7 @@ impl Sim<'_> {
     /// then sets the bounds of the next fast path.
     #[inline(never)]
     fn integrate_slow(&mut self, from: Time, t: Time) {
-        let (warmup, horizon) = (self.cfg.warmup, self.cfg.horizon);
+        let (warmup, horizon) = (self.hot.warmup, self.hot.horizon);
         let lo = from.max(warmup);
         let hi = t.min(horizon);
         if hi > lo {
@@ -157,7 +157,7 @@ impl Sim<'_> {
     /// `from`'s minute (with a time series) and the horizon, and only once the warm-up is
     /// over (0: no fast path).
     pub(super) fn set_steady_bounds(&mut self, from: Time) {
-        let (warmup, horizon) = (self.cfg.warmup, self.cfg.horizon);
+        let (warmup, horizon) = (self.hot.warmup, self.hot.horizon);
         let minute = from / MINUTE;
         self.steady_minute = minute as usize;
         self.steady_end = if from < warmup || from >= horizon {
@@ -189,7 +189,7 @@ impl Sim<'_> {
         let (measured, bound, arrival, account, cause) =
             (r.measured, r.bound, r.attempt_start, r.account, r.cause);
         let migrated = bound.is_some_and(|b| b != account);
-        if migrated && now < self.cfg.horizon {
+        if migrated && now < self.hot.horizon {
             if let Some(bin) = self.bin() {
                 bin.migrations += 1;
             }
@@ -230,7 +230,7 @@ impl Sim<'_> {
                 self.counts.cache_move_tokens += tokens;
             }
         }
-        if self.now < self.cfg.horizon {
+        if self.now < self.hot.horizon {
             if let Some(bin) = self.bin() {
                 bin.requests_completed += 1;
             }
@@ -254,7 +254,7 @@ impl Sim<'_> {
                 Reject::Failover => c.rejected_failover += 1,
             }
         }
-        if self.now < self.cfg.horizon {
+        if self.now < self.hot.horizon {
             if let Some(bin) = self.bin() {
                 if bound.is_some() {
                     bin.bound_rejections += 1;

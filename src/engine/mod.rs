@@ -49,7 +49,8 @@ use streams::{stream, LazyStream, StreamKind};
 use watchdog::Watchdog;
 use workload::exp_gap;
 
-use crate::scenario::{FallbackSelection, FaultKind, ModelConfig, WaitMode, Workload};
+use crate::dist::Dist;
+use crate::scenario::{Agentic, FallbackSelection, FaultKind, ModelConfig, WaitMode, Workload};
 use crate::units::Time;
 use hdrhistogram::Histogram;
 use rand_pcg::Pcg64;
@@ -449,8 +450,64 @@ const MINUTE: Time = 60_000_000;
 /// keep ordered indexes (the same picks and draws either way; see `select_index`).
 const SCAN_MAX_ACCOUNTS: usize = 24;
 
+/// Settings read for most events, taken out of the configuration once so that the event
+/// path does not match the workload's kind each time.
+struct Hot<'a> {
+    warmup: Time,
+    horizon: Time,
+    /// Sessions mode: the think time (between requests, or turns).
+    think_time: Option<&'a Dist>,
+    /// Sessions and open modes (trace requests carry theirs).
+    service_time: Option<&'a Dist>,
+    agentic: Option<&'a Agentic>,
+    /// Sessions mode; 0 otherwise.
+    client_retries: u32,
+    client_retry_backoff: Time,
+    /// Sessions and trace modes; 0 in open mode.
+    context_growth: f64,
+    cache_ttl: Time,
+}
+
+impl<'a> Hot<'a> {
+    fn new(cfg: &'a ModelConfig) -> Hot<'a> {
+        let mut hot = Hot {
+            warmup: cfg.warmup,
+            horizon: cfg.horizon,
+            think_time: None,
+            service_time: None,
+            agentic: None,
+            client_retries: 0,
+            client_retry_backoff: 0,
+            context_growth: 0.0,
+            cache_ttl: cfg.cost.cache_ttl,
+        };
+        match &cfg.workload {
+            Workload::Sessions {
+                think_time,
+                service_time,
+                client_retries,
+                client_retry_backoff,
+                agentic,
+                context_growth,
+                ..
+            } => {
+                hot.think_time = Some(think_time);
+                hot.service_time = Some(service_time);
+                hot.agentic = agentic.as_ref();
+                hot.client_retries = *client_retries;
+                hot.client_retry_backoff = *client_retry_backoff;
+                hot.context_growth = *context_growth;
+            }
+            Workload::Trace { context_growth, .. } => hot.context_growth = *context_growth,
+            Workload::Open { service_time, .. } => hot.service_time = Some(service_time),
+        }
+        hot
+    }
+}
+
 struct Sim<'a> {
     cfg: &'a ModelConfig,
+    hot: Hot<'a>,
     rep_seed: u64,
     now: Time,
     queue: EventQueue<Ev>,
@@ -569,6 +626,7 @@ impl<'a> Sim<'a> {
             (accounts.len() > SCAN_MAX_ACCOUNTS).then(|| AccountIndex::new(&accounts, by_lru));
         let mut sim = Sim {
             cfg,
+            hot: Hot::new(cfg),
             rep_seed,
             now: 0,
             queue: EventQueue::default(),
@@ -699,13 +757,13 @@ impl Sim<'_> {
 
     /// Arrivals happen only before the horizon.
     fn schedule_arrival(&mut self, t: Time, ev: Ev) {
-        if t < self.cfg.horizon {
+        if t < self.hot.horizon {
             self.queue.push(t, ev);
         }
     }
 
     fn in_window(&self, t: Time) -> bool {
-        t >= self.cfg.warmup && t < self.cfg.horizon
+        t >= self.hot.warmup && t < self.hot.horizon
     }
 
     /// Changes account `i` through `f`: every change of an account's busy count, waiter

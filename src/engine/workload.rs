@@ -190,12 +190,9 @@ impl Sim<'_> {
     pub(super) fn issue_with(&mut self, sid: u32, mut work: RequestWork) {
         let now = self.now;
         let measured = self.in_window(now);
-        let cache_ttl = self.cfg.cost.cache_ttl;
+        let cache_ttl = self.hot.cache_ttl;
         let s = &mut self.sessions.items[sid as usize];
-        if let Workload::Sessions {
-            agentic: Some(a), ..
-        } = &self.cfg.workload
-        {
+        if let Some(a) = self.hot.agentic {
             if s.steps_left == 0 {
                 s.steps_left = a.steps_per_turn.sample_count(&mut s.rng);
             }
@@ -243,14 +240,7 @@ impl Sim<'_> {
     /// The client after a rejection: the session is no longer intact; it retries after
     /// the back-off while it has retries left, else it is abandoned.
     pub(super) fn client_after_rejection(&mut self, sid: u32) {
-        let (base, retries) = match self.cfg.workload {
-            Workload::Sessions {
-                client_retry_backoff,
-                client_retries,
-                ..
-            } => (client_retry_backoff, client_retries),
-            Workload::Open { .. } | Workload::Trace { .. } => (0, 0),
-        };
+        let (base, retries) = (self.hot.client_retry_backoff, self.hot.client_retries);
         let s = &mut self.sessions.items[sid as usize];
         s.intact = false;
         if s.trace.is_some() {
@@ -263,7 +253,7 @@ impl Sim<'_> {
         let at = self.now.saturating_add(retry_backoff(base, j));
         if s.retries_left == 0 {
             self.end_session(sid, true);
-        } else if at < self.cfg.horizon {
+        } else if at < self.hot.horizon {
             s.retries_left -= 1;
             self.queue.push(at, Ev::Issue { session: sid });
         } else {
@@ -276,10 +266,7 @@ impl Sim<'_> {
     /// A request was served: the client's retries start afresh.
     pub(super) fn reset_retries(&mut self, sid: u32) {
         let s = &mut self.sessions.items[sid as usize];
-        s.retries_left = match self.cfg.workload {
-            Workload::Sessions { client_retries, .. } => client_retries,
-            Workload::Open { .. } | Workload::Trace { .. } => 0,
-        };
+        s.retries_left = self.hot.client_retries;
     }
 
     /// The service time of request `rid`: the trace's, or drawn from its session's own
@@ -290,12 +277,11 @@ impl Sim<'_> {
             return t;
         }
         let s = &mut self.sessions.items[r.session as usize];
-        match &self.cfg.workload {
-            Workload::Sessions { service_time, .. } | Workload::Open { service_time, .. } => {
-                secs_to_time(service_time.sample(&mut s.rng))
-            }
-            Workload::Trace { .. } => unreachable!("trace requests carry their service time"),
-        }
+        let service_time = self
+            .hot
+            .service_time
+            .expect("trace requests carry their service time");
+        secs_to_time(service_time.sample(&mut s.rng))
     }
 
     /// After a completed request the session continues after a think time (agentic:
@@ -307,12 +293,8 @@ impl Sim<'_> {
         if s.trace.is_some() {
             return self.trace_request_done(sid);
         }
-        let think = match &self.cfg.workload {
-            Workload::Sessions {
-                agentic: Some(a),
-                think_time,
-                ..
-            } => {
+        let think = match (self.hot.agentic, self.hot.think_time) {
+            (Some(a), Some(think_time)) => {
                 s.steps_left -= 1;
                 if s.steps_left > 0 {
                     think_time_of(&a.tool_time, &mut s.rng)
@@ -324,20 +306,20 @@ impl Sim<'_> {
                     think_time_of(think_time, &mut s.rng)
                 }
             }
-            Workload::Sessions { think_time, .. } => {
+            (None, Some(think_time)) => {
                 s.remaining -= 1;
                 if s.remaining == 0 {
                     return self.end_session(sid, false);
                 }
                 think_time_of(think_time, &mut s.rng)
             }
-            Workload::Open { .. } => {
+            // Open mode (replayed sessions are handled above): one request per session.
+            (_, None) => {
                 return self.end_session(sid, false);
             }
-            Workload::Trace { .. } => unreachable!("replayed sessions are handled above"),
         };
         let at = now.saturating_add(think);
-        if at < self.cfg.horizon {
+        if at < self.hot.horizon {
             self.queue.push(at, Ev::Issue { session: sid });
         } else {
             // Cut by the horizon: neither finished nor abandoned.
