@@ -134,20 +134,34 @@ struct Session {
     trace: Option<Box<replay::TraceSession>>,
 }
 
+/// What a new session starts with; everything else about it starts empty (no request
+/// served, no steps drawn, cold caches).
+pub(super) struct SessionStart {
+    pub(super) rng: Pcg64,
+    pub(super) choices: LazyStream,
+    pub(super) binding: Option<(u32, Time)>,
+    pub(super) writes_binding: bool,
+    pub(super) counted: bool,
+    pub(super) remaining: u64,
+    pub(super) retries_left: u32,
+    pub(super) user: u32,
+    pub(super) key: u64,
+}
+
 impl Session {
     /// A session with nothing yet done: no binding, no steps drawn, cold caches.
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        rng: Pcg64,
-        choices: LazyStream,
-        binding: Option<(u32, Time)>,
-        writes_binding: bool,
-        counted: bool,
-        remaining: u64,
-        retries_left: u32,
-        user: u32,
-        key: u64,
-    ) -> Session {
+    fn new(start: SessionStart) -> Session {
+        let SessionStart {
+            rng,
+            choices,
+            binding,
+            writes_binding,
+            counted,
+            remaining,
+            retries_left,
+            user,
+            key,
+        } = start;
         Session {
             rng,
             choices,
@@ -171,20 +185,19 @@ impl Session {
 
     /// Makes this (freed) session a new one, as [`Session::new`] would, in place. Every
     /// field is named, so a field added later cannot be forgotten here.
-    #[allow(clippy::too_many_arguments)]
     #[inline]
-    fn reset(
-        &mut self,
-        rng: Pcg64,
-        choices: LazyStream,
-        binding: Option<(u32, Time)>,
-        writes_binding: bool,
-        counted: bool,
-        remaining: u64,
-        retries_left: u32,
-        user: u32,
-        key: u64,
-    ) {
+    fn reset(&mut self, start: SessionStart) {
+        let SessionStart {
+            rng,
+            choices,
+            binding,
+            writes_binding,
+            counted,
+            remaining,
+            retries_left,
+            user,
+            key,
+        } = start;
         let Session {
             rng: rng_,
             choices: choices_,

@@ -10,7 +10,7 @@
 //! its session's earlier requests are doing (open loop).
 
 use super::streams::{stream, LazyStream, StreamKind};
-use super::{Ev, RequestWork, Sim};
+use super::{Ev, RequestWork, SessionStart, Sim};
 use crate::scenario::Workload;
 use crate::trace::{SessionKey, SessionRule, TraceReader, TraceRecord};
 use crate::units::{secs_to_time, Time};
@@ -155,17 +155,17 @@ impl Sim<'_> {
         if counted {
             self.counts.sessions_arrived += 1;
         }
-        let sid = self.add_session(
+        let sid = self.add_session(SessionStart {
             rng,
-            LazyStream::new(self.rep_seed, StreamKind::Gateway, index),
-            None,
-            true,
+            choices: LazyStream::new(self.rep_seed, StreamKind::Gateway, index),
+            binding: None,
+            writes_binding: true,
             counted,
-            u64::MAX,
-            0,
+            remaining: u64::MAX,
+            retries_left: 0,
             user,
-            index,
-        );
+            key: index,
+        });
         self.sessions.items[sid as usize].trace = Some(Box::new(TraceSession {
             key,
             in_flight: 0,

@@ -2,7 +2,7 @@
 //! gateway whose account states were set by hand.
 
 use super::streams::{stream, LazyStream, StreamKind};
-use super::{Session, Sim};
+use super::{Session, SessionStart, Sim};
 use crate::scenario::ModelConfig;
 use crate::units::Time;
 
@@ -35,17 +35,17 @@ pub(super) fn gateway(accounts: u32, c: u32, r: i64) -> ModelConfig {
 /// Issues one request of a new session (or one bound to `bound`) at t = 100 s.
 pub(super) fn arrive(sim: &mut Sim, bound: Option<u32>) -> u32 {
     sim.now = 100_000_000;
-    let mut session = Session::new(
-        stream(1, StreamKind::Session, 999),
-        LazyStream::new(1, StreamKind::Gateway, 999),
-        bound.map(|a| (a, Time::MAX)),
-        true,
-        false,
-        1,
-        0,
-        0,
-        999,
-    );
+    let mut session = Session::new(SessionStart {
+        rng: stream(1, StreamKind::Session, 999),
+        choices: LazyStream::new(1, StreamKind::Gateway, 999),
+        binding: bound.map(|a| (a, Time::MAX)),
+        writes_binding: true,
+        counted: false,
+        remaining: 1,
+        retries_left: 0,
+        user: 0,
+        key: 999,
+    });
     session.served_any = bound.is_some();
     session.first_account = bound;
     let sid = sim.sessions.insert(session);

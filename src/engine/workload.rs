@@ -4,7 +4,7 @@
 
 use super::cache::WarmCopies;
 use super::streams::{stream, LazyStream, StreamKind};
-use super::{Ev, Request, RequestWork, Session, Sim};
+use super::{Ev, Request, RequestWork, Session, SessionStart, Sim};
 use crate::dist::Dist;
 use crate::scenario::Workload;
 use crate::units::{secs_to_time, Time};
@@ -55,64 +55,32 @@ impl Sim<'_> {
         if counted {
             self.counts.sessions_arrived += 1;
         }
-        let sid = self.add_session(
+        let sid = self.add_session(SessionStart {
             rng,
-            LazyStream::new(self.rep_seed, StreamKind::Gateway, index),
-            None,
-            true,
+            choices: LazyStream::new(self.rep_seed, StreamKind::Gateway, index),
+            binding: None,
+            writes_binding: true,
             counted,
             remaining,
-            client_retries,
+            retries_left: client_retries,
             user,
-            index,
-        );
+            key: index,
+        });
         self.sessions.items[sid as usize].context_tokens = context;
         let next = self.next_session_time();
         self.schedule_arrival(next, Ev::SessionArrival);
         self.issue(sid);
     }
 
-    /// A new session (the arguments of [`Session::new`]), in a freed slot when there is
-    /// one: filled in place there rather than moved in whole.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn add_session(
-        &mut self,
-        rng: Pcg64,
-        choices: LazyStream,
-        binding: Option<(u32, Time)>,
-        writes_binding: bool,
-        counted: bool,
-        remaining: u64,
-        retries_left: u32,
-        user: u32,
-        key: u64,
-    ) -> u32 {
+    /// A new session, in a freed slot when there is one: filled in place there rather
+    /// than moved in whole.
+    pub(super) fn add_session(&mut self, start: SessionStart) -> u32 {
         match self.sessions.reuse() {
             Some((sid, s)) => {
-                s.reset(
-                    rng,
-                    choices,
-                    binding,
-                    writes_binding,
-                    counted,
-                    remaining,
-                    retries_left,
-                    user,
-                    key,
-                );
+                s.reset(start);
                 sid
             }
-            None => self.sessions.insert(Session::new(
-                rng,
-                choices,
-                binding,
-                writes_binding,
-                counted,
-                remaining,
-                retries_left,
-                user,
-                key,
-            )),
+            None => self.sessions.insert(Session::new(start)),
         }
     }
 
@@ -153,21 +121,18 @@ impl Sim<'_> {
         if counted {
             self.counts.sessions_arrived += 1;
         }
-        let sid = self.add_session(
+        let key = index | (bound as u64) << 63;
+        let sid = self.add_session(SessionStart {
             rng,
-            LazyStream::new(
-                self.rep_seed,
-                StreamKind::Gateway,
-                index | (bound as u64) << 63,
-            ),
+            choices: LazyStream::new(self.rep_seed, StreamKind::Gateway, key),
             binding,
-            false,
+            writes_binding: false,
             counted,
-            1,
-            0,
+            remaining: 1,
+            retries_left: 0,
             user,
-            index | (bound as u64) << 63,
-        );
+            key,
+        });
         let next = if bound {
             self.now
                 .saturating_add(exp_gap(&mut self.bound_arrivals_rng, bound_rate))
