@@ -91,6 +91,32 @@ struct Account {
     sessions: Vec<(u64, Time)>,
 }
 
+impl Account {
+    /// An account at the start of a run: idle, never used, no cooldown, window or limit
+    /// state yet.
+    fn idle(concurrency: u32, cap_new: u32, priority: i64, pool: u32) -> Account {
+        Account {
+            concurrency,
+            cap_new,
+            priority,
+            busy: 0,
+            waiting: 0,
+            last_used: None,
+            fifo: VecDeque::new(),
+            pool,
+            down_until: 0,
+            error: false,
+            rate_limited_until: 0,
+            overloaded_until: 0,
+            window_end: 0,
+            window_count: 0,
+            rpm_minute: 0,
+            rpm_count: 0,
+            sessions: Vec::new(),
+        }
+    }
+}
+
 #[derive(Default)]
 struct User {
     busy: u32,
@@ -596,25 +622,12 @@ impl<'a> Sim<'a> {
         let mut accounts = Vec::new();
         for (pool_index, pool) in cfg.pools.iter().enumerate() {
             for _ in 0..pool.accounts {
-                accounts.push(Account {
-                    concurrency: pool.concurrency,
-                    cap_new: effective_concurrency(pool.concurrency, pool.reserved, false),
-                    priority: pool.priority,
-                    busy: 0,
-                    waiting: 0,
-                    last_used: None,
-                    fifo: VecDeque::new(),
-                    pool: pool_index as u32,
-                    down_until: 0,
-                    error: false,
-                    rate_limited_until: 0,
-                    overloaded_until: 0,
-                    window_end: 0,
-                    window_count: 0,
-                    rpm_minute: 0,
-                    rpm_count: 0,
-                    sessions: Vec::new(),
-                });
+                accounts.push(Account::idle(
+                    pool.concurrency,
+                    effective_concurrency(pool.concurrency, pool.reserved, false),
+                    pool.priority,
+                    pool_index as u32,
+                ));
             }
         }
         let users = match &cfg.users {

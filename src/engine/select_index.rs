@@ -725,25 +725,7 @@ impl AccountIndex {
 /// `priority`, idle and never used, in no pool of note: for tests and the
 /// micro-benchmarks.
 fn idle_account(cap_new: u32, priority: i64) -> Account {
-    Account {
-        concurrency: cap_new + 1,
-        cap_new,
-        priority,
-        busy: 0,
-        waiting: 0,
-        last_used: None,
-        fifo: std::collections::VecDeque::new(),
-        pool: 0,
-        down_until: 0,
-        error: false,
-        rate_limited_until: 0,
-        overloaded_until: 0,
-        window_end: 0,
-        window_count: 0,
-        rpm_minute: 0,
-        rpm_count: 0,
-        sessions: Vec::new(),
-    }
+    Account::idle(cap_new + 1, cap_new, priority, 0)
 }
 
 /// A handle on the selection index for the micro-benchmarks in `bench/micro`, a crate of
