@@ -40,14 +40,6 @@ impl<T: Copy + Default, const N: usize> Few<T, N> {
         }
     }
 
-    /// Empties the list (a heap list keeps its memory for reuse).
-    fn clear(&mut self) {
-        match self {
-            Few::Inline { len, .. } => *len = 0,
-            Few::Heap(v) => v.clear(),
-        }
-    }
-
     fn push(&mut self, x: T) {
         match self {
             Few::Inline { len, items } if (*len as usize) < N => {
@@ -119,12 +111,6 @@ impl SessionCache {
             .as_slice()
             .iter()
             .any(|&(a, t)| a == account && at.saturating_sub(t) < ttl)
-    }
-
-    /// Cold everywhere, as for a new session.
-    pub(super) fn clear(&mut self) {
-        self.last_complete = None;
-        self.copies.clear();
     }
 
     /// A request of the session completed on `account` at `now`.

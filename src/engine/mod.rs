@@ -209,57 +209,11 @@ impl Session {
         }
     }
 
-    /// Makes this (freed) session a new one, as [`Session::new`] would, in place. Every
-    /// field is named, so a field added later cannot be forgotten here.
+    /// Makes this (freed) session a new one, in place: the old one's boxed parts are
+    /// dropped and the new one is written into the slot.
     #[inline]
     fn reset(&mut self, start: SessionStart) {
-        let SessionStart {
-            rng,
-            choices,
-            binding,
-            writes_binding,
-            counted,
-            remaining,
-            retries_left,
-            user,
-            key,
-        } = start;
-        let Session {
-            rng: rng_,
-            choices: choices_,
-            binding: binding_,
-            writes_binding: writes_binding_,
-            counted: counted_,
-            remaining: remaining_,
-            retries_left: retries_left_,
-            served_any,
-            first_account,
-            intact,
-            user: user_,
-            key: key_,
-            steps_left,
-            context_tokens,
-            completed,
-            cache,
-            trace,
-        } = self;
-        *rng_ = rng;
-        *choices_ = choices;
-        *binding_ = binding;
-        *writes_binding_ = writes_binding;
-        *counted_ = counted;
-        *remaining_ = remaining;
-        *retries_left_ = retries_left;
-        *served_any = false;
-        *first_account = None;
-        *intact = true;
-        *user_ = user;
-        *key_ = key;
-        *steps_left = 0;
-        *context_tokens = 0.0;
-        *completed = 0;
-        cache.clear();
-        *trace = None;
+        *self = Session::new(start);
     }
 }
 
