@@ -40,6 +40,13 @@ impl<T: Copy + Default, const N: usize> Few<T, N> {
         }
     }
 
+    fn as_mut_slice(&mut self) -> &mut [T] {
+        match self {
+            Few::Inline { len, items } => &mut items[..*len as usize],
+            Few::Heap(v) => v,
+        }
+    }
+
     fn push(&mut self, x: T) {
         match self {
             Few::Inline { len, items } if (*len as usize) < N => {
@@ -115,8 +122,15 @@ impl SessionCache {
 
     /// A request of the session completed on `account` at `now`.
     fn completed(&mut self, account: u32, now: Time, ttl: Time) {
-        self.copies.retain(|&(a, t)| a != account && now - t < ttl);
-        self.copies.push((account, now));
+        match self.copies.as_mut_slice() {
+            // Most completions are on the one account holding the session's only copy:
+            // refreshed in place, as dropping it and adding it again would leave it.
+            [(a, t)] if *a == account => *t = now,
+            _ => {
+                self.copies.retain(|&(a, t)| a != account && now - t < ttl);
+                self.copies.push((account, now));
+            }
+        }
         self.last_complete = Some(self.last_complete.map_or(now, |c| c.max(now)));
     }
 }

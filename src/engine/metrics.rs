@@ -102,32 +102,47 @@ impl Sim<'_> {
     #[inline]
     pub(super) fn integrate_to(&mut self, t: Time) {
         let from = self.last_integrated;
+        // Fast path, most events: `from` and `t` lie in the same steady stretch (one minute
+        // with a time series) inside [warm-up, horizon). The products go to one pair of
+        // sums for the stretch, added to the totals and to the minute's bin once when the
+        // stretch ends (`flush_steady`): the same whole numbers, fewer additions per event.
+        if t < self.steady_end {
+            let dt = (t - from) as u128;
+            self.steady_busy_us += self.busy_total as u128 * dt;
+            self.steady_waiting_us += self.waiting_total as u128 * dt;
+            self.last_integrated = t;
+            return;
+        }
         if t <= from {
             return;
         }
         self.last_integrated = t;
-        // Fast path, most events: `from` and `t` lie in the same minute, inside
-        // [warm-up, horizon), so the sums below are exactly those of `integrate_slow`.
-        if t < self.steady_end {
-            let dt = (t - from) as u128;
-            let busy = self.busy_total as u128 * dt;
-            let waiting = self.waiting_total as u128 * dt;
-            self.busy_slot_us += busy;
-            self.waiting_us += waiting;
-            if let Some(bins) = &mut self.timeseries {
-                let bin = &mut bins[self.steady_minute];
-                bin.busy_us += busy;
-                bin.waiting_us += waiting;
-            }
+        self.integrate_slow(from, t);
+    }
+
+    /// Adds the sums of the steady stretch that just ended to the totals and to its
+    /// minute's bin (it lies in [warm-up, horizon) and, with a time series, in one minute).
+    pub(super) fn flush_steady(&mut self) {
+        let (busy, waiting) = (self.steady_busy_us, self.steady_waiting_us);
+        if busy == 0 && waiting == 0 {
             return;
         }
-        self.integrate_slow(from, t);
+        self.steady_busy_us = 0;
+        self.steady_waiting_us = 0;
+        self.busy_slot_us += busy;
+        self.waiting_us += waiting;
+        if let Some(bins) = &mut self.timeseries {
+            let bin = &mut bins[self.steady_minute];
+            bin.busy_us += busy;
+            bin.waiting_us += waiting;
+        }
     }
 
     /// [`Sim::integrate_to`] across a minute boundary, the warm-up's end or the horizon;
     /// then sets the bounds of the next fast path.
     #[inline(never)]
     fn integrate_slow(&mut self, from: Time, t: Time) {
+        self.flush_steady();
         let (warmup, horizon) = (self.hot.warmup, self.hot.horizon);
         let lo = from.max(warmup);
         let hi = t.min(horizon);

@@ -502,6 +502,8 @@ struct Sim<'a> {
     cfg: &'a ModelConfig,
     hot: Hot<'a>,
     rep_seed: u64,
+    /// The families of the per-session streams (their shared seeding done once).
+    streams: streams::Families,
     now: Time,
     queue: EventQueue<Ev>,
     accounts: Vec<Account>,
@@ -527,6 +529,10 @@ struct Sim<'a> {
     /// `steady_minute` and in [warm-up, horizon) (see `integrate_to`).
     steady_end: Time,
     steady_minute: usize,
+    /// Busy and waiting integrals of the current steady stretch, not yet in the totals
+    /// and bins (see `flush_steady`).
+    steady_busy_us: u128,
+    steady_waiting_us: u128,
     busy_slot_us: u128,
     waiting_us: u128,
     wait_hist: Histogram<u64>,
@@ -608,6 +614,7 @@ impl<'a> Sim<'a> {
             cfg,
             hot: Hot::new(cfg),
             rep_seed,
+            streams: streams::Families::new(rep_seed),
             now: 0,
             queue: EventQueue::default(),
             accounts,
@@ -628,6 +635,8 @@ impl<'a> Sim<'a> {
             last_integrated: 0,
             steady_end: 0,
             steady_minute: 0,
+            steady_busy_us: 0,
+            steady_waiting_us: 0,
             busy_slot_us: 0,
             waiting_us: 0,
             wait_hist: Histogram::new(3)
@@ -647,6 +656,7 @@ impl<'a> Sim<'a> {
     }
 
     fn into_output(mut self) -> RepOutput {
+        self.flush_steady();
         if self.zero_waits > 0 {
             // 0 is always within the histogram's range.
             self.wait_hist

@@ -31,28 +31,83 @@ pub(crate) enum StreamKind {
     TraceClients = 7,
 }
 
+/// The streams of one kind in one replication. The part of the seeding that depends only
+/// on (replication seed, kind) is computed once here rather than for every stream: a
+/// session's streams are built at each session arrival.
+#[derive(Clone, Copy)]
+pub(crate) struct Family {
+    base: u64,
+}
+
+impl Family {
+    pub(crate) fn new(rep_seed: u64, kind: StreamKind) -> Family {
+        Family {
+            base: splitmix64(rep_seed ^ splitmix64(kind as u64)),
+        }
+    }
+
+    /// The stream of this family with index `index` (the same as [`stream`]).
+    #[inline]
+    pub(crate) fn stream(self, index: u64) -> Pcg64 {
+        let b = splitmix64(self.base ^ splitmix64(index));
+        let c = splitmix64(b ^ 0x243F_6A88_85A3_08D3);
+        let d = splitmix64(c ^ 0x1319_8A2E_0370_7344);
+        let e = splitmix64(d ^ index);
+        Pcg64::new(
+            ((b as u128) << 64) | c as u128,
+            ((d as u128) << 64) | e as u128,
+        )
+    }
+
+    /// The stream with index `index`, built on its first draw.
+    pub(crate) fn lazy(self, index: u64) -> LazyStream {
+        LazyStream {
+            family: self,
+            index,
+            rng: None,
+        }
+    }
+}
+
+/// The families a replication builds a stream of for every session (or open-mode request).
+pub(crate) struct Families {
+    pub(crate) session: Family,
+    pub(crate) gateway: Family,
+    pub(crate) bound_request: Family,
+    pub(crate) new_request: Family,
+}
+
+impl Families {
+    pub(crate) fn new(rep_seed: u64) -> Families {
+        Families {
+            session: Family::new(rep_seed, StreamKind::Session),
+            gateway: Family::new(rep_seed, StreamKind::Gateway),
+            bound_request: Family::new(rep_seed, StreamKind::BoundRequest),
+            new_request: Family::new(rep_seed, StreamKind::NewRequest),
+        }
+    }
+}
+
 /// A stream built on its first draw: most sessions never need their gateway stream (it
 /// is drawn from only on exact ties and for poll jitter), and building a PCG-64 stream
 /// costs several hashes. Its draws are those of [`stream`] with the same key.
 pub(crate) struct LazyStream {
-    key: (u64, StreamKind, u64),
+    family: Family,
+    index: u64,
     /// Boxed: it is rarely built, and a session is smaller without it inline.
     rng: Option<Box<Pcg64>>,
 }
 
 impl LazyStream {
     pub(crate) fn new(rep_seed: u64, kind: StreamKind, index: u64) -> LazyStream {
-        LazyStream {
-            key: (rep_seed, kind, index),
-            rng: None,
-        }
+        Family::new(rep_seed, kind).lazy(index)
     }
 
     #[inline]
     fn get(&mut self) -> &mut Pcg64 {
-        let (seed, kind, index) = self.key;
+        let (family, index) = (self.family, self.index);
         self.rng
-            .get_or_insert_with(|| Box::new(stream(seed, kind, index)))
+            .get_or_insert_with(|| Box::new(family.stream(index)))
     }
 }
 
@@ -71,15 +126,7 @@ impl rand::RngCore for LazyStream {
 /// A PCG-64 generator for (replication seed, kind, index). PCG's output for a given
 /// state is fixed by its specification, so streams are stable across versions and machines.
 pub(crate) fn stream(rep_seed: u64, kind: StreamKind, index: u64) -> Pcg64 {
-    let a = splitmix64(rep_seed ^ splitmix64(kind as u64));
-    let b = splitmix64(a ^ splitmix64(index));
-    let c = splitmix64(b ^ 0x243F_6A88_85A3_08D3);
-    let d = splitmix64(c ^ 0x1319_8A2E_0370_7344);
-    let e = splitmix64(d ^ index);
-    Pcg64::new(
-        ((b as u128) << 64) | c as u128,
-        ((d as u128) << 64) | e as u128,
-    )
+    Family::new(rep_seed, kind).stream(index)
 }
 
 #[cfg(test)]
@@ -102,6 +149,34 @@ mod tests {
         }
         assert_ne!(replication_seed(1, 0), replication_seed(1, 1));
         assert_ne!(replication_seed(1, 0), replication_seed(2, 0));
+    }
+
+    /// The seeding as it was written before families: a family's streams must stay
+    /// exactly these (results for a given seed depend on it).
+    #[test]
+    fn family_streams_are_the_keyed_streams() {
+        let keyed = |rep_seed: u64, kind: StreamKind, index: u64| {
+            let a = splitmix64(rep_seed ^ splitmix64(kind as u64));
+            let b = splitmix64(a ^ splitmix64(index));
+            let c = splitmix64(b ^ 0x243F_6A88_85A3_08D3);
+            let d = splitmix64(c ^ 0x1319_8A2E_0370_7344);
+            let e = splitmix64(d ^ index);
+            Pcg64::new(
+                ((b as u128) << 64) | c as u128,
+                ((d as u128) << 64) | e as u128,
+            )
+        };
+        for (seed, kind, index) in [
+            (0, StreamKind::Session, 0),
+            (7, StreamKind::Gateway, 42),
+            (u64::MAX, StreamKind::AccountFaults, 1 << 40),
+        ] {
+            let mut a = Family::new(seed, kind).stream(index);
+            let mut b = keyed(seed, kind, index);
+            for _ in 0..10 {
+                assert_eq!(a.random::<u64>(), b.random::<u64>());
+            }
+        }
     }
 
     #[test]

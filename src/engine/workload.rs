@@ -3,7 +3,6 @@
 //! client retries after a rejection, and the session's end.
 
 use super::cache::WarmCopies;
-use super::streams::{stream, LazyStream, StreamKind};
 use super::{Ev, Request, RequestWork, Session, SessionStart, Sim};
 use crate::dist::Dist;
 use crate::scenario::Workload;
@@ -47,7 +46,7 @@ impl Sim<'_> {
         // The session's own stream: its length (requests, or turns), its user, then its
         // context size, in that order, so that a scenario without the later ones draws
         // exactly as before.
-        let mut rng = stream(self.rep_seed, StreamKind::Session, index);
+        let mut rng = self.streams.session.stream(index);
         let remaining = requests_per_session.sample_count(&mut rng);
         let user = self.draw_user(&mut rng);
         let context = context_tokens.as_ref().map_or(0.0, |d| d.sample(&mut rng));
@@ -57,7 +56,7 @@ impl Sim<'_> {
         }
         let sid = self.add_session(SessionStart {
             rng,
-            choices: LazyStream::new(self.rep_seed, StreamKind::Gateway, index),
+            choices: self.streams.gateway.lazy(index),
             binding: None,
             writes_binding: true,
             counted,
@@ -102,14 +101,14 @@ impl Sim<'_> {
         else {
             unreachable!("open arrivals are scheduled only in open mode")
         };
-        let (kind, index) = if bound {
+        let (family, index) = if bound {
             self.next_bound += 1;
-            (StreamKind::BoundRequest, self.next_bound - 1)
+            (self.streams.bound_request, self.next_bound - 1)
         } else {
             self.next_session += 1;
-            (StreamKind::NewRequest, self.next_session - 1)
+            (self.streams.new_request, self.next_session - 1)
         };
-        let mut rng = stream(self.rep_seed, kind, index);
+        let mut rng = family.stream(index);
         let binding = if bound {
             let a = rng.random_range(0..self.accounts.len() as u32);
             Some((a, Time::MAX))
@@ -124,7 +123,7 @@ impl Sim<'_> {
         let key = index | (bound as u64) << 63;
         let sid = self.add_session(SessionStart {
             rng,
-            choices: LazyStream::new(self.rep_seed, StreamKind::Gateway, key),
+            choices: self.streams.gateway.lazy(key),
             binding,
             writes_binding: false,
             counted,
