@@ -5,7 +5,7 @@
 use super::limits::{rpm_zone, RpmZone};
 use super::select_index::{fallback_key, load_aware_key, pick_min};
 use super::{Account, Acquired, Cause, Ev, Phase, Reject, Sim};
-use crate::scenario::{FallbackSelection, Platform, PoolConfig};
+use crate::scenario::{FallbackSelection, PoolConfig};
 use crate::units::Time;
 
 /// EffectiveConcurrency(C, R, is_bound) of PR #607, for C >= 1 (C <= 0 is rejected when
@@ -211,10 +211,11 @@ impl Sim<'_> {
     /// service time.
     pub(super) fn acquire(&mut self, rid: u32, account: u32, how: Acquired) {
         let now = self.now;
-        let gw = &self.cfg.gateway;
-        let ttl = gw.sticky_ttl;
-        let openai = gw.platform == Platform::OpenAi;
-        let keeps_binding = !gw.spillover_rebinds || !gw.sticky_wait;
+        let (ttl, openai, keeps_binding) = (
+            self.hot.sticky_ttl,
+            self.hot.openai,
+            self.hot.keeps_binding,
+        );
         let sid = self.requests.items[rid as usize].session;
         let fails = if self.guarded {
             self.attempt_fails(account, sid)
@@ -246,6 +247,7 @@ impl Sim<'_> {
         if self.guarded {
             self.window_on_acquire(account);
         }
+        let client_retries = self.hot.client_retries;
         let s = &mut self.sessions.items[sid as usize];
         s.served_any = true;
         match s.first_account {
@@ -253,8 +255,9 @@ impl Sim<'_> {
             Some(f) if f != account => s.intact = false,
             Some(_) => {}
         }
-        self.reset_retries(sid);
-        let service = self.draw_service(rid);
+        // A request was served: the client's retries start afresh.
+        s.retries_left = client_retries;
+        let service = self.draw_service(rid, sid);
         self.record_acquire(rid);
         self.queue
             .push(now.saturating_add(service), Ev::Complete { req: rid });

@@ -50,7 +50,9 @@ use watchdog::Watchdog;
 use workload::exp_gap;
 
 use crate::dist::Dist;
-use crate::scenario::{Agentic, FallbackSelection, FaultKind, ModelConfig, WaitMode, Workload};
+use crate::scenario::{
+    Agentic, FallbackSelection, FaultKind, ModelConfig, Platform, WaitMode, Workload,
+};
 use crate::units::Time;
 use hdrhistogram::Histogram;
 use rand_pcg::Pcg64;
@@ -459,6 +461,13 @@ struct Hot<'a> {
     /// Sessions and trace modes; 0 in open mode.
     context_growth: f64,
     cache_ttl: Time,
+    /// Gateway settings read at every slot taken.
+    sticky_ttl: Time,
+    /// OpenAI platform: a sticky hit refreshes the binding's TTL.
+    openai: bool,
+    /// A request moved off its full bound account keeps its old binding
+    /// (`spillover_rebinds = false` or `sticky_wait = false`).
+    keeps_binding: bool,
 }
 
 impl<'a> Hot<'a> {
@@ -473,6 +482,9 @@ impl<'a> Hot<'a> {
             client_retry_backoff: 0,
             context_growth: 0.0,
             cache_ttl: cfg.cost.cache_ttl,
+            sticky_ttl: cfg.gateway.sticky_ttl,
+            openai: cfg.gateway.platform == Platform::OpenAi,
+            keeps_binding: !cfg.gateway.spillover_rebinds || !cfg.gateway.sticky_wait,
         };
         match &cfg.workload {
             Workload::Sessions {
@@ -718,10 +730,10 @@ impl Sim<'_> {
         // The event's entry stays in the queue while it is handled: the first event it
         // schedules takes its place (see `EventQueue::take`).
         while let Some((t, ev)) = self.queue.take() {
-            dog.tick(t)?;
+            self.events += 1;
+            dog.tick(t, self.now, self.events)?;
             self.integrate_to(t);
             self.now = t;
-            self.events += 1;
             match ev {
                 Ev::SessionArrival => self.session_arrival(),
                 Ev::OpenArrival { bound } => self.open_arrival(bound),

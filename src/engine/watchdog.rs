@@ -43,28 +43,28 @@ pub enum Stopped {
     Interrupted,
 }
 
-/// The watchdog's state in one replication's loop.
+/// The watchdog's state in one replication's loop. The clock and the event count are the
+/// loop's own (passed to [`Watchdog::tick`]), so that the watchdog keeps no copy of them.
 pub(crate) struct Watchdog {
     watch: Watch,
-    last: Time,
+    /// Events since simulated time last advanced.
     same: u64,
-    events: u64,
 }
+
+/// The event budget and the interrupt flag are checked once per this many events.
+const CHECK_EVERY: u64 = 0x1_0000;
 
 impl Watchdog {
     pub(crate) fn new(watch: Watch) -> Watchdog {
-        Watchdog {
-            watch,
-            last: 0,
-            same: 0,
-            events: 0,
-        }
+        Watchdog { watch, same: 0 }
     }
 
-    /// Called once per event, at simulated time `t`.
+    /// Called once per event, at simulated time `t`; `prev` is the time of the previous
+    /// event (0 before the first) and `events` counts the events so far, this one
+    /// included.
     #[inline]
-    pub(crate) fn tick(&mut self, t: Time) -> Result<(), Stopped> {
-        if t == self.last {
+    pub(crate) fn tick(&mut self, t: Time, prev: Time, events: u64) -> Result<(), Stopped> {
+        if t == prev {
             self.same += 1;
             if self.same > self.watch.max_same_instant {
                 return Err(Stopped::TimeStuck {
@@ -73,20 +73,25 @@ impl Watchdog {
                 });
             }
         } else {
-            self.last = t;
             self.same = 0;
         }
-        self.events += 1;
-        if self.events & 0xffff == 0 {
-            if self.events > self.watch.max_events {
-                return Err(Stopped::EventBudget {
-                    budget: self.watch.max_events,
-                    at_s: crate::units::time_to_secs(t),
-                });
-            }
-            if self.watch.stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
-                return Err(Stopped::Interrupted);
-            }
+        if events % CHECK_EVERY == 0 {
+            return self.check(t, events);
+        }
+        Ok(())
+    }
+
+    /// The budget and the interrupt flag (every [`CHECK_EVERY`] events).
+    #[cold]
+    fn check(&self, t: Time, events: u64) -> Result<(), Stopped> {
+        if events > self.watch.max_events {
+            return Err(Stopped::EventBudget {
+                budget: self.watch.max_events,
+                at_s: crate::units::time_to_secs(t),
+            });
+        }
+        if self.watch.stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+            return Err(Stopped::Interrupted);
         }
         Ok(())
     }

@@ -227,20 +227,14 @@ impl Sim<'_> {
         }
     }
 
-    /// A request was served: the client's retries start afresh.
-    pub(super) fn reset_retries(&mut self, sid: u32) {
-        let s = &mut self.sessions.items[sid as usize];
-        s.retries_left = self.hot.client_retries;
-    }
-
-    /// The service time of request `rid`: the trace's, or drawn from its session's own
-    /// stream.
-    pub(super) fn draw_service(&mut self, rid: u32) -> Time {
-        let r = &self.requests.items[rid as usize];
-        if let Some(t) = r.work.service {
+    /// The service time of request `rid` of session `sid`: the trace's, or drawn from
+    /// the session's own stream.
+    #[inline]
+    pub(super) fn draw_service(&mut self, rid: u32, sid: u32) -> Time {
+        if let Some(t) = self.requests.items[rid as usize].work.service {
             return t;
         }
-        let s = &mut self.sessions.items[r.session as usize];
+        let s = &mut self.sessions.items[sid as usize];
         let service_time = self
             .hot
             .service_time
