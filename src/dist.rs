@@ -62,6 +62,26 @@ fn positive(name: &str, what: &str, x: f64) -> Result<f64, String> {
     }
 }
 
+/// A geometric count on 1, 2, ... with success probability `p` (`ln_q` = ln(1 - p)).
+#[inline]
+fn geometric_count<R: Rng + ?Sized>(p: f64, ln_q: f64, rng: &mut R) -> u64 {
+    if p >= 1.0 {
+        return 1;
+    }
+    // Inversion: number of trials up to and including the first success,
+    // floor(ln u / ln(1 - p)) + 1. The ratio is >= 0 (both logarithms are <= 0), so the
+    // conversion's truncation is the floor; and it is below 1e15 exactly when its floor
+    // is. Below 2^63 the signed conversion gives the unsigned one's result in one
+    // instruction.
+    let u: f64 = 1.0 - rng.random::<f64>(); // in (0, 1]
+    let k = u.ln() / ln_q;
+    if k.is_finite() && k < 1e15 {
+        k as i64 as u64 + 1
+    } else {
+        MAX_COUNT
+    }
+}
+
 impl Dist {
     pub fn constant(value: f64) -> Result<Dist, String> {
         if value.is_finite() && value >= 0.0 {
@@ -357,24 +377,20 @@ impl Dist {
     }
 
     /// Draws a count >= 1 (for count fields).
+    #[inline]
     pub fn sample_count<R: Rng + ?Sized>(&self, rng: &mut R) -> u64 {
+        // The geometric (sessions' usual length) is drawn inline, without the call and
+        // without the register saves the other distributions' code needs.
+        if let Dist::Geometric { p, ln_q } = self {
+            return geometric_count(*p, *ln_q, rng);
+        }
+        self.sample_count_any(rng)
+    }
+
+    /// [`Dist::sample_count`] for every distribution.
+    fn sample_count_any<R: Rng + ?Sized>(&self, rng: &mut R) -> u64 {
         match self {
-            Dist::Geometric { p, ln_q } => {
-                if *p >= 1.0 {
-                    return 1;
-                }
-                // Inversion: number of trials up to and including the first success,
-                // floor(ln u / ln(1 - p)) + 1. The ratio is >= 0 (both logarithms are
-                // <= 0), so the conversion's truncation is the floor; and it is below 1e15
-                // exactly when its floor is.
-                let u: f64 = 1.0 - rng.random::<f64>(); // in (0, 1]
-                let k = u.ln() / ln_q;
-                if k.is_finite() && k < 1e15 {
-                    k as u64 + 1
-                } else {
-                    MAX_COUNT
-                }
-            }
+            Dist::Geometric { p, ln_q } => geometric_count(*p, *ln_q, rng),
             Dist::NegBinomial { r, p } => {
                 // Gamma-Poisson mixture: N ~ Poisson(L), L ~ Gamma(r, (1 - p) / p).
                 let lambda: f64 = Gamma::new(*r, (1.0 - p) / p)

@@ -45,6 +45,7 @@ impl Sim<'_> {
 
     /// Runs selection for the request's current attempt: the sticky layer, then the
     /// load-aware layer, then the fallback queue.
+    #[inline]
     pub(super) fn dispatch(&mut self, rid: u32) {
         let r = &mut self.requests.items[rid as usize];
         r.cause = None;
@@ -211,11 +212,8 @@ impl Sim<'_> {
     /// service time.
     pub(super) fn acquire(&mut self, rid: u32, account: u32, how: Acquired) {
         let now = self.now;
-        let (ttl, openai, keeps_binding) = (
-            self.hot.sticky_ttl,
-            self.hot.openai,
-            self.hot.keeps_binding,
-        );
+        let (ttl, openai, keeps_binding) =
+            (self.hot.sticky_ttl, self.hot.openai, self.hot.keeps_binding);
         let sid = self.requests.items[rid as usize].session;
         let fails = if self.guarded {
             self.attempt_fails(account, sid)

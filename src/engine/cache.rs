@@ -121,6 +121,7 @@ impl SessionCache {
     }
 
     /// A request of the session completed on `account` at `now`.
+    #[inline]
     fn completed(&mut self, account: u32, now: Time, ttl: Time) {
         match self.copies.as_mut_slice() {
             // Most completions are on the one account holding the session's only copy:

@@ -758,6 +758,7 @@ impl Sim<'_> {
     }
 
     /// Arrivals happen only before the horizon.
+    #[inline]
     fn schedule_arrival(&mut self, t: Time, ev: Ev) {
         if t < self.hot.horizon {
             self.queue.push(t, ev);

@@ -11,6 +11,7 @@ use rand::Rng;
 use rand_distr::{Distribution, Exp1};
 use rand_pcg::Pcg64;
 
+#[inline]
 pub(super) fn exp_gap(rng: &mut Pcg64, rate: f64) -> Time {
     let e: f64 = Exp1.sample(rng);
     secs_to_time(e / rate).max(1)
@@ -73,6 +74,7 @@ impl Sim<'_> {
 
     /// A new session, in a freed slot when there is one: filled in place there rather
     /// than moved in whole.
+    #[inline]
     pub(super) fn add_session(&mut self, start: SessionStart) -> u32 {
         match self.sessions.reuse() {
             Some((sid, s)) => {
