@@ -127,6 +127,8 @@ impl SessionCache {
             // Most completions are on the one account holding the session's only copy:
             // refreshed in place, as dropping it and adding it again would leave it.
             [(a, t)] if *a == account => *t = now,
+            // The session's first completion: nothing to drop.
+            [] => self.copies.push((account, now)),
             _ => {
                 self.copies.retain(|&(a, t)| a != account && now - t < ttl);
                 self.copies.push((account, now));

@@ -109,7 +109,10 @@ impl Sim<'_> {
         if t < self.steady_end {
             let dt = (t - from) as u128;
             self.steady_busy_us += self.busy_total as u128 * dt;
-            self.steady_waiting_us += self.waiting_total as u128 * dt;
+            // Most models have no account waiters most of the time.
+            if self.waiting_total != 0 {
+                self.steady_waiting_us += self.waiting_total as u128 * dt;
+            }
             self.last_integrated = t;
             return;
         }
