@@ -16,6 +16,7 @@ impl Sim<'_> {
     /// window fails without a draw; otherwise one uniform draw from the session's gateway
     /// stream against the pool's cumulative per-request probabilities (rate_limit,
     /// overload, auth_error). Only called when some pool is guarded.
+    #[inline(never)] // guarded models only: kept out of the unguarded event path
     pub(super) fn attempt_fails(&mut self, account: u32, sid: u32) -> Option<Failure> {
         let now = self.now;
         let a = &self.accounts[account as usize];
@@ -36,6 +37,7 @@ impl Sim<'_> {
     }
 
     /// An attempt that will not fail takes a slot: a closed usage window opens here.
+    #[inline(never)] // guarded models only: kept out of the unguarded event path
     pub(super) fn window_on_acquire(&mut self, account: u32) {
         let now = self.now;
         let a = &mut self.accounts[account as usize];
@@ -49,6 +51,7 @@ impl Sim<'_> {
 
     /// A successful completion on `account`: the usage window counts it (opening one if
     /// none is open) and may pause the account; the RPM counter counts it.
+    #[inline(never)] // guarded models only: kept out of the unguarded event path
     pub(super) fn count_completion(&mut self, account: u32) {
         let now = self.now;
         let a = &mut self.accounts[account as usize];
@@ -76,6 +79,7 @@ impl Sim<'_> {
 
     /// The slot time of a failing attempt: `time_to_error`, drawn from the session's
     /// gateway stream when it is not constant.
+    #[inline(never)] // guarded models only: kept out of the unguarded event path
     pub(super) fn time_to_error(&mut self, sid: u32) -> Time {
         let d = &self.cfg.gateway.time_to_error;
         secs_to_time(d.sample(&mut self.sessions.items[sid as usize].choices))
