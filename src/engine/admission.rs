@@ -4,6 +4,7 @@
 
 use super::limits::{rpm_zone, RpmZone};
 use super::select_index::{fallback_key, load_aware_key, pick_min};
+use super::workload::service_time;
 use super::{Account, Acquired, Cause, Ev, Phase, Reject, Sim};
 use crate::scenario::{FallbackSelection, PoolConfig};
 use crate::units::Time;
@@ -227,6 +228,7 @@ impl Sim<'_> {
         r.account = account;
         r.fails = fails;
         let kept = keeps_binding && r.cause == Some(Cause::Capacity);
+        let trace_service = r.work.service;
         let s = &mut self.sessions.items[sid as usize];
         if s.writes_binding {
             match how {
@@ -242,11 +244,6 @@ impl Sim<'_> {
                 .push(now.saturating_add(t), Ev::Complete { req: rid });
             return;
         }
-        if self.guarded {
-            self.window_on_acquire(account);
-        }
-        let client_retries = self.hot.client_retries;
-        let s = &mut self.sessions.items[sid as usize];
         s.served_any = true;
         match s.first_account {
             None => s.first_account = Some(account),
@@ -254,8 +251,11 @@ impl Sim<'_> {
             Some(_) => {}
         }
         // A request was served: the client's retries start afresh.
-        s.retries_left = client_retries;
-        let service = self.draw_service(rid, sid);
+        s.retries_left = self.hot.client_retries;
+        let service = service_time(trace_service, self.hot.service_time, &mut s.rng);
+        if self.guarded {
+            self.window_on_acquire(account);
+        }
         self.record_acquire(rid);
         self.queue
             .push(now.saturating_add(service), Ev::Complete { req: rid });

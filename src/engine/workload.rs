@@ -229,21 +229,6 @@ impl Sim<'_> {
         }
     }
 
-    /// The service time of request `rid` of session `sid`: the trace's, or drawn from
-    /// the session's own stream.
-    #[inline]
-    pub(super) fn draw_service(&mut self, rid: u32, sid: u32) -> Time {
-        if let Some(t) = self.requests.items[rid as usize].work.service {
-            return t;
-        }
-        let s = &mut self.sessions.items[sid as usize];
-        let service_time = self
-            .hot
-            .service_time
-            .expect("trace requests carry their service time");
-        secs_to_time(service_time.sample(&mut s.rng))
-    }
-
     /// After a completed request the session continues after a think time (agentic:
     /// the next step after a tool time, or the next turn after a think time), or ends.
     pub(super) fn session_after_completion(&mut self, sid: u32) {
@@ -297,6 +282,19 @@ impl Sim<'_> {
             c.sessions_intact += (!abandoned && s.intact) as u64;
         }
         self.sessions.remove(sid);
+    }
+}
+
+/// A request's service time: the trace's (`trace`), or drawn from `dist` with its
+/// session's own stream.
+#[inline]
+pub(super) fn service_time(trace: Option<Time>, dist: Option<&Dist>, rng: &mut Pcg64) -> Time {
+    match trace {
+        Some(t) => t,
+        None => {
+            let d = dist.expect("trace requests carry their service time");
+            secs_to_time(d.sample(rng))
+        }
     }
 }
 
