@@ -144,9 +144,10 @@ impl Sim<'_> {
     pub(super) fn cache_on_completion(&mut self, rid: u32) -> Option<u64> {
         let ttl = self.hot.cache_ttl;
         let now = self.now;
+        let growth = self.hot.context_growth;
         let r = &self.requests.items[rid as usize];
-        let (account, work) = (r.account, r.work);
-        let s = &self.sessions.items[r.session as usize];
+        let (account, work) = (r.account, &r.work);
+        let s = &mut self.sessions.items[r.session as usize];
         let warm_here = if s.trace.is_some() {
             r.warm_copies.as_slice().contains(&account)
         } else {
@@ -155,8 +156,6 @@ impl Sim<'_> {
             s.cache.warm_on(account, r.arrived, ttl)
         };
         let moved = work.warm_any && !warm_here;
-        let growth = self.hot.context_growth;
-        let s = &mut self.sessions.items[r.session as usize];
         s.cache.completed(account, now, ttl);
         moved.then(|| {
             let tokens = work
