@@ -682,8 +682,9 @@ fn finish(
         warnings.extend(what_would_reach(s, search));
     }
     warnings.extend(precision_warnings(s, result));
-    write_outputs(s, result, stage.dir(), crn, overrides, &warnings)?;
-    let rendered = crate::report::render(stage.dir()).map_err(|e| CliError::Other(e.into()))?;
+    let known = write_outputs(s, result, stage.dir(), crn, overrides, &warnings)?;
+    let rendered =
+        crate::report::render_knowing(stage.dir(), known).map_err(|e| CliError::Other(e.into()))?;
     if interrupted() {
         // Before the commit: the staging folder is removed, the earlier run stays.
         return Err(CliError::Interrupted);
@@ -1249,7 +1250,9 @@ fn progress_bar(len: u64, quiet: bool) -> indicatif::ProgressBar {
     bar
 }
 
-/// Writes the CSV files and run.json (each atomically).
+/// Writes the CSV files and run.json (each atomically). Returns the rows of
+/// timeseries.csv and wait_quantiles.csv as the report reads them, so that it need not
+/// read them back.
 pub fn write_outputs(
     s: &Scenario,
     r: &RunResult,
@@ -1257,20 +1260,29 @@ pub fn write_outputs(
     crn: bool,
     overrides: &[String],
     warnings: &[String],
-) -> Result<(), CliError> {
+) -> Result<crate::report::input::Known, CliError> {
     let w = |e: crate::output::WriteError| CliError::Other(e.into());
     ensure_dir(out).map_err(w)?;
     write_atomic(out, "summary.csv", &export::summary_csv(s, r)).map_err(w)?;
     write_atomic(out, "replications.csv", &export::replications_csv(s, r)).map_err(w)?;
     write_atomic(out, "timeseries.csv", &export::timeseries_csv(s, r)).map_err(w)?;
-    write_atomic(out, "wait_quantiles.csv", &export::wait_quantiles_csv(r)).map_err(w)?;
+    let waits = export::wait_rows(r);
+    write_atomic(
+        out,
+        "wait_quantiles.csv",
+        &export::wait_quantiles_csv_of(&waits),
+    )
+    .map_err(w)?;
     write_atomic(
         out,
         "run.json",
         &export::run_json(s, r, crn, overrides, warnings),
     )
     .map_err(w)?;
-    Ok(())
+    Ok(crate::report::input::Known {
+        timeseries: export::timeseries_rows(s, r),
+        waits,
+    })
 }
 
 /// MSER-5 verdicts worth a warning: a warm-up shorter than suggested, or no steady state.

@@ -3,6 +3,8 @@
 //! Numbers are written with Rust's shortest round-trip formatting, so the bytes depend only
 //! on the values; an unknown value (a CI from one replication) is an empty cell.
 
+use crate::engine::MinuteBin;
+use crate::report::input::{TimeRow, WaitQuantile};
 use crate::runner::{PointResult, RunResult};
 use crate::scenario::{Param, Scenario};
 use crate::stats::{Estimate, HEADLINE, METRICS};
@@ -247,56 +249,164 @@ pub const TIMESERIES_COLUMNS: [&str; 10] = [
 
 /// `timeseries.csv`: per simulated minute of replication 0, per point.
 pub fn timeseries_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
-    // Row by row into the bytes: a long horizon has a row per minute, and rows of strings
-    // kept whole would take several times the file's size.
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(TIMESERIES_COLUMNS)
-        .expect("writing CSV to memory cannot fail");
+    // Row by row into the bytes, each number formatted into one reused buffer: a long
+    // horizon has a row per minute, and a string per cell was most of the cost.
+    let mut w = Cells::new();
+    w.record(TIMESERIES_COLUMNS);
     for p in &r.points {
         for (m, bin) in p.timeseries.iter().enumerate() {
-            let start = m as u64 * 60_000_000;
-            let len = (s.horizon - start).min(60_000_000) as f64;
-            w.write_record([
-                p.point.index.to_string(),
-                m.to_string(),
-                num(start as f64 / US_PER_S),
-                num(bin.busy_us as f64 / len),
-                num(bin.waiting_us as f64 / len),
-                bin.requests_completed.to_string(),
-                bin.new_session_rejections.to_string(),
-                bin.migrations.to_string(),
-                bin.bound_rejections.to_string(),
-                (bin.migrations + bin.bound_rejections).to_string(),
-            ])
-            .expect("writing CSV to memory cannot fail");
+            let (time_s, busy_slots, waiting) = minute_averages(s, m, bin);
+            w.display(p.point.index);
+            w.display(m);
+            w.num(time_s);
+            w.num(busy_slots);
+            w.num(waiting);
+            w.display(bin.requests_completed);
+            w.display(bin.new_session_rejections);
+            w.display(bin.migrations);
+            w.display(bin.bound_rejections);
+            w.display(bin.migrations + bin.bound_rejections);
+            w.end();
         }
     }
-    w.into_inner().expect("flushing CSV to memory cannot fail")
+    w.into_bytes()
 }
 
-/// `wait_quantiles.csv`: the slot-wait distribution per point, all replications pooled.
-pub fn wait_quantiles_csv(r: &RunResult) -> Vec<u8> {
-    // Row by row into the bytes: 103 rows per point, and a table of strings for a sweep
-    // of many points would take several times the file's size.
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["point", "quantile", "wait_s"])
-        .expect("writing CSV to memory cannot fail");
+/// The start of minute `m` in seconds and its busy slots and waiting requests, time
+/// averaged over the part of the minute inside the horizon.
+fn minute_averages(s: &Scenario, m: usize, bin: &MinuteBin) -> (f64, f64, f64) {
+    let start = m as u64 * 60_000_000;
+    let len = (s.horizon - start).min(60_000_000) as f64;
+    (
+        start as f64 / US_PER_S,
+        bin.busy_us as f64 / len,
+        bin.waiting_us as f64 / len,
+    )
+}
+
+/// The rows of `timeseries.csv` with the values the report reads back from its cells
+/// (shortest round-trip numbers parse back to the same bits, an empty cell is NaN), so
+/// that `run` can draw the report without reading the file it has just written.
+pub fn timeseries_rows(s: &Scenario, r: &RunResult) -> Vec<TimeRow> {
+    let read = |x: f64| if x.is_finite() { x } else { f64::NAN };
+    let n = r.points.iter().map(|p| p.timeseries.len()).sum();
+    let mut rows = Vec::with_capacity(n);
+    for p in &r.points {
+        for (m, bin) in p.timeseries.iter().enumerate() {
+            let (time_s, busy_slots, waiting) = minute_averages(s, m, bin);
+            rows.push(TimeRow {
+                point: p.point.index,
+                minute: m as f64,
+                time_s: read(time_s),
+                busy_slots: read(busy_slots),
+                waiting: read(waiting),
+                requests_completed: bin.requests_completed as f64,
+                new_session_rejections: bin.new_session_rejections as f64,
+                migrations: bin.migrations as f64,
+                bound_rejections: bin.bound_rejections as f64,
+                continuity_failures: (bin.migrations + bin.bound_rejections) as f64,
+            });
+        }
+    }
+    rows
+}
+
+/// The rows of `wait_quantiles.csv`: the slot-wait distribution per point, all
+/// replications pooled, at [`wait_quantile_levels`]. Their values are what the report
+/// reads back from the file's cells.
+pub fn wait_rows(r: &RunResult) -> Vec<WaitQuantile> {
+    let levels = wait_quantile_levels();
+    let mut rows = Vec::with_capacity(r.points.len() * levels.len());
     for p in &r.points {
         let hist = (!p.wait_hist.is_empty()).then(|| {
             p.wait_hist
                 .histogram()
                 .expect("bins taken from a histogram make one again")
         });
-        for q in wait_quantile_levels() {
+        for &q in &levels {
             let wait = match &hist {
                 None => 0.0,
                 Some(h) => h.value_at_quantile(q) as f64 / US_PER_S,
             };
-            w.write_record([p.point.index.to_string(), num(q), num(wait)])
+            rows.push(WaitQuantile {
+                point: p.point.index,
+                quantile: q,
+                wait_s: wait,
+            });
+        }
+    }
+    rows
+}
+
+/// `wait_quantiles.csv` of [`wait_rows`].
+pub fn wait_quantiles_csv_of(rows: &[WaitQuantile]) -> Vec<u8> {
+    let mut w = Cells::new();
+    w.record(["point", "quantile", "wait_s"]);
+    for row in rows {
+        w.display(row.point);
+        w.num(row.quantile);
+        w.num(row.wait_s);
+        w.end();
+    }
+    w.into_bytes()
+}
+
+/// `wait_quantiles.csv`: the slot-wait distribution per point, all replications pooled.
+pub fn wait_quantiles_csv(r: &RunResult) -> Vec<u8> {
+    wait_quantiles_csv_of(&wait_rows(r))
+}
+
+/// A CSV writer for rows of numbers: each cell is formatted into one reused buffer.
+struct Cells {
+    w: csv::Writer<Vec<u8>>,
+    buf: String,
+}
+
+impl Cells {
+    fn new() -> Cells {
+        Cells {
+            w: csv::Writer::from_writer(Vec::new()),
+            buf: String::new(),
+        }
+    }
+
+    fn record<const N: usize>(&mut self, cells: [&str; N]) {
+        self.w
+            .write_record(cells)
+            .expect("writing CSV to memory cannot fail");
+    }
+
+    fn display(&mut self, x: impl std::fmt::Display) {
+        use std::fmt::Write;
+        self.buf.clear();
+        write!(self.buf, "{x}").expect("formatting into a String cannot fail");
+        self.w
+            .write_field(&self.buf)
+            .expect("writing CSV to memory cannot fail");
+    }
+
+    /// As [`num`]: shortest round-trip, empty when not finite.
+    fn num(&mut self, x: f64) {
+        if x.is_finite() {
+            self.display(x);
+        } else {
+            self.w
+                .write_field("")
                 .expect("writing CSV to memory cannot fail");
         }
     }
-    w.into_inner().expect("flushing CSV to memory cannot fail")
+
+    fn end(&mut self) {
+        self.w
+            .write_record(None::<&[u8]>)
+            .expect("writing CSV to memory cannot fail");
+    }
+
+    fn into_bytes(self) -> Vec<u8> {
+        self.w
+            .into_inner()
+            .expect("flushing CSV to memory cannot fail")
+    }
 }
 
 #[derive(Serialize)]

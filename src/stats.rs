@@ -129,8 +129,20 @@ pub fn rep_metrics(o: &RepOutput) -> [f64; METRICS.len()] {
     ]
 }
 
-/// The 0.975 quantile of Student's t with `df` degrees of freedom.
+/// The 0.975 quantile of Student's t with `df` degrees of freedom. The inverse CDF is
+/// an iterative search that costs microseconds, and a sweep asks for it for every metric
+/// of every point with the same few `df`: values for small `df` are computed once per
+/// process and kept (the same function, so the same bits).
 pub fn t975(df: u64) -> f64 {
+    const KEPT: usize = 256;
+    static KNOWN: [std::sync::OnceLock<f64>; KEPT] = [const { std::sync::OnceLock::new() }; KEPT];
+    match KNOWN.get(df as usize) {
+        Some(cell) => *cell.get_or_init(|| t975_computed(df)),
+        None => t975_computed(df),
+    }
+}
+
+fn t975_computed(df: u64) -> f64 {
     StudentsT::new(0.0, 1.0, df as f64)
         .map(|t| t.inverse_cdf(0.975))
         .unwrap_or(f64::NAN)

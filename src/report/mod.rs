@@ -67,9 +67,18 @@ pub fn render(out_dir: &Path) -> Result<ReportOutcome, ReportError> {
     render_into(out_dir, out_dir)
 }
 
+/// [`render`] for a run that holds the rows of its two largest files in memory: the
+/// same charts and page, without reading those files back.
+pub fn render_knowing(out_dir: &Path, known: input::Known) -> Result<ReportOutcome, ReportError> {
+    render_from(input::read_run_dir_knowing(out_dir, Some(known))?, out_dir)
+}
+
 /// Reads the run's files in `src` and writes the charts and `report.html` into `dest`.
 pub fn render_into(src: &Path, dest: &Path) -> Result<ReportOutcome, ReportError> {
-    let data = input::read_run_dir(src)?;
+    render_from(input::read_run_dir(src)?, dest)
+}
+
+fn render_from(data: input::RunData, dest: &Path) -> Result<ReportOutcome, ReportError> {
     let points = data.point_summaries();
     let recommendation = recommend::recommend(&points, &data.run.targets);
     let charts_dir = dest.join("charts");
