@@ -189,7 +189,8 @@ where
             .iter()
             .map(|r| ((r.minute + 0.5) * scale, r.busy_slots))
             .collect();
-        draw::line(&mut c, &pixel_envelope(&pts), s.color, 2, false)?;
+        let pts = envelope(&c, &pts);
+        draw::line(&mut c, &pts, s.color, 2, false)?;
     }
 
     // Waiting requests.
@@ -210,7 +211,8 @@ where
             .iter()
             .map(|r| ((r.minute + 0.5) * scale, r.waiting))
             .collect();
-        draw::line(&mut c, &pixel_envelope(&pts), s.color, 2, false)?;
+        let pts = envelope(&c, &pts);
+        draw::line(&mut c, &pts, s.color, 2, false)?;
     }
 
     // Failures per minute.
@@ -236,9 +238,10 @@ where
             .iter()
             .map(|r| ((r.minute + 0.5) * scale, r.new_session_rejections))
             .collect();
-        let nsr = pixel_envelope(&nsr);
+        let nsr = envelope(&c, &nsr);
         draw::line(&mut c, &nsr, draw::lighten(s.color, 0.2), 2, true)?;
-        draw::line(&mut c, &pixel_envelope(&cf), s.color, 2, false)?;
+        let cf = envelope(&c, &cf);
+        draw::line(&mut c, &cf, s.color, 2, false)?;
     }
 
     let caption = "One replication of each setting, minute by minute, warm-up included (grey). \
@@ -248,43 +251,51 @@ where
     Ok((title, caption))
 }
 
-/// Columns a long series is reduced to: more than the plot area's width in pixels.
-const ENVELOPE_COLUMNS: usize = 1200;
-
-/// A long series reduced to what a pixel can show: the points are cut into
-/// [`ENVELOPE_COLUMNS`] runs of consecutive points, and each run keeps its first point,
-/// its lowest and highest points and its last point, in their order. Drawn as a line this
-/// covers the same pixels as the whole series (every peak and dip stays), while the chart
-/// and the SVG inlined in the report stay a bounded size for any horizon. Series of up to
-/// four points per column are drawn whole.
-pub(crate) fn pixel_envelope(pts: &[(f64, f64)]) -> Vec<(f64, f64)> {
-    if pts.len() <= 4 * ENVELOPE_COLUMNS {
-        return pts.to_vec();
-    }
-    let mut out = Vec::with_capacity(4 * ENVELOPE_COLUMNS);
-    let n = pts.len();
-    for col in 0..ENVELOPE_COLUMNS {
-        let run = &pts[col * n / ENVELOPE_COLUMNS..(col + 1) * n / ENVELOPE_COLUMNS];
-        let (mut lo, mut hi) = (0, 0);
-        for (i, p) in run.iter().enumerate() {
-            if p.1 < run[lo].1 {
-                lo = i;
+/// A series reduced to what the plot's pixels can show: consecutive points that fall in
+/// the same pixel column (`column` maps an x value to its column) keep only their lowest
+/// and their highest point, in their order. Drawn as a line this covers the same pixels
+/// as the whole series, every peak and dip included (a column's line spans from its
+/// lowest to its highest value, and the segments between columns stay between those),
+/// while the work of drawing and the SVG inlined in the report stay bounded by the
+/// plot's width for any horizon. A series of at most two points per column is kept
+/// whole. Points that are not finite are left out (the line skips them anyway).
+pub(crate) fn pixel_envelope(pts: &[(f64, f64)], column: impl Fn(f64) -> i32) -> Vec<(f64, f64)> {
+    let mut out = Vec::new();
+    let mut pts = pts
+        .iter()
+        .copied()
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .peekable();
+    while let Some(first) = pts.next() {
+        let col = column(first.0);
+        let (mut lo, mut hi, mut lo_first) = (first, first, true);
+        while let Some(&p) = pts.peek() {
+            if column(p.0) != col {
+                break;
             }
-            if p.1 > run[hi].1 {
-                hi = i;
+            pts.next();
+            if p.1 < lo.1 {
+                lo = p;
+                lo_first = false;
+            }
+            if p.1 > hi.1 {
+                hi = p;
+                lo_first = true;
             }
         }
-        let mut keep = [0, lo.min(hi), lo.max(hi), run.len() - 1];
-        keep.sort_unstable();
-        let mut last = usize::MAX;
-        for i in keep {
-            if i != last {
-                out.push(run[i]);
-                last = i;
-            }
+        // `lo_first`: the lowest point came before the highest one.
+        let (a, b) = if lo_first { (lo, hi) } else { (hi, lo) };
+        out.push(a);
+        if b != a {
+            out.push(b);
         }
     }
     out
+}
+
+/// [`pixel_envelope`] for the plot of `chart`.
+fn envelope<DB: DrawingBackend>(chart: &Chart<DB>, pts: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    pixel_envelope(pts, |x| chart.backend_coord(&(x, 0.0)).0)
 }
 
 fn shade_warmup<DB: DrawingBackend>(chart: &mut Chart<DB>, y: &Axis, warmup: f64) -> DrawResult
@@ -305,13 +316,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn short_series_are_drawn_whole() {
-        let pts: Vec<(f64, f64)> = (0..4 * ENVELOPE_COLUMNS).map(|i| (i as f64, 1.0)).collect();
-        assert_eq!(pixel_envelope(&pts), pts);
+    fn series_of_at_most_two_points_per_column_are_drawn_whole() {
+        let pts: Vec<(f64, f64)> = (0..1000).map(|i| (i as f64, (i % 7) as f64)).collect();
+        assert_eq!(pixel_envelope(&pts, |x| x as i32), pts);
+        assert_eq!(pixel_envelope(&pts, |x| (x / 2.0) as i32), pts);
     }
 
-    /// A year of minutes keeps every extreme, its ends and the order of x, in at most four
-    /// points per column.
+    /// A year of minutes on 1000 columns keeps every extreme and the order of x, in at
+    /// most two points per column, each column's lowest and highest.
     #[test]
     fn long_series_keep_every_extreme_in_order() {
         let n = 366 * 1440;
@@ -323,13 +335,31 @@ mod tests {
                 )
             })
             .collect();
-        let env = pixel_envelope(&pts);
-        assert!(env.len() <= 4 * ENVELOPE_COLUMNS, "{}", env.len());
+        let column = |x: f64| (x * 1000.0 / n as f64) as i32;
+        let env = pixel_envelope(&pts, column);
+        assert!(env.len() <= 2 * 1000, "{}", env.len());
         assert!(env.windows(2).all(|w| w[0].0 < w[1].0));
-        assert_eq!(env.first(), pts.first());
-        assert_eq!(env.last(), pts.last());
         assert!(env.contains(&pts[123_457]), "the spike is kept");
-        let min = pts.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
-        assert_eq!(env.iter().map(|p| p.1).fold(f64::INFINITY, f64::min), min);
+        for col in 0..1000 {
+            let (lo, hi) = pts
+                .iter()
+                .filter(|p| column(p.0) == col)
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+                    (lo.min(p.1), hi.max(p.1))
+                });
+            let kept: Vec<f64> = env
+                .iter()
+                .filter(|p| column(p.0) == col)
+                .map(|p| p.1)
+                .collect();
+            assert_eq!(kept.iter().copied().fold(f64::INFINITY, f64::min), lo);
+            assert_eq!(kept.iter().copied().fold(f64::NEG_INFINITY, f64::max), hi);
+        }
+    }
+
+    #[test]
+    fn points_that_are_not_finite_are_left_out() {
+        let pts = [(0.0, 1.0), (0.5, f64::NAN), (1.0, 2.0), (f64::NAN, 3.0)];
+        assert_eq!(pixel_envelope(&pts, |x| x as i32), [(0.0, 1.0), (1.0, 2.0)]);
     }
 }
