@@ -293,17 +293,13 @@ pub fn timeseries_rows(s: &Scenario, r: &RunResult) -> Vec<TimeRow> {
     let mut rows = Vec::with_capacity(n);
     for p in &r.points {
         for (m, bin) in p.timeseries.iter().enumerate() {
-            let (time_s, busy_slots, waiting) = minute_averages(s, m, bin);
+            let (_, busy_slots, waiting) = minute_averages(s, m, bin);
             rows.push(TimeRow {
                 point: p.point.index,
                 minute: m as f64,
-                time_s: read(time_s),
                 busy_slots: read(busy_slots),
                 waiting: read(waiting),
-                requests_completed: bin.requests_completed as f64,
                 new_session_rejections: bin.new_session_rejections as f64,
-                migrations: bin.migrations as f64,
-                bound_rejections: bin.bound_rejections as f64,
                 continuity_failures: (bin.migrations + bin.bound_rejections) as f64,
             });
         }

@@ -424,8 +424,16 @@ pub fn markers<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
+    // A sweep of many points puts many markers on the same pixel: one drawn again in the
+    // same colour changes nothing, so each pixel position is drawn once. Not with open
+    // markers, whose white centre may cover another marker that a repeat would redraw.
+    let any_hollow = hollow.iter().any(|&h| h);
+    let mut drawn = std::collections::HashSet::new();
     for (i, &(x, y)) in pts.iter().enumerate() {
         if !(x.is_finite() && y.is_finite()) {
+            continue;
+        }
+        if !any_hollow && !drawn.insert(chart.backend_coord(&(x, y))) {
             continue;
         }
         if hollow.get(i).copied().unwrap_or(false) {
@@ -456,9 +464,16 @@ where
     DB::ErrorType: 'static,
 {
     // (x, low, mean, high): ErrorBar also draws a dot at the mean, so it must be the
-    // marker's own position (on a log axis it is not the bar's midpoint).
+    // marker's own position (on a log axis it is not the bar's midpoint). Every bar here
+    // has the same colour and width, so a bar that falls on the same pixels as one already
+    // drawn changes nothing and is left out: a sweep of thousands of points has many.
+    let mut drawn = std::collections::HashSet::new();
     for &(x, lo, mid, hi) in bars {
         if !(x.is_finite() && lo.is_finite() && hi.is_finite() && mid.is_finite()) || hi <= lo {
+            continue;
+        }
+        let pixels = [(x, lo), (x, mid), (x, hi)].map(|p| chart.backend_coord(&p));
+        if !drawn.insert(pixels) {
             continue;
         }
         chart.draw_series(std::iter::once(ErrorBar::new_vertical(
