@@ -53,6 +53,16 @@ pub fn ensure_dir(dir: &Path) -> Result<(), WriteError> {
 /// Writes `bytes` to `dir/name` atomically (temporary file + rename). Result files are
 /// written this way into a [`Stage`]'s folder, never straight into an output folder.
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, WriteError> {
+    write_atomic_with(dir, name, |f| f.write_all(bytes))
+}
+
+/// [`write_atomic`] of what `write` writes, through a buffer: a large file need not be
+/// whole in memory first.
+pub fn write_atomic_with(
+    dir: &Path,
+    name: &str,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<PathBuf, WriteError> {
     let path = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let err = |source| WriteError {
@@ -60,8 +70,9 @@ pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, Wri
         source,
     };
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
+        let mut f = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&tmp)?);
+        write(&mut f)?;
+        let f = f.into_inner().map_err(|e| e.into_error())?;
         f.sync_all()?;
         std::fs::rename(&tmp, &path)
     })();

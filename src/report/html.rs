@@ -91,14 +91,26 @@ fn or_unknown(s: &str) -> String {
 
 /// Builds the page.
 pub fn page(data: &RunData, rec: &Recommendation, charts: &[RenderedChart]) -> String {
+    let mut bytes = Vec::new();
+    write_page(&mut bytes, data, rec, charts).expect("writing to memory cannot fail");
+    String::from_utf8(bytes).expect("the page is built from strings")
+}
+
+/// [`page`], written to `out` part by part: the summary table and each chart are passed
+/// on as soon as they are made, so a sweep of many points never holds the whole page.
+pub fn write_page(
+    out: &mut dyn std::io::Write,
+    data: &RunData,
+    rec: &Recommendation,
+    charts: &[RenderedChart],
+) -> std::io::Result<()> {
     let run = &data.run;
     let name = if run.scenario_name.is_empty() {
         "unnamed scenario".to_string()
     } else {
         run.scenario_name.clone()
     };
-    let mut h =
-        String::with_capacity(64 * 1024 + charts.iter().map(|c| c.svg_text.len()).sum::<usize>());
+    let mut h = String::with_capacity(64 * 1024);
     let _ = write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -157,6 +169,8 @@ pub fn page(data: &RunData, rec: &Recommendation, charts: &[RenderedChart]) -> S
     }
 
     summary_table(&mut h, data, rec);
+    out.write_all(h.as_bytes())?;
+    h.clear();
 
     // Charts.
     h.push_str("<h2>Charts</h2>\n");
@@ -168,10 +182,18 @@ pub fn page(data: &RunData, rec: &Recommendation, charts: &[RenderedChart]) -> S
         // The chart draws its own title; the figure carries it for screen readers.
         let _ = writeln!(
             h,
-            "<figure id=\"{stem}\" aria-label=\"{}\">\n{svg}\n<figcaption>{} \
+            "<figure id=\"{stem}\" aria-label=\"{}\">",
+            escape(&c.title),
+            stem = c.stem,
+        );
+        out.write_all(h.as_bytes())?;
+        h.clear();
+        out.write_all(svg.as_bytes())?;
+        let _ = writeln!(
+            h,
+            "\n<figcaption>{} \
              <a href=\"charts/{stem}.png\">PNG</a> · <a href=\"charts/{stem}.svg\">SVG</a>\
              </figcaption>\n</figure>",
-            escape(&c.title),
             escape(&c.caption),
             stem = c.stem,
         );
@@ -179,7 +201,7 @@ pub fn page(data: &RunData, rec: &Recommendation, charts: &[RenderedChart]) -> S
 
     provenance(&mut h, data);
     h.push_str("</body>\n</html>\n");
-    h
+    out.write_all(h.as_bytes())
 }
 
 fn targets_words(data: &RunData) -> String {

@@ -78,14 +78,19 @@ pub fn render_into(src: &Path, dest: &Path) -> Result<ReportOutcome, ReportError
     render_from(input::read_run_dir(src)?, dest)
 }
 
-fn render_from(data: input::RunData, dest: &Path) -> Result<ReportOutcome, ReportError> {
+fn render_from(mut data: input::RunData, dest: &Path) -> Result<ReportOutcome, ReportError> {
     let points = data.point_summaries();
     let recommendation = recommend::recommend(&points, &data.run.targets);
     let charts_dir = dest.join("charts");
     crate::output::ensure_dir(&charts_dir)?;
     let rendered = charts::render_all(&data, &recommendation, &charts_dir)?;
-    let page = html::page(&data, &recommendation, &rendered);
-    let report_path = crate::output::write_atomic(dest, "report.html", page.as_bytes())?;
+    // Only the charts read the per-minute rows and the wait quantiles (the largest parts of
+    // a long run and of a sweep of many points): they go before the page is written.
+    data.timeseries = Vec::new();
+    data.waits = Vec::new();
+    let report_path = crate::output::write_atomic_with(dest, "report.html", |out| {
+        html::write_page(out, &data, &recommendation, &rendered)
+    })?;
 
     let mut files = Vec::with_capacity(rendered.len() * 2 + 1);
     for c in &rendered {
