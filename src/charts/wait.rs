@@ -34,15 +34,6 @@ where
     let title = "Slot wait: share of served requests that waited longer than t".to_string();
     let area = draw::title_block(root, &title, &ctx.subtitle())?;
     let many_series = ctx.series.len() > 1;
-    // Rows by point in one pass (a filter per point is quadratic in large sweeps).
-    let mut by_point: std::collections::HashMap<usize, Vec<(f64, f64)>> =
-        std::collections::HashMap::new();
-    for w in ctx.data.waits.iter().filter(|w| w.wait_s.is_finite()) {
-        by_point
-            .entry(w.point)
-            .or_default()
-            .push((w.quantile, w.wait_s));
-    }
     // More settings than distinct colours would be unreadable: show the baseline, the
     // featured setting and others evenly spread over the sweep, up to MAX_CURVES.
     let all = ctx.data.summary.points.len();
@@ -77,13 +68,24 @@ where
         v.dedup();
         v
     };
+    // The shown points' rows in one pass (a filter per point is quadratic in large
+    // sweeps; rows of every point would copy them all).
+    let mut by_point: std::collections::HashMap<usize, Vec<(f64, f64)>> = shown
+        .iter()
+        .map(|&i| (ctx.data.summary.points[i].point, Vec::new()))
+        .collect();
+    for w in ctx.data.waits.iter().filter(|w| w.wait_s.is_finite()) {
+        if let Some(rows) = by_point.get_mut(&w.point) {
+            rows.push((w.quantile, w.wait_s));
+        }
+    }
     let dead = |i: usize| ctx.no_bound_requests(i);
     let curves: Vec<Curve> = shown
         .iter()
         .enumerate()
         .map(|(k, &i)| (k, i, &ctx.data.summary.points[i]))
         .map(|(k, i, p)| {
-            let mut rows: Vec<(f64, f64)> = by_point.get(&p.point).cloned().unwrap_or_default();
+            let mut rows: Vec<(f64, f64)> = by_point.remove(&p.point).unwrap_or_default();
             rows.sort_by(|a, b| a.0.total_cmp(&b.0));
             let q_zero = rows
                 .iter()
