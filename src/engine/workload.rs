@@ -298,6 +298,7 @@ pub(super) fn service_time(trace: Option<Time>, dist: Option<&Dist>, rng: &mut P
     }
 }
 
+#[inline]
 fn think_time_of(d: &Dist, rng: &mut Pcg64) -> Time {
     secs_to_time(d.sample(rng))
 }

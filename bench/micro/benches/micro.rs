@@ -31,13 +31,23 @@ struct Ev(#[allow(dead_code)] u32, #[allow(dead_code)] u32);
 mod queue {
     use super::*;
 
+    /// The queue as the engine builds it (a 4-ary heap that turns into a radix heap when
+    /// it grows past 4,096 events, see src/engine/queue.rs), and the same queue kept a heap
+    /// at every size, for comparison: both hand out events in the same order.
+    fn queue(heap_only: bool) -> EventQueue<Ev> {
+        if heap_only {
+            EventQueue::with_radix_from(usize::MAX)
+        } else {
+            EventQueue::default()
+        }
+    }
+
     /// The "hold" operation of a queue of `size` pending events: pop the earliest and
     /// schedule a new one up to 2^20 us later, as every event of a simulation in its
     /// steady state does. Sizes: a small gateway, a 10,000-account one, and beyond.
-    #[divan::bench(args = [1_000, 100_000, 1_000_000])]
-    fn hold(bencher: divan::Bencher, size: u64) {
+    fn hold(bencher: divan::Bencher, size: u64, heap_only: bool) {
         let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
-        let mut q = EventQueue::default();
+        let mut q = queue(heap_only);
         for i in 0..size {
             q.push(rng.next() % (1 << 20), Ev(i as u32, 0));
         }
@@ -47,15 +57,65 @@ mod queue {
         });
     }
 
+    #[divan::bench(args = [1_000, 100_000, 1_000_000])]
+    fn hold_engine_queue(bencher: divan::Bencher, size: u64) {
+        hold(bencher, size, false);
+    }
+
+    #[divan::bench(args = [1_000, 100_000, 1_000_000])]
+    fn hold_heap_only(bencher: divan::Bencher, size: u64) {
+        hold(bencher, size, true);
+    }
+
+    /// The event loop's own use: `take` the earliest, schedule 0, 1 or 2 events (a mean
+    /// of one), `settle`; delays as a gateway's: a tenth at the same microsecond, the rest
+    /// a lognormal-like spread of milliseconds to minutes.
+    fn take_settle(bencher: divan::Bencher, size: u64, heap_only: bool) {
+        let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+        let mut q = queue(heap_only);
+        let mut delay = move || {
+            let r = rng.next();
+            if r % 10 == 0 {
+                0
+            } else {
+                // 2^10 to 2^28 us (1 ms to 4.5 min), uniform in the exponent.
+                let bits = 10 + (r >> 8) % 19;
+                (r >> 32) % (1 << bits)
+            }
+        };
+        for i in 0..size {
+            q.push(delay(), Ev(i as u32, 0));
+        }
+        let mut n = 0u64;
+        bencher.bench_local(|| {
+            let (t, ev) = q.take().expect("the queue holds about `size` events");
+            n += 1;
+            // 0, 1 or 2 new events, one on average, so that the size stays about `size`.
+            for _ in 0..[1, 0, 2][(n % 3) as usize] {
+                q.push(t + delay(), ev);
+            }
+            q.settle();
+        });
+    }
+
+    #[divan::bench(args = [100, 100_000, 1_000_000])]
+    fn take_settle_engine_queue(bencher: divan::Bencher, size: u64) {
+        take_settle(bencher, size, false);
+    }
+
+    #[divan::bench(args = [100, 100_000, 1_000_000])]
+    fn take_settle_heap_only(bencher: divan::Bencher, size: u64) {
+        take_settle(bencher, size, true);
+    }
+
     /// Pushing `size` events then popping them all (the cost per event, both together).
-    #[divan::bench(args = [1_000, 100_000])]
-    fn fill_and_drain(bencher: divan::Bencher, size: u64) {
+    fn fill_and_drain(bencher: divan::Bencher, size: u64, heap_only: bool) {
         let mut rng = XorShift(7);
         let times: Vec<u64> = (0..size).map(|_| rng.next() % (1 << 30)).collect();
         bencher
             .counter(divan::counter::ItemsCount::new(size))
             .bench_local(|| {
-                let mut q = EventQueue::default();
+                let mut q = queue(heap_only);
                 for (i, &t) in times.iter().enumerate() {
                     q.push(t, Ev(i as u32, 0));
                 }
@@ -63,6 +123,16 @@ mod queue {
                     divan::black_box(e);
                 }
             });
+    }
+
+    #[divan::bench(args = [1_000, 100_000])]
+    fn fill_and_drain_engine_queue(bencher: divan::Bencher, size: u64) {
+        fill_and_drain(bencher, size, false);
+    }
+
+    #[divan::bench(args = [1_000, 100_000])]
+    fn fill_and_drain_heap_only(bencher: divan::Bencher, size: u64) {
+        fill_and_drain(bencher, size, true);
     }
 }
 
