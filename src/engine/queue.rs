@@ -357,6 +357,13 @@ impl<E: Copy> Radix<E> {
     #[inline(always)]
     fn push(&mut self, e: Entry<E>) {
         self.len += 1;
+        self.place(e);
+    }
+
+    /// Puts an entry no earlier than `last` in `due` (at `last`) or in the bucket of the
+    /// highest bit in which its time differs from `last`.
+    #[inline(always)]
+    fn place(&mut self, e: Entry<E>) {
         let diff = e.time ^ self.last;
         if diff == 0 {
             self.due.push(e);
@@ -397,14 +404,7 @@ impl<E: Copy> Radix<E> {
             .expect("a filled bucket is not empty");
         self.last = last;
         for &e in &bucket {
-            let diff = e.time ^ last;
-            if diff == 0 {
-                self.due.push(e);
-            } else {
-                let b = 63 - diff.leading_zeros() as usize;
-                self.buckets[b].push(e);
-                self.filled |= 1 << b;
-            }
+            self.place(e);
         }
         // Keep the vector's memory for the bucket's next entries.
         bucket.clear();
