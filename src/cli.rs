@@ -684,11 +684,7 @@ fn finish(
     warnings.extend(precision_warnings(s, result));
     let known = write_outputs(s, result, stage.dir(), crn, overrides, &warnings)?;
     // The charts are drawn in parallel on no more threads than the run was given.
-    let threads = search.threads.unwrap_or_else(default_threads);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| CliError::Other(e.into()))?;
+    let (pool, _) = runner::thread_pool(search).map_err(|e| CliError::Other(e.into()))?;
     let rendered = pool
         .install(|| crate::report::render_knowing(stage.dir(), known))
         .map_err(|e| CliError::Other(e.into()))?;

@@ -116,7 +116,8 @@ impl RunError {
 /// Called after each finished replication with the number done so far.
 pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
 
-fn thread_pool(settings: &RunSettings) -> Result<(rayon::ThreadPool, usize), RunError> {
+/// A pool of `settings.threads` threads (every core when unset), and its size.
+pub(crate) fn thread_pool(settings: &RunSettings) -> Result<(rayon::ThreadPool, usize), RunError> {
     let threads = settings
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));

@@ -9,7 +9,7 @@
 //! a looped trace is a fresh set of sessions). A request arrives at its time whatever
 //! its session's earlier requests are doing (open loop).
 
-use super::streams::{stream, LazyStream, StreamKind};
+use super::streams::{stream, StreamKind};
 use super::{Ev, RequestWork, SessionStart, Sim};
 use crate::scenario::Workload;
 use crate::trace::{SessionKey, SessionRule, TraceReader, TraceRecord};
@@ -149,7 +149,7 @@ impl Sim<'_> {
     fn new_trace_session(&mut self, key: Option<(u64, u128)>) -> u32 {
         let index = self.next_session;
         self.next_session += 1;
-        let mut rng = stream(self.rep_seed, StreamKind::Session, index);
+        let mut rng = self.streams.session.stream(index);
         let user = self.draw_user(&mut rng);
         let counted = self.in_window(self.now);
         if counted {
@@ -157,7 +157,7 @@ impl Sim<'_> {
         }
         let sid = self.add_session(SessionStart {
             rng,
-            choices: LazyStream::new(self.rep_seed, StreamKind::Gateway, index),
+            choices: self.streams.gateway.lazy(index),
             binding: None,
             writes_binding: true,
             counted,

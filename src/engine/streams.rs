@@ -99,10 +99,6 @@ pub(crate) struct LazyStream {
 }
 
 impl LazyStream {
-    pub(crate) fn new(rep_seed: u64, kind: StreamKind, index: u64) -> LazyStream {
-        Family::new(rep_seed, kind).lazy(index)
-    }
-
     #[inline]
     fn get(&mut self) -> &mut Pcg64 {
         let (family, index) = (self.family, self.index);
@@ -182,7 +178,7 @@ mod tests {
     #[test]
     fn lazy_stream_draws_what_the_stream_draws() {
         let mut eager = stream(9, StreamKind::Gateway, 42);
-        let mut lazy = LazyStream::new(9, StreamKind::Gateway, 42);
+        let mut lazy = Family::new(9, StreamKind::Gateway).lazy(42);
         for _ in 0..100 {
             assert_eq!(lazy.random::<u64>(), eager.random::<u64>());
             assert_eq!(lazy.random_range(0..7u32), eager.random_range(0..7u32));

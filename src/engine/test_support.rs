@@ -1,7 +1,7 @@
 //! Helpers for the engine's unit tests: scenarios from text, and requests issued into a
 //! gateway whose account states were set by hand.
 
-use super::streams::{stream, LazyStream, StreamKind};
+use super::streams::{stream, Family, StreamKind};
 use super::{Session, SessionStart, Sim};
 use crate::scenario::ModelConfig;
 use crate::units::Time;
@@ -37,7 +37,7 @@ pub(super) fn arrive(sim: &mut Sim, bound: Option<u32>) -> u32 {
     sim.now = 100_000_000;
     let mut session = Session::new(SessionStart {
         rng: stream(1, StreamKind::Session, 999),
-        choices: LazyStream::new(1, StreamKind::Gateway, 999),
+        choices: Family::new(1, StreamKind::Gateway).lazy(999),
         binding: bound.map(|a| (a, Time::MAX)),
         writes_binding: true,
         counted: false,
