@@ -23,8 +23,11 @@
 //! account alone: nothing to search). A group that empties stays in its heap until it
 //! reaches the top, where it is dropped at once, so the top of every heap is always a
 //! group with accounts and a pick reads it directly; heaps holding more empty groups than
-//! live ones are rebuilt. Before, each index was one ordered tree of all the keys, and an
-//! acquire or a release searched it up to three times per index.
+//! live ones are rebuilt (in linear time). The fallback index keeps each bucket as a list
+//! in key order instead of a heap: its key changes only with the last use, which only
+//! moves forward, so an account always goes at the end (see `Groups::fifo`). Before, each
+//! index was one ordered tree of all the keys, and an acquire or a release searched it up
+//! to three times per index.
 //!
 //! The members of a group are kept in the order of the old tree's lists (an account put
 //! in goes last; one taken out is replaced by the last), so that the draw
@@ -83,21 +86,25 @@ pub(super) fn fallback_key(a: &Account, by_lru: bool) -> Option<FallbackKey> {
 /// Where a key sits: (bucket, last use). Buckets are numbered in key order.
 type Slot = (u32, Option<Time>);
 
-/// Accounts with exactly the same key.
+/// Accounts with exactly the same key (the key itself is in the bucket's order). Kept
+/// small (24 bytes): a change of an account reads its group, at a random place among
+/// thousands, so that a group shares its cache line with others.
 struct Group {
     bucket: u32,
-    last_used: Option<Time>,
     members: Members,
 }
 
 /// The accounts of a group, in the order of a list where an account put in goes last and
 /// one taken out is replaced by the last; the first is kept inline, because nearly every
-/// group has one account, and taking it out then reads no other memory.
+/// group has one account, and taking it out then reads no other memory. The others are
+/// boxed, the box kept (with its memory) when the group empties and is reused.
 #[derive(Default)]
 struct Members {
     len: u32,
     first: u32,
-    rest: Vec<u32>,
+    // Boxed on purpose: 8 bytes in the group instead of a Vec's 24.
+    #[allow(clippy::box_collection)]
+    rest: Option<Box<Vec<u32>>>,
 }
 
 impl Members {
@@ -116,7 +123,7 @@ impl Members {
         if p == 0 {
             self.first
         } else {
-            self.rest[p - 1]
+            self.rest.as_ref().expect("a group of two or more")[p - 1]
         }
     }
 
@@ -125,7 +132,7 @@ impl Members {
         if p == 0 {
             self.first = i;
         } else {
-            self.rest[p - 1] = i;
+            self.rest.as_mut().expect("a group of two or more")[p - 1] = i;
         }
     }
 
@@ -134,7 +141,7 @@ impl Members {
         if self.len == 0 {
             self.first = i;
         } else {
-            self.rest.push(i);
+            self.rest.get_or_insert_with(Default::default).push(i);
         }
         self.len += 1;
     }
@@ -148,7 +155,9 @@ impl Members {
         if self.len == 0 {
             return None;
         }
-        let last = self.rest.pop().expect("a second account");
+        let last = (self.rest.as_mut())
+            .and_then(|rest| rest.pop())
+            .expect("a second account");
         (p < self.len()).then(|| {
             self.set(p, last);
             last
@@ -162,9 +171,18 @@ impl Members {
 
 /// Accounts grouped by exact key, groups in key order (see the module comment).
 struct Groups {
-    /// Per bucket: a binary min-heap of (last use, group) over the bucket's groups,
-    /// emptied ones included until they reach the top.
+    /// Per bucket: the bucket's groups as (last use, group), emptied ones included until
+    /// they reach the top: a binary min-heap, or (`fifo`) a list in key order from
+    /// `heads[bucket]` on.
     heaps: Vec<Vec<(Option<Time>, u32)>>,
+    /// Keep each bucket as a list in key order rather than a heap. For the fallback index:
+    /// its key changes only when the last use does, and a last use only moves forward to
+    /// the latest instant, so every account put in goes at the end of the list (O(1), and
+    /// a rebuild needs no sort). A key that is not the greatest would still be put in its
+    /// place, by a search and a shift.
+    fifo: bool,
+    /// `fifo` only: per bucket, where its list starts (entries before are dropped).
+    heads: Vec<usize>,
     /// Per bucket: how many of its heap's groups are empty.
     empty: Vec<u32>,
     /// Per bucket: how many accounts it holds.
@@ -177,24 +195,46 @@ struct Groups {
     /// Per bucket: its group of never-used accounts, or NO_GROUP. (A group of used
     /// accounts is found through the other accounts released at the same instant.)
     never_used: Vec<u32>,
-    /// Per account: its group, or NO_GROUP.
-    group_of: Vec<u32>,
-    /// Per account: where it sits in its group's list.
-    pos: Vec<u32>,
+    /// Per account: its group (or NO_GROUP) and where it sits in the group's list, side by
+    /// side so that taking an account out reads one place.
+    at: Vec<(u32, u32)>,
 }
 
 impl Groups {
-    fn new(accounts: usize, buckets: usize) -> Self {
+    fn new(accounts: usize, buckets: usize, fifo: bool) -> Self {
         Groups {
             heaps: (0..buckets).map(|_| Vec::new()).collect(),
+            fifo,
+            heads: vec![0; buckets],
             empty: vec![0; buckets],
             members: vec![0; buckets],
             occupied: vec![0; buckets.div_ceil(64)],
             groups: Vec::new(),
             free: Vec::new(),
             never_used: vec![NO_GROUP; buckets],
-            group_of: vec![NO_GROUP; accounts],
-            pos: vec![0; accounts],
+            at: vec![(NO_GROUP, 0); accounts],
+        }
+    }
+
+    /// The least (last use, group) of bucket `b`, if it has a group.
+    #[inline]
+    fn top(&self, b: usize) -> Option<(Option<Time>, u32)> {
+        let heap = &self.heaps[b];
+        if self.fifo {
+            heap.get(self.heads[b]).copied()
+        } else {
+            heap.first().copied()
+        }
+    }
+
+    /// Bucket `b`'s groups (heap or list, from the list's start), emptied ones included.
+    #[inline]
+    fn entries(&self, b: usize) -> &[(Option<Time>, u32)] {
+        let heap = &self.heaps[b];
+        if self.fifo {
+            &heap[self.heads[b]..]
+        } else {
+            heap
         }
     }
 
@@ -211,7 +251,7 @@ impl Groups {
         }
         let mut j = same[i as usize];
         while j != i {
-            let g = self.group_of[j as usize];
+            let g = self.at[j as usize].0;
             if g != NO_GROUP && self.groups[g as usize].bucket == bucket {
                 return Some(g);
             }
@@ -224,7 +264,7 @@ impl Groups {
     /// accounts with the same last use (see [`AccountIndex`]).
     #[inline]
     fn insert(&mut self, (bucket, last_used): Slot, i: u32, same: &[u32]) {
-        debug_assert_eq!(self.group_of[i as usize], NO_GROUP);
+        debug_assert_eq!(self.at[i as usize].0, NO_GROUP);
         let b = bucket as usize;
         let g = match self.find((bucket, last_used), i, same) {
             Some(g) => {
@@ -236,15 +276,12 @@ impl Groups {
             None => {
                 let g = match self.free.pop() {
                     Some(g) => {
-                        let group = &mut self.groups[g as usize];
-                        group.bucket = bucket;
-                        group.last_used = last_used;
+                        self.groups[g as usize].bucket = bucket;
                         g
                     }
                     None => {
                         self.groups.push(Group {
                             bucket,
-                            last_used,
                             members: Members::default(),
                         });
                         (self.groups.len() - 1) as u32
@@ -253,14 +290,17 @@ impl Groups {
                 if last_used.is_none() {
                     self.never_used[b] = g;
                 }
-                heap_push(&mut self.heaps[b], (last_used, g));
+                if self.fifo {
+                    list_push(&mut self.heaps[b], self.heads[b], (last_used, g));
+                } else {
+                    heap_push(&mut self.heaps[b], (last_used, g));
+                }
                 g
             }
         };
         let members = &mut self.groups[g as usize].members;
-        self.pos[i as usize] = members.len() as u32;
+        self.at[i as usize] = (g, members.len() as u32);
         members.push(i);
-        self.group_of[i as usize] = g;
         self.members[b] += 1;
         self.occupied[b / 64] |= 1 << (b % 64);
     }
@@ -268,13 +308,13 @@ impl Groups {
     /// Takes account `i` out of its group.
     #[inline]
     fn remove(&mut self, i: u32) {
-        let g = std::mem::replace(&mut self.group_of[i as usize], NO_GROUP);
+        let (g, p) = std::mem::replace(&mut self.at[i as usize], (NO_GROUP, 0));
         debug_assert_ne!(g, NO_GROUP, "an indexed account is in a group");
         let group = &mut self.groups[g as usize];
-        let p = self.pos[i as usize] as usize;
+        let p = p as usize;
         debug_assert_eq!(group.members.get(p), i);
         if let Some(moved) = group.members.swap_remove(p) {
-            self.pos[moved as usize] = p as u32;
+            self.at[moved as usize].1 = p as u32;
         }
         let b = group.bucket as usize;
         self.members[b] -= 1;
@@ -284,7 +324,7 @@ impl Groups {
         if group.members.is_empty() {
             self.empty[b] += 1;
             self.drop_empty_tops(b);
-            let live = self.heaps[b].len() - self.empty[b] as usize;
+            let live = self.entries(b).len() - self.empty[b] as usize;
             if self.empty[b] as usize > live + REBUILD_SLACK {
                 self.rebuild(b);
             }
@@ -294,13 +334,23 @@ impl Groups {
     /// Drops the empty groups at the top of bucket `b`'s heap.
     #[inline]
     fn drop_empty_tops(&mut self, b: usize) {
-        while let Some(&(_, g)) = self.heaps[b].first() {
+        while let Some((_, g)) = self.top(b) {
             if !self.groups[g as usize].members.is_empty() {
                 break;
             }
-            heap_pop(&mut self.heaps[b]);
+            if self.fifo {
+                self.heads[b] += 1;
+            } else {
+                heap_pop(&mut self.heaps[b]);
+            }
             self.drop_group(g);
             self.empty[b] -= 1;
+        }
+        // A list's dropped start is given back once it is as long as the rest.
+        let head = self.heads[b];
+        if self.fifo && head >= 64 && 2 * head >= self.heaps[b].len() {
+            self.heaps[b].drain(..head);
+            self.heads[b] = 0;
         }
     }
 
@@ -312,9 +362,12 @@ impl Groups {
         self.free.push(g);
     }
 
-    /// Rebuilds bucket `b`'s heap from its live groups (a sorted list is a heap).
+    /// Rebuilds bucket `b`'s heap or list from its live groups (a list stays in order).
+    /// The live groups all have different keys, so how a heap is laid out changes no pick.
     fn rebuild(&mut self, b: usize) {
         let mut heap = std::mem::take(&mut self.heaps[b]);
+        heap.drain(..self.heads[b]);
+        self.heads[b] = 0;
         let mut dropped = Vec::new();
         heap.retain(|&(_, g)| {
             let live = !self.groups[g as usize].members.is_empty();
@@ -326,7 +379,9 @@ impl Groups {
         for g in dropped {
             self.drop_group(g);
         }
-        heap.sort_unstable();
+        if !self.fifo {
+            heapify(&mut heap);
+        }
         self.heaps[b] = heap;
         self.empty[b] = 0;
     }
@@ -349,7 +404,7 @@ impl Groups {
     #[inline]
     fn pick_any(&self, rng: &mut impl Rng) -> Option<u32> {
         let b = self.occupied_buckets().next()?;
-        let (_, g) = self.heaps[b][0];
+        let (_, g) = self.top(b).expect("an occupied bucket has a group");
         let g = &self.groups[g as usize].members;
         Some(match g.len() {
             1 => g.first,
@@ -366,7 +421,7 @@ impl Groups {
     ) -> Option<u32> {
         for b in self.occupied_buckets() {
             let mut found = None;
-            in_key_order(&self.heaps[b], |g| {
+            let visit = |g: u32| {
                 let g = &self.groups[g as usize].members;
                 let n = g.iter().filter(|&i| allowed(i)).count();
                 if n == 0 {
@@ -379,7 +434,17 @@ impl Groups {
                 };
                 found = g.iter().filter(|&i| allowed(i)).nth(j);
                 true
-            });
+            };
+            if self.fifo {
+                let mut visit = visit;
+                for &(_, g) in self.entries(b) {
+                    if visit(g) {
+                        break;
+                    }
+                }
+            } else {
+                in_key_order(&self.heaps[b], visit);
+            }
             if found.is_some() {
                 return found;
             }
@@ -392,21 +457,20 @@ impl Groups {
     #[cfg(test)]
     fn canonical(&self) -> Vec<(u32, Option<Time>, Vec<u32>)> {
         let mut out = Vec::new();
-        for (b, heap) in self.heaps.iter().enumerate() {
+        for b in 0..self.heaps.len() {
+            let heap = self.entries(b);
             for (at, &(key, g)) in heap.iter().enumerate() {
                 if at > 0 {
-                    assert!(heap[(at - 1) / 2].0 <= key, "heap order");
+                    let before = if self.fifo { at - 1 } else { (at - 1) / 2 };
+                    assert!(heap[before].0 <= key, "heap or list order");
                 }
                 let group = &self.groups[g as usize];
-                assert_eq!((group.bucket as usize, group.last_used), (b, key));
+                assert_eq!(group.bucket as usize, b);
                 if key.is_none() {
                     assert_eq!(self.never_used[b], g);
                 }
                 for (p, i) in group.members.iter().enumerate() {
-                    assert_eq!(
-                        (self.group_of[i as usize], self.pos[i as usize]),
-                        (g, p as u32)
-                    );
+                    assert_eq!(self.at[i as usize], (g, p as u32));
                 }
             }
             let empty = heap
@@ -434,7 +498,7 @@ impl Groups {
             groups.sort_unstable();
             out.extend(groups);
         }
-        let in_heaps: usize = self.heaps.iter().map(Vec::len).sum();
+        let in_heaps: usize = (0..self.heaps.len()).map(|b| self.entries(b).len()).sum();
         assert_eq!(in_heaps + self.free.len(), self.groups.len());
         for w in out.windows(2) {
             assert!(
@@ -460,6 +524,44 @@ fn heap_push(heap: &mut Vec<(Option<Time>, u32)>, item: (Option<Time>, u32)) {
         i = parent;
     }
     heap[i] = item;
+}
+
+/// Puts `item` into the list `list`, kept in key order from `head` on: at the end, unless
+/// its key is less than the last one's (never, for the fallback index).
+#[inline]
+fn list_push(list: &mut Vec<(Option<Time>, u32)>, head: usize, item: (Option<Time>, u32)) {
+    match list.last() {
+        Some(&(last, _)) if item.0 < last => {
+            let at = head + list[head..].partition_point(|&(k, _)| k <= item.0);
+            list.insert(at, item);
+        }
+        _ => list.push(item),
+    }
+}
+
+/// Makes `heap` a binary min-heap, in linear time (Floyd: sifts down every inner node,
+/// the last first).
+fn heapify(heap: &mut [(Option<Time>, u32)]) {
+    let n = heap.len();
+    for start in (0..n / 2).rev() {
+        let item = heap[start];
+        let mut i = start;
+        loop {
+            let mut c = 2 * i + 1;
+            if c >= n {
+                break;
+            }
+            if c + 1 < n && heap[c + 1].0 < heap[c].0 {
+                c += 1;
+            }
+            if item.0 <= heap[c].0 {
+                break;
+            }
+            heap[i] = heap[c];
+            i = c;
+        }
+        heap[i] = item;
+    }
 }
 
 /// Removes the least item of the non-empty binary min-heap `heap`.
@@ -545,8 +647,8 @@ impl AccountIndex {
         let ranks = priorities.len();
         let n = accounts.len() as u32;
         let mut index = AccountIndex {
-            load_aware: Groups::new(accounts.len(), ranks * LOADS as usize),
-            fallback: Groups::new(accounts.len(), ranks),
+            load_aware: Groups::new(accounts.len(), ranks * LOADS as usize, false),
+            fallback: Groups::new(accounts.len(), ranks, true),
             by_lru,
             rank,
             same_next: (0..n).collect(),
