@@ -1,10 +1,18 @@
-//! The event queue: events ordered by (time, sequence number), in one of two layouts.
+//! The event queue: events ordered by (time, sequence number), in one of three layouts.
 //!
 //! Tie rule: events scheduled for the same microsecond come out in the order they were
 //! scheduled (first in, first out), so a run is a pure function of its inputs. Each push
 //! gets the next sequence number, and the queue hands out the event with the smallest
 //! (time, sequence number) pair. Both layouts below give exactly that order, so which one
 //! is in use changes the cost of a run, never its results.
+//!
+//! **Very small queues: a sorted list.** Up to [`SORTED_MAX`] events (a gateway of one or
+//! two accounts: the one-account model of bench/ never holds more than a few dozen) are
+//! kept in one vector, latest first, so that the earliest is taken from its end in
+//! constant time. A new event is put in its place by moving the events earlier than it one
+//! place towards the end: a few short copies, with one hard-to-predict branch (where the
+//! scan stops) instead of the three or four of every level of a heap. When the list is
+//! full it is reversed, which makes it a heap (ascending order is one), and stays a heap.
 //!
 //! **Small queues: a 4-ary heap.** An implicit min-heap in one vector, four children per
 //! node. Four children halve the depth of a binary heap, and the four children of a node
@@ -36,15 +44,16 @@
 //! event pushed at time `last` has a larger sequence number than all already there, so
 //! appending keeps `due` in order.
 //!
-//! The queue starts as a heap and turns into a radix heap when it reaches [`RADIX_FROM`]
-//! events (and stays one if it shrinks again: at small sizes both are cheap). If an event
+//! The queue starts as a sorted list, becomes a heap at [`SORTED_MAX`] events and turns
+//! into a radix heap when it reaches [`RADIX_FROM`] events (and stays one if it shrinks
+//! again: at small sizes both are cheap). If an event
 //! were ever pushed earlier than `last` (the engine never does: every event it schedules
 //! is at the current time plus a delay, or at a deadline not yet passed), the queue turns
 //! back into a heap, which accepts any time, so the order stays exact for every input.
 //!
 //! At 10,000 accounts this makes the whole simulation about a fifth cheaper (the commit
 //! that brought the radix heap has the measurements); the one-account model, whose queue
-//! holds a few events, keeps the heap. The radix heap's vectors keep their memory once
+//! holds a few events, keeps the sorted list. The radix heap's vectors keep their memory once
 //! grown: about 30 MB more at 10,000 accounts.
 
 use crate::units::Time;
@@ -65,6 +74,11 @@ impl<E> Entry<E> {
 
 const ARITY: usize = 4;
 
+/// The size at which a sorted list turns into a heap. An insertion into the list moves
+/// the entries earlier than the new one (about half of them), which beats a heap's
+/// sift while the list is this short.
+const SORTED_MAX: usize = 64;
+
 /// The size at which a heap turns into a radix heap: 4,096 entries of 32 bytes are
 /// 128 KiB, about where the heap stops fitting in a core's private caches.
 const RADIX_FROM: usize = 4096;
@@ -76,15 +90,21 @@ const RADIX_FROM: usize = 4096;
 /// events schedule at least one more) overwrites the root and sifts it down once, instead
 /// of a removal (one sift down) and an insertion (one sift up); `settle` removes the entry
 /// if nothing was pushed. Keys are unique, so the order of events is the same either way.
-/// The radix heap removes the event at `take`, and `settle` has nothing to do.
+/// The sorted list and the radix heap remove the event at `take`, and `settle` has
+/// nothing to do.
 /// `push`, `take` and `settle` test nothing more than a heap alone would: a radix heap
 /// leaves the heap's vector empty and without room, which sends the heap's own "empty"
 /// and "full" cases to it.
 pub struct EventQueue<E> {
+    /// The sorted list (latest first) while `sorted`, otherwise the heap.
     heap: Vec<Entry<E>>,
     next_seq: u64,
     /// The root entry was handed out by `take` and is to be replaced or removed (heap only).
     taken: bool,
+    /// The queue is still a sorted list: `heap` holds the entries latest first, with room
+    /// for exactly the number of entries at which it turns into a heap, so that a push
+    /// into a full list finds it full and goes to `push_large`.
+    sorted: bool,
     /// Set once the queue has reached `radix_from` events: then `heap` is empty, with no
     /// room, so that a push finds it full and goes to the radix heap.
     radix: Option<Box<Radix<E>>>,
@@ -103,12 +123,21 @@ impl<E> EventQueue<E> {
     /// is full (0: from the first push; `usize::MAX`: never). The results are the same for every `n`; the
     /// tests and micro-benchmarks use it to reach both layouts.
     pub fn with_radix_from(n: usize) -> Self {
+        Self::with_limits(SORTED_MAX, n)
+    }
+
+    /// A queue that is a sorted list up to `sorted_max` events (0: a heap from the
+    /// start), then a heap, then a radix heap from `radix_from` events (see
+    /// [`EventQueue::with_radix_from`]). The tests use it to reach every layout.
+    pub fn with_limits(sorted_max: usize, radix_from: usize) -> Self {
+        let sorted_max = sorted_max.min(radix_from);
         EventQueue {
-            heap: Vec::new(),
+            heap: Vec::with_capacity(sorted_max),
             next_seq: 0,
             taken: false,
+            sorted: sorted_max > 0,
             radix: None,
-            radix_from: n.min(u32::MAX as usize) as u32,
+            radix_from: radix_from.min(u32::MAX as usize) as u32,
         }
     }
 }
@@ -130,11 +159,41 @@ impl<E: Copy> EventQueue<E> {
         }
         if self.heap.len() == self.heap.capacity() {
             // The heap's vector is full (the same test as `Vec::push` makes, so it costs
-            // nothing more), or this is a radix heap (whose `heap` has no room at all).
+            // nothing more), a full sorted list, or a radix heap (whose `heap` has no
+            // room at all).
             self.push_large(item);
             return;
         }
-        self.sift_up(item);
+        if self.sorted {
+            self.insert_sorted(item);
+        } else {
+            self.sift_up(item);
+        }
+    }
+
+    /// Inserts `item` into the sorted list (which has room for it): entries earlier
+    /// than it move one place towards the end, where the earliest is. A new entry is
+    /// later than every entry at the same time (its sequence number is the largest), so
+    /// it goes before them.
+    #[inline]
+    fn insert_sorted(&mut self, item: Entry<E>) {
+        let mut i = self.heap.len();
+        self.heap.push(item);
+        let list = &mut self.heap[..];
+        while i > 0 && list[i - 1].before(&item) {
+            list[i] = list[i - 1];
+            i -= 1;
+        }
+        list[i] = item;
+    }
+
+    /// Turns a full sorted list into a heap: the entries in ascending order already
+    /// are one.
+    #[cold]
+    #[inline(never)]
+    fn become_heap_from_sorted(&mut self) {
+        self.sorted = false;
+        self.heap.reverse();
     }
 
     /// Adds `item` at the end of the heap and sifts it up to its place.
@@ -159,6 +218,9 @@ impl<E: Copy> EventQueue<E> {
     #[cold]
     #[inline(never)]
     fn push_large(&mut self, item: Entry<E>) {
+        if self.sorted {
+            self.become_heap_from_sorted();
+        }
         match &mut self.radix {
             Some(r) if item.time >= r.last => r.push(item),
             Some(_) => self.become_heap(item),
@@ -173,6 +235,9 @@ impl<E: Copy> EventQueue<E> {
     /// Removes and returns the earliest event.
     #[inline]
     pub fn pop(&mut self) -> Option<(Time, E)> {
+        if self.sorted {
+            return self.heap.pop().map(|e| (e.time, e.event));
+        }
         self.settle();
         match self.heap.first() {
             Some(&top) => {
@@ -189,6 +254,11 @@ impl<E: Copy> EventQueue<E> {
     #[inline]
     pub fn take(&mut self) -> Option<(Time, E)> {
         debug_assert!(!self.taken, "settle before the next take");
+        if self.sorted {
+            // The earliest entry is the last: removed at once, in constant time.
+            let e = self.heap.pop()?;
+            return Some((e.time, e.event));
+        }
         // Both ways give a reference, so that the event loop reads the event from memory
         // either way (a small merge of the two paths, which keeps the loop compact).
         let top = if self.heap.is_empty() {
@@ -440,9 +510,9 @@ mod tests {
 
     /// Random pushes, pops and take-push-settle rounds against a BTreeMap keyed by
     /// (time, insertion counter), for queues that turn into a radix heap at various sizes.
-    fn shadow(seed: u64, radix_from: usize, times: Times, steps: usize, grow: f64) {
+    fn shadow(seed: u64, limits: (usize, usize), times: Times, steps: usize, grow: f64) {
         let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
-        let mut q = EventQueue::with_radix_from(radix_from);
+        let mut q = EventQueue::with_limits(limits.0, limits.1);
         let mut shadow = BTreeMap::new();
         let mut counter = 0u64;
         let mut now = 0u64;
@@ -500,8 +570,10 @@ mod tests {
     #[test]
     fn matches_btreemap_shadow_small_times() {
         for seed in 0..20u64 {
-            for radix_from in [0, 1, 7, 64, RADIX_FROM, usize::MAX] {
-                shadow(seed, radix_from, Times::Small, 5_000, 0.55);
+            for sorted_max in [0, 1, 5, SORTED_MAX] {
+                for radix_from in [0, 1, 7, 64, RADIX_FROM, usize::MAX] {
+                    shadow(seed, (sorted_max, radix_from), Times::Small, 5_000, 0.55);
+                }
             }
         }
     }
@@ -509,8 +581,10 @@ mod tests {
     #[test]
     fn matches_btreemap_shadow_monotone_times() {
         for seed in 0..20u64 {
-            for radix_from in [0, 1, 7, 64, RADIX_FROM, usize::MAX] {
-                shadow(seed, radix_from, Times::Monotone, 5_000, 0.55);
+            for sorted_max in [0, 1, 5, SORTED_MAX] {
+                for radix_from in [0, 1, 7, 64, RADIX_FROM, usize::MAX] {
+                    shadow(seed, (sorted_max, radix_from), Times::Monotone, 5_000, 0.55);
+                }
             }
         }
     }
@@ -520,7 +594,7 @@ mod tests {
     fn matches_btreemap_shadow_large() {
         for seed in 0..2u64 {
             for times in [Times::Small, Times::Monotone] {
-                shadow(seed, RADIX_FROM, times, 60_000, 0.6);
+                shadow(seed, (SORTED_MAX, RADIX_FROM), times, 60_000, 0.6);
             }
         }
     }
@@ -528,20 +602,40 @@ mod tests {
     /// The engine's steady state: take the earliest, push one or two later events.
     #[test]
     fn hold_pattern_matches_heap_only() {
+        hold_pattern(EventQueue::with_radix_from(0), 20_000);
+    }
+
+    /// A small queue in the steady state stays a sorted list, which must hand out the
+    /// same events as a heap.
+    #[test]
+    fn small_hold_pattern_matches_heap_only() {
+        for n in [1, 10, SORTED_MAX as u32 - 1, SORTED_MAX as u32] {
+            hold_pattern(EventQueue::default(), n);
+        }
+    }
+
+    /// `radix` (any layout) against a heap alone: `n` events, then take-push-settle
+    /// rounds that push 0, 1 or 2 events (2 while it holds half of `n`, rounded up, or fewer).
+    fn hold_pattern(mut radix: EventQueue<u32>, n: u32) {
         let mut rng = rand_pcg::Pcg64::seed_from_u64(11);
-        let mut radix = EventQueue::with_radix_from(0);
-        let mut heap = EventQueue::with_radix_from(usize::MAX);
-        for i in 0..20_000u32 {
+        let mut heap = EventQueue::with_limits(0, usize::MAX);
+        for i in 0..n {
             let t = rng.random_range(0..1_000_000u64);
             radix.push(t, i);
             heap.push(t, i);
         }
         for i in 0..200_000u32 {
+            let before = radix.len();
             let a = radix.take();
             let b = heap.take();
             assert_eq!(a, b);
             let (t, _) = a.expect("never empty");
-            for _ in 0..rng.random_range(0..3) {
+            let pushes = if before <= (n as usize).div_ceil(2) {
+                2
+            } else {
+                rng.random_range(0..3)
+            };
+            for _ in 0..pushes {
                 let d = [0, 1, rng.random_range(0..2_000_000u64)][rng.random_range(0..3)];
                 radix.push(t + d, i);
                 heap.push(t + d, i);

@@ -31,12 +31,13 @@ struct Ev(#[allow(dead_code)] u32, #[allow(dead_code)] u32);
 mod queue {
     use super::*;
 
-    /// The queue as the engine builds it (a 4-ary heap that turns into a radix heap when
-    /// it grows past 4,096 events, see src/engine/queue.rs), and the same queue kept a heap
-    /// at every size, for comparison: both hand out events in the same order.
+    /// The queue as the engine builds it (a sorted list up to 64 events, then a 4-ary heap
+    /// that turns into a radix heap when it grows past 4,096 events, see
+    /// src/engine/queue.rs), and the same queue kept a heap at every size, for comparison:
+    /// both hand out events in the same order.
     fn queue(heap_only: bool) -> EventQueue<Ev> {
         if heap_only {
-            EventQueue::with_radix_from(usize::MAX)
+            EventQueue::with_limits(0, usize::MAX)
         } else {
             EventQueue::default()
         }
@@ -44,7 +45,8 @@ mod queue {
 
     /// The "hold" operation of a queue of `size` pending events: pop the earliest and
     /// schedule a new one up to 2^20 us later, as every event of a simulation in its
-    /// steady state does. Sizes: a small gateway, a 10,000-account one, and beyond.
+    /// steady state does. Sizes: one account, a small gateway, a 10,000-account one, and
+    /// beyond.
     fn hold(bencher: divan::Bencher, size: u64, heap_only: bool) {
         let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
         let mut q = queue(heap_only);
@@ -57,12 +59,12 @@ mod queue {
         });
     }
 
-    #[divan::bench(args = [1_000, 100_000, 1_000_000])]
+    #[divan::bench(args = [16, 1_000, 100_000, 1_000_000])]
     fn hold_engine_queue(bencher: divan::Bencher, size: u64) {
         hold(bencher, size, false);
     }
 
-    #[divan::bench(args = [1_000, 100_000, 1_000_000])]
+    #[divan::bench(args = [16, 1_000, 100_000, 1_000_000])]
     fn hold_heap_only(bencher: divan::Bencher, size: u64) {
         hold(bencher, size, true);
     }
