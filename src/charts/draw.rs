@@ -675,6 +675,10 @@ pub struct Placer {
 /// thousands of points has thousands of markers and labels).
 struct Obstacles {
     rects: Vec<Rect>,
+    /// Every box pushed, once: a box equal to one already there changes no answer, and a
+    /// sweep of thousands of points stacks thousands of equal ones (markers on the same
+    /// pixel, labels that found no free spot) in the same cells.
+    seen: std::collections::HashSet<(i32, i32, i32, i32)>,
     cells: Vec<Vec<u32>>,
     cols: i32,
     rows: i32,
@@ -689,6 +693,7 @@ impl Obstacles {
         let rows = ((bounds.y1 - bounds.y0).max(1) + CELL - 1) / CELL;
         Obstacles {
             rects: Vec::new(),
+            seen: std::collections::HashSet::new(),
             cells: vec![Vec::new(); (cols * rows) as usize],
             cols,
             rows,
@@ -707,6 +712,9 @@ impl Obstacles {
     }
 
     fn push(&mut self, r: Rect) {
+        if !self.seen.insert((r.x0, r.y0, r.x1, r.y1)) {
+            return;
+        }
         let id = self.rects.len() as u32;
         self.rects.push(r);
         if let Some((cx0, cy0, cx1, cy1)) = self.cell_range(&r) {

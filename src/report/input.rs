@@ -52,7 +52,9 @@ impl RunData {
         for r in &self.replications {
             by_point.entry(r.point).or_default().push(r);
         }
-        for p in &mut points {
+        // `points` are the summary's rows in order (a lookup by point number per point is
+        // quadratic in large sweeps).
+        for (p, row) in points.iter_mut().zip(&self.summary.points) {
             let mut rows: Vec<&RepRow> = by_point.get(&p.point).cloned().unwrap_or_default();
             rows.sort_by_key(|r| r.replication);
             // Only a complete run of replications 0..n pairs up with other points.
@@ -62,11 +64,7 @@ impl RunData {
                 p.reps.continuity_failure_rate =
                     rows.iter().map(|r| r.continuity_failure_rate).collect();
             }
-            p.replications = rows.len().max(
-                self.summary
-                    .by_point(p.point)
-                    .map_or(0, |s| s.replications.max(0.0) as usize),
-            );
+            p.replications = rows.len().max(row.replications.max(0.0) as usize);
             if let Some(&c) = self.run.point_costs.get(p.point) {
                 p.cost = c;
             }
@@ -451,6 +449,8 @@ pub fn read_replications(path: &Path) -> Result<Vec<RepRow>, ReportError> {
 struct CsvFile {
     path: PathBuf,
     header: Vec<String>,
+    /// [`column_range`] of each column, looked up once (every number read is checked).
+    ranges: Vec<(f64, f64, &'static str)>,
     rows: Vec<(u64, csv::StringRecord)>,
 }
 
@@ -494,6 +494,7 @@ impl CsvFile {
         }
         let csv = CsvFile {
             path: path.to_path_buf(),
+            ranges: header.iter().map(|h| column_range(h)).collect(),
             header,
             rows: Vec::new(),
         };
@@ -588,7 +589,7 @@ impl CsvFile {
         if !v.is_finite() {
             return Err(bad("a finite number"));
         }
-        let (lo, hi, words) = column_range(&self.header[col]);
+        let (lo, hi, words) = self.ranges[col];
         if !(lo..=hi).contains(&v) {
             return Err(bad(words));
         }
