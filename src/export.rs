@@ -18,18 +18,6 @@ pub fn wait_quantile_levels() -> Vec<f64> {
     q
 }
 
-fn num(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x}")
-    } else {
-        String::new()
-    }
-}
-
-fn opt(x: Option<f64>) -> String {
-    x.map_or(String::new(), num)
-}
-
 /// The parameter columns: `reserved` always, then the other swept parameters.
 pub fn param_columns(s: &Scenario) -> Vec<Param> {
     let mut cols = vec![Param::Reserved];
@@ -69,15 +57,6 @@ pub fn param_cells(s: &Scenario, p: &PointResult) -> Vec<String> {
         .collect()
 }
 
-fn to_bytes(rows: Vec<Vec<String>>) -> Vec<u8> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for row in rows {
-        w.write_record(&row)
-            .expect("writing CSV to memory cannot fail");
-    }
-    w.into_inner().expect("flushing CSV to memory cannot fail")
-}
-
 /// Paired difference of `metric` between `point` and `baseline`, replication by
 /// replication (common random numbers make the pairs positively correlated).
 pub fn paired_delta(point: &PointResult, baseline: &PointResult, metric: usize) -> Estimate {
@@ -107,40 +86,60 @@ pub fn summary_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
         header.push(format!("{m}_delta_ci95"));
     }
     header.extend(["warmup_suggested_s", "warmup_ok", "stationary"].map(String::from));
+    let headline: Vec<usize> = HEADLINE
+        .iter()
+        .map(|m| crate::stats::metric_index(m).expect("headline metrics are metrics"))
+        .collect();
     let baseline = &r.points[s.sweep.baseline.min(r.points.len() - 1)];
-    let mut rows = vec![header];
+    // Straight into the bytes, a cell at a time: a sweep of thousands of points made a
+    // string per cell first, most of the time and memory of writing this file.
+    let mut w = Cells::new();
+    w.texts(&header);
+    w.end();
+    let mut xs = Vec::new();
     for p in &r.points {
-        let mut row = vec![p.point.index.to_string()];
-        row.extend(param_cells(s, p));
-        row.push(p.reps.len().to_string());
+        w.display(p.point.index);
+        w.texts(&param_cells(s, p));
+        w.display(p.reps.len());
         if let Some(met) = p.precision_met {
-            row.push(met.to_string());
+            w.display(met);
         }
-        for m in METRICS {
-            let e = p.estimate(m);
-            row.push(num(e.mean));
-            row.push(opt(e.ci95));
+        for i in 0..METRICS.len() {
+            // As `PointResult::estimate`, into one reused buffer.
+            xs.clear();
+            xs.extend(p.reps.iter().map(|rep| rep.metrics[i]));
+            let e = Estimate::of(&xs);
+            w.num(e.mean);
+            w.opt(e.ci95);
         }
-        for m in HEADLINE {
-            let i = crate::stats::metric_index(m).expect("headline metrics are metrics");
+        for &i in &headline {
             let e = paired_delta(p, baseline, i);
-            row.push(num(e.mean));
-            row.push(opt(e.ci95));
+            w.num(e.mean);
+            w.opt(e.ci95);
         }
         match p.mser5 {
             Some(m) => {
-                let suggested = m.truncate.map(|t| t as u64 * 60);
-                row.push(suggested.map_or(String::new(), |t| t.to_string()));
-                row.push(suggested.map_or(String::new(), |t| {
-                    (t as f64 <= time_to_secs(s.warmup)).to_string()
-                }));
-                row.push(m.stationary.to_string());
+                match m.truncate.map(|t| t as u64 * 60) {
+                    Some(t) => {
+                        w.display(t);
+                        w.display(t as f64 <= time_to_secs(s.warmup));
+                    }
+                    None => {
+                        w.cell(b"");
+                        w.cell(b"");
+                    }
+                }
+                w.display(m.stationary);
             }
-            None => row.extend([String::new(), String::new(), String::new()]),
+            None => {
+                for _ in 0..3 {
+                    w.cell(b"");
+                }
+            }
         }
-        rows.push(row);
+        w.end();
     }
-    to_bytes(rows)
+    w.into_bytes()
 }
 
 /// `replications.csv`: one row per (point, replication) with the raw counts.
@@ -177,6 +176,10 @@ pub fn replications_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
         .copied()
         .filter(|m| !COUNTS.contains(m) && *m != "continuity_failures")
         .collect();
+    let derived_index: Vec<usize> = derived
+        .iter()
+        .map(|m| crate::stats::metric_index(m).expect("derived metrics are metrics"))
+        .collect();
     let mut header: Vec<String> = vec!["point".into()];
     header.extend(param_column_names(s));
     header.extend(["replication", "seed"].map(String::from));
@@ -184,15 +187,18 @@ pub fn replications_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
     header.push("continuity_failures".into());
     header.extend(derived.iter().map(|m| m.to_string()));
     header.push("events".into());
-    let mut rows = vec![header];
+    // Straight into the bytes, as `summary_csv`.
+    let mut w = Cells::new();
+    w.texts(&header);
+    w.end();
     for p in &r.points {
         let params = param_cells(s, p);
         for rep in &p.reps {
             let c = &rep.counts;
-            let mut row = vec![p.point.index.to_string()];
-            row.extend(params.iter().cloned());
-            row.push(rep.replication.to_string());
-            row.push(rep.seed.to_string());
+            w.display(p.point.index);
+            w.texts(&params);
+            w.display(rep.replication);
+            w.display(rep.seed);
             let counts = [
                 c.sessions_arrived,
                 c.sessions_rejected,
@@ -220,17 +226,18 @@ pub fn replications_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
                 c.cache_moves,
                 c.cache_move_tokens,
             ];
-            row.extend(counts.iter().map(|x| x.to_string()));
-            row.push((c.migrations + c.bound_rejections).to_string());
-            for m in &derived {
-                let i = crate::stats::metric_index(m).expect("derived metrics are metrics");
-                row.push(num(rep.metrics[i]));
+            for x in counts {
+                w.display(x);
             }
-            row.push(rep.events.to_string());
-            rows.push(row);
+            w.display(c.migrations + c.bound_rejections);
+            for &i in &derived_index {
+                w.num(rep.metrics[i]);
+            }
+            w.display(rep.events);
+            w.end();
         }
     }
-    to_bytes(rows)
+    w.into_bytes()
 }
 
 /// The columns of `timeseries.csv`.
@@ -319,15 +326,18 @@ pub fn wait_rows(r: &RunResult) -> Vec<WaitQuantile> {
                 .histogram()
                 .expect("bins taken from a histogram make one again")
         });
-        for &q in &levels {
-            let wait = match &hist {
-                None => 0.0,
-                Some(h) => h.value_at_quantile(q) as f64 / US_PER_S,
-            };
+        // Every level in one pass over the histogram's bins (the levels increase): the
+        // same values as asking `value_at_quantile` for each, which scans the bins anew.
+        let waits: Vec<u64> = match &hist {
+            None => vec![0; levels.len()],
+            Some(h) => h.value_at_quantiles(levels.iter().copied()).collect(),
+        };
+        debug_assert_eq!(waits.len(), levels.len());
+        for (&q, &wait) in levels.iter().zip(&waits) {
             rows.push(WaitQuantile {
                 point: p.point.index,
                 quantile: q,
-                wait_s: wait,
+                wait_s: wait as f64 / US_PER_S,
             });
         }
     }
@@ -336,15 +346,86 @@ pub fn wait_rows(r: &RunResult) -> Vec<WaitQuantile> {
 
 /// `wait_quantiles.csv` of [`wait_rows`].
 pub fn wait_quantiles_csv_of(rows: &[WaitQuantile]) -> Vec<u8> {
+    // A sweep of many points writes the same 103 levels for each, and a point's waits
+    // repeat (many quantiles fall in one bin): each distinct number is formatted once.
     let mut w = Cells::new();
+    let (mut quantiles, mut waits) = (NumMemo::new(256), NumMemo::new(1));
+    let mut point: Option<(usize, String)> = None;
     w.record(["point", "quantile", "wait_s"]);
     for row in rows {
-        w.display(row.point);
-        w.num(row.quantile);
-        w.num(row.wait_s);
+        if point.as_ref().map(|(p, _)| *p) != Some(row.point) {
+            point = Some((row.point, row.point.to_string()));
+        }
+        w.cell(point.as_ref().map_or("", |(_, t)| t.as_str()).as_bytes());
+        w.cell(quantiles.text(row.quantile).as_bytes());
+        w.cell(waits.text(row.wait_s).as_bytes());
         w.end();
     }
     w.into_bytes()
+}
+
+/// Numbers formatted as [`Cells::num`] formats them, for a column that repeats a few
+/// values: the first `keep` distinct ones are kept, and the next one in their order is
+/// tried first (a sweep writes the same quantile levels for every point), then the one
+/// before it and the latest of the others (waits repeat from one level to the next).
+struct NumMemo {
+    keep: usize,
+    kept: Vec<(u64, String)>,
+    /// Index in `kept` of the value expected next.
+    at: usize,
+    /// The latest value not kept, with its text.
+    latest: (u64, String),
+}
+
+fn num_text(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x}")
+    } else {
+        String::new()
+    }
+}
+
+impl NumMemo {
+    fn new(keep: usize) -> NumMemo {
+        NumMemo {
+            keep,
+            kept: Vec::new(),
+            at: 0,
+            latest: (0f64.to_bits(), num_text(0.0)),
+        }
+    }
+
+    fn text(&mut self, x: f64) -> &str {
+        let bits = x.to_bits();
+        let n = self.kept.len();
+        let found = (n > 0)
+            .then(|| {
+                let (next, prev) = (self.at % n, (self.at + n - 1) % n);
+                if self.kept[next].0 == bits {
+                    Some(next)
+                } else if self.kept[prev].0 == bits {
+                    Some(prev)
+                } else if self.latest.0 == bits {
+                    None
+                } else {
+                    self.kept.iter().position(|(b, _)| *b == bits)
+                }
+            })
+            .flatten();
+        if let Some(k) = found {
+            self.at = k + 1;
+            return &self.kept[k].1;
+        }
+        if self.latest.0 != bits {
+            if n < self.keep {
+                self.kept.push((bits, num_text(x)));
+                self.at = n + 1;
+                return &self.kept[n].1;
+            }
+            self.latest = (bits, num_text(x));
+        }
+        &self.latest.1
+    }
 }
 
 /// `wait_quantiles.csv`: the slot-wait distribution per point, all replications pooled.
@@ -401,7 +482,39 @@ impl Cells {
         *open = true;
     }
 
-    /// As [`num`]: shortest round-trip, empty when not finite.
+    /// A cell of any text, quoted as the `csv` crate quotes it: only when it holds a
+    /// comma, a quote or a line break (a quote is then doubled).
+    fn text(&mut self, s: &str) {
+        if !s.bytes().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
+            self.cell(s.as_bytes());
+            return;
+        }
+        self.cell(b"\"");
+        for b in s.bytes() {
+            if b == b'"' {
+                self.out.push(b'"');
+            }
+            self.out.push(b);
+        }
+        self.out.push(b'"');
+    }
+
+    /// Text cells, in order (a header row ends with [`Cells::end`]).
+    fn texts(&mut self, cells: &[String]) {
+        for c in cells {
+            self.text(c);
+        }
+    }
+
+    /// An optional number: empty when unknown.
+    fn opt(&mut self, x: Option<f64>) {
+        match x {
+            Some(x) => self.num(x),
+            None => self.cell(b""),
+        }
+    }
+
+    /// A number: shortest round-trip, empty when not finite.
     fn num(&mut self, x: f64) {
         if x.is_finite() {
             self.display(x);
@@ -574,6 +687,19 @@ pub fn run_json(
 mod tests {
     use super::*;
 
+    /// A number's cell as a string, as the exporters wrote it before [`Cells`].
+    fn num(x: f64) -> String {
+        if x.is_finite() {
+            format!("{x}")
+        } else {
+            String::new()
+        }
+    }
+
+    fn opt(x: Option<f64>) -> String {
+        x.map_or(String::new(), num)
+    }
+
     /// Rows written by [`Cells`] are byte for byte what the `csv` crate writes.
     #[test]
     fn cells_write_what_the_csv_crate_writes() {
@@ -593,6 +719,100 @@ mod tests {
             cells.num(c);
             cells.end();
             w.write_record([a.to_string(), num(b), num(c)]).unwrap();
+        }
+        assert_eq!(
+            String::from_utf8(cells.into_bytes()).unwrap(),
+            String::from_utf8(w.into_inner().unwrap()).unwrap()
+        );
+    }
+
+    /// `wait_quantiles.csv` with its remembered numbers is what formatting every cell
+    /// writes, whatever the order of the rows.
+    #[test]
+    fn wait_quantiles_write_every_number_as_formatted() {
+        let levels = wait_quantile_levels();
+        let waits = [
+            0.0,
+            0.0,
+            1.5,
+            1.5,
+            -0.0,
+            f64::NAN,
+            2.0 / 3.0,
+            0.0,
+            1e-7,
+            1.5,
+        ];
+        let mut rows = Vec::new();
+        for point in [0, 1, 1, 7, 3] {
+            for (k, &q) in levels.iter().enumerate() {
+                rows.push(WaitQuantile {
+                    point,
+                    quantile: q,
+                    wait_s: waits[(k * point + k / 3) % waits.len()],
+                });
+            }
+        }
+        // Out of order and unknown levels too.
+        for (k, q) in [0.5, 0.123, 0.5, 1.0, 0.0, f64::INFINITY]
+            .into_iter()
+            .enumerate()
+        {
+            rows.push(WaitQuantile {
+                point: k,
+                quantile: q,
+                wait_s: waits[k],
+            });
+        }
+        let mut want = String::from("point,quantile,wait_s\n");
+        for r in &rows {
+            want += &format!("{},{},{}\n", r.point, num(r.quantile), num(r.wait_s));
+        }
+        assert_eq!(
+            String::from_utf8(wait_quantiles_csv_of(&rows)).unwrap(),
+            want
+        );
+    }
+
+    /// The quantiles taken in one pass are those of `value_at_quantile`, level by level.
+    #[test]
+    fn wait_quantiles_in_one_pass_match_each_quantile() {
+        let mut h = hdrhistogram::Histogram::<u64>::new(3).unwrap();
+        let mut x: u64 = 12345;
+        for i in 0..5000u64 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            h.record_n((x >> 40) % 50_000_000 + 1, 1 + i % 3).unwrap();
+        }
+        let levels = wait_quantile_levels();
+        let each: Vec<u64> = levels.iter().map(|&q| h.value_at_quantile(q)).collect();
+        let once: Vec<u64> = h.value_at_quantiles(levels.iter().copied()).collect();
+        assert_eq!(each, once);
+    }
+
+    /// Text cells (a pool's name in a column name, a parameter's value) are quoted as the
+    /// `csv` crate quotes them, and unknown numbers are empty cells.
+    #[test]
+    fn text_cells_are_quoted_as_the_csv_crate_quotes_them() {
+        let rows: [[&str; 4]; 3] = [
+            ["pools.a,b.reserved", "say \"hi\"", "", "plain_name"],
+            ["line\nbreak", "carriage\rreturn", "true", "1.5"],
+            ["\"", ",", "-0", "pools.pro.concurrency"],
+        ];
+        let mut cells = Cells::new();
+        let mut w = csv::Writer::from_writer(Vec::new());
+        for row in rows {
+            cells.texts(&row.map(String::from));
+            cells.opt(None);
+            cells.opt(Some(0.25));
+            cells.end();
+            w.write_record(
+                row.iter()
+                    .map(|c| c.to_string())
+                    .chain([opt(None), opt(Some(0.25))]),
+            )
+            .unwrap();
         }
         assert_eq!(
             String::from_utf8(cells.into_bytes()).unwrap(),
