@@ -321,18 +321,9 @@ pub fn wait_rows(r: &RunResult) -> Vec<WaitQuantile> {
     let levels = wait_quantile_levels();
     let mut rows = Vec::with_capacity(r.points.len() * levels.len());
     for p in &r.points {
-        let hist = (!p.wait_hist.is_empty()).then(|| {
-            p.wait_hist
-                .histogram()
-                .expect("bins taken from a histogram make one again")
-        });
-        // Every level in one pass over the histogram's bins (the levels increase): the
-        // same values as asking `value_at_quantile` for each, which scans the bins anew.
-        let waits: Vec<u64> = match &hist {
-            None => vec![0; levels.len()],
-            Some(h) => h.value_at_quantiles(levels.iter().copied()).collect(),
-        };
-        debug_assert_eq!(waits.len(), levels.len());
+        // Every level in one pass over the point's bins (the levels increase): the same
+        // values as the histogram's `value_at_quantile` for each (see the tests).
+        let waits = p.wait_hist.values_at_quantiles(&levels);
         for (&q, &wait) in levels.iter().zip(&waits) {
             rows.push(WaitQuantile {
                 point: p.point.index,
@@ -774,21 +765,26 @@ mod tests {
         );
     }
 
-    /// The quantiles taken in one pass are those of `value_at_quantile`, level by level.
+    /// The quantiles taken from a point's bins in one pass are the histogram's
+    /// `value_at_quantile`, level by level, for few values, many, and one.
     #[test]
-    fn wait_quantiles_in_one_pass_match_each_quantile() {
-        let mut h = hdrhistogram::Histogram::<u64>::new(3).unwrap();
-        let mut x: u64 = 12345;
-        for i in 0..5000u64 {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            h.record_n((x >> 40) % 50_000_000 + 1, 1 + i % 3).unwrap();
-        }
+    fn wait_quantiles_from_bins_match_the_histogram() {
         let levels = wait_quantile_levels();
-        let each: Vec<u64> = levels.iter().map(|&q| h.value_at_quantile(q)).collect();
-        let once: Vec<u64> = h.value_at_quantiles(levels.iter().copied()).collect();
-        assert_eq!(each, once);
+        let mut x: u64 = 12345;
+        for (values, spread) in [(5000u64, 50_000_000u64), (7, 1000), (1, 10), (300, 3)] {
+            let mut h = hdrhistogram::Histogram::<u64>::new(3).unwrap();
+            for i in 0..values {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                h.record_n((x >> 40) % spread + i % 2, 1 + i % 3).unwrap();
+            }
+            let bins = crate::runner::WaitBins::of(&h);
+            let each: Vec<u64> = levels.iter().map(|&q| h.value_at_quantile(q)).collect();
+            assert_eq!(bins.values_at_quantiles(&levels), each, "{values} values");
+        }
+        let empty = crate::runner::WaitBins::default();
+        assert_eq!(empty.values_at_quantiles(&levels), vec![0; levels.len()]);
     }
 
     /// Text cells (a pool's name in a column name, a parameter's value) are quoted as the

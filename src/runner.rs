@@ -330,6 +330,43 @@ impl WaitBins {
         Ok(())
     }
 
+    /// The values at `quantiles` (increasing), exactly as `value_at_quantiles` of
+    /// [`WaitBins::histogram`] gives them, without building it: a bin's value is the
+    /// highest of its range, which the histogram returns for a quantile above 0, and the
+    /// lowest of that range for 0. A histogram holds a count for every bin up to its largest
+    /// value, so building one per point of a large sweep was most of writing the waits.
+    /// 0 for every quantile when there are no bins (an empty histogram's answer).
+    pub fn values_at_quantiles(&self, quantiles: &[f64]) -> Vec<u64> {
+        debug_assert!(quantiles.windows(2).all(|w| w[0] <= w[1]));
+        if self.0.is_empty() {
+            return vec![0; quantiles.len()];
+        }
+        // Only the bucket arithmetic of a 3-digit histogram is used (it holds no counts).
+        let shape = Histogram::<u64>::new(3).expect("valid precision");
+        // The histogram's own total: counts added with saturation.
+        let total = self.0.iter().fold(0u64, |t, &(_, n)| t.saturating_add(n));
+        let (mut reached, mut next, mut value) = (0u64, 0, 0);
+        quantiles
+            .iter()
+            .map(|&q| {
+                let target = ((q.clamp(0.0, 1.0) * total as f64).ceil() as u64).max(1);
+                while reached < target {
+                    let Some(&(v, n)) = self.0.get(next) else {
+                        break;
+                    };
+                    reached = reached.saturating_add(n);
+                    value = v;
+                    next += 1;
+                }
+                if q == 0.0 {
+                    shape.lowest_equivalent(value)
+                } else {
+                    value
+                }
+            })
+            .collect()
+    }
+
     /// The histogram of these bins (3 significant digits), for its quantiles.
     pub fn histogram(&self) -> Result<Histogram<u64>, RunError> {
         let mut h = Histogram::new(3).map_err(|e| RunError::Histogram(e.to_string()))?;
