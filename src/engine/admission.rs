@@ -240,8 +240,13 @@ impl Sim<'_> {
         }
         if fails.is_some() {
             let t = self.time_to_error(sid);
-            self.queue
-                .push(now.saturating_add(t), Ev::Complete { req: rid });
+            self.queue.push(
+                now.saturating_add(t),
+                Ev::Complete {
+                    req: rid,
+                    session: sid,
+                },
+            );
             return;
         }
         s.served_any = true;
@@ -257,8 +262,13 @@ impl Sim<'_> {
             self.window_on_acquire(account);
         }
         self.record_acquire(rid);
-        self.queue
-            .push(now.saturating_add(service), Ev::Complete { req: rid });
+        self.queue.push(
+            now.saturating_add(service),
+            Ev::Complete {
+                req: rid,
+                session: sid,
+            },
+        );
     }
 
     /// A request releases its slot of `account`.

@@ -278,6 +278,33 @@ impl<E: Copy> EventQueue<E> {
         self.radix.as_mut()?.pop()
     }
 
+    /// Whether the queue is a radix heap (it has held many events).
+    #[inline]
+    pub fn is_large(&self) -> bool {
+        self.radix.is_some()
+    }
+
+    /// Shows `visit` the events that come next when that is cheap to know, so that the
+    /// caller can prefetch their data while it handles the current one: in a radix heap,
+    /// the next event due at the same time, else those of the lowest bucket when it holds
+    /// at most two (each comes before every other event). Nothing in a heap (small, it
+    /// fits in the caches). Changes nothing.
+    #[inline]
+    pub fn peek_soon(&self, mut visit: impl FnMut(&E)) {
+        let Some(r) = self.radix.as_deref() else {
+            return;
+        };
+        if let Some(e) = r.due.get(r.head) {
+            return visit(&e.event);
+        }
+        if r.filled != 0 {
+            let bucket = &r.buckets[r.filled.trailing_zeros() as usize];
+            if bucket.len() <= 2 {
+                bucket.iter().for_each(|e| visit(&e.event));
+            }
+        }
+    }
+
     /// Removes the entry handed out by `take` if no `push` has replaced it.
     #[inline]
     pub fn settle(&mut self) {

@@ -68,11 +68,18 @@ impl Sim<'_> {
     pub(super) fn schedule_poll(&mut self, rid: u32) {
         let r = &self.requests.items[rid as usize];
         let at = self.now.saturating_add(secs_to_time(r.poll_delay_s).max(1));
-        let (token, deadline) = (r.token, r.deadline);
+        let (token, deadline, session) = (r.token, r.deadline, r.session);
         if at >= deadline {
             self.queue.push(deadline, Ev::Timeout { req: rid, token });
         } else {
-            self.queue.push(at, Ev::Poll { req: rid, token });
+            self.queue.push(
+                at,
+                Ev::Poll {
+                    req: rid,
+                    token,
+                    session,
+                },
+            );
         }
     }
 
@@ -283,7 +290,7 @@ mod tests {
         while let Some((at, ev)) = sim.queue.pop() {
             sim.now = at;
             match ev {
-                Ev::Poll { req, token } => {
+                Ev::Poll { req, token, .. } => {
                     polls.push(at);
                     sim.poll(req, token);
                 }
