@@ -7,7 +7,7 @@
 //! is in use changes the cost of a run, never its results.
 //!
 //! **Very small queues: a sorted list.** Up to [`SORTED_MAX`] events (a gateway of one or
-//! two accounts: the one-account model of bench/ never holds more than a few dozen) are
+//! two accounts: the one-account model of bench/ never holds more than about 22) are
 //! kept in one vector, latest first, so that the earliest is taken from its end in
 //! constant time. A new event is put in its place by moving the events earlier than it one
 //! place towards the end: a few short copies, with one hard-to-predict branch (where the
@@ -76,8 +76,9 @@ const ARITY: usize = 4;
 
 /// The size at which a sorted list turns into a heap. An insertion into the list moves
 /// the entries earlier than the new one (about half of them), which beats a heap's
-/// sift while the list is this short.
-const SORTED_MAX: usize = 64;
+/// sift while the list is this short (the one-account model of bench/ holds at most
+/// about 22 events).
+const SORTED_MAX: usize = 32;
 
 /// The size at which a heap turns into a radix heap: 4,096 entries of 32 bytes are
 /// 128 KiB, about where the heap stops fitting in a core's private caches.
@@ -174,13 +175,13 @@ impl<E: Copy> EventQueue<E> {
     /// Inserts `item` into the sorted list (which has room for it): entries earlier
     /// than it move one place towards the end, where the earliest is. A new entry is
     /// later than every entry at the same time (its sequence number is the largest), so
-    /// it goes before them.
+    /// it goes before them: comparing times alone gives the (time, sequence) order.
     #[inline]
     fn insert_sorted(&mut self, item: Entry<E>) {
         let mut i = self.heap.len();
         self.heap.push(item);
         let list = &mut self.heap[..];
-        while i > 0 && list[i - 1].before(&item) {
+        while i > 0 && list[i - 1].time <= item.time {
             list[i] = list[i - 1];
             i -= 1;
         }

@@ -31,7 +31,7 @@ struct Ev(#[allow(dead_code)] u32, #[allow(dead_code)] u32);
 mod queue {
     use super::*;
 
-    /// The queue as the engine builds it (a sorted list up to 64 events, then a 4-ary heap
+    /// The queue as the engine builds it (a sorted list up to 32 events, then a 4-ary heap
     /// that turns into a radix heap when it grows past 4,096 events, see
     /// src/engine/queue.rs), and the same queue kept a heap at every size, for comparison:
     /// both hand out events in the same order.
