@@ -574,7 +574,7 @@ struct Sim<'a> {
 
 /// Hints the processor to load the cache lines of `value` (x86-64 only; nothing elsewhere).
 #[inline(always)]
-fn prefetch<T>(value: &T) {
+pub(super) fn prefetch<T>(value: &T) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
@@ -820,6 +820,18 @@ impl Sim<'_> {
         self.queue.peek_soon(fetch);
     }
 
+    /// Hints the processor to load account `i` and where it sits in the indexes, which an
+    /// event about to change it reads (see [`Sim::prefetch_for`]).
+    #[inline]
+    fn prefetch_account(&self, i: u32) {
+        if let Some(index) = &self.index {
+            index.prefetch(i);
+            if let Some(a) = self.accounts.get(i as usize) {
+                prefetch(a);
+            }
+        }
+    }
+
     /// Arrivals happen only before the horizon.
     #[inline]
     fn schedule_arrival(&mut self, t: Time, ev: Ev) {
@@ -861,6 +873,7 @@ impl Sim<'_> {
     fn complete(&mut self, rid: u32) {
         let r = &self.requests.items[rid as usize];
         let (account, sid, holds_user) = (r.account, r.session, r.holds_user_slot);
+        self.prefetch_account(account);
         if let Some(failure) = r.fails {
             return self.attempt_failed(rid, failure);
         }

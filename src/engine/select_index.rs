@@ -732,6 +732,17 @@ impl AccountIndex {
         }
     }
 
+    /// Hints the processor to load where account `i` sits in both indexes (see
+    /// `engine::prefetch`), ahead of an [`AccountIndex::update`] of it.
+    #[inline]
+    pub(super) fn prefetch(&self, i: u32) {
+        for groups in [&self.load_aware, &self.fallback] {
+            if let Some(at) = groups.at.get(i as usize) {
+                super::prefetch(at);
+            }
+        }
+    }
+
     /// Changes account `i` through `f`, keeping both indexes in step; keys that do not
     /// change are left in place.
     #[inline]
