@@ -1253,9 +1253,8 @@ fn progress_bar(len: u64, quiet: bool) -> indicatif::ProgressBar {
     bar
 }
 
-/// Writes the CSV files and run.json (each atomically). Returns the rows of
-/// timeseries.csv and wait_quantiles.csv as the report reads them, so that it need not
-/// read them back.
+/// Writes the CSV files and run.json (each atomically). Returns the rows of the CSV files
+/// as the report reads them, so that it need not read them back.
 pub fn write_outputs(
     s: &Scenario,
     r: &RunResult,
@@ -1266,8 +1265,13 @@ pub fn write_outputs(
 ) -> Result<crate::report::input::Known, CliError> {
     let w = |e: crate::output::WriteError| CliError::Other(e.into());
     ensure_dir(out).map_err(w)?;
-    write_atomic(out, "summary.csv", &export::summary_csv(s, r)).map_err(w)?;
-    write_atomic(out, "replications.csv", &export::replications_csv(s, r)).map_err(w)?;
+    let summary = export::summary_csv(s, r);
+    write_atomic(out, "summary.csv", &summary).map_err(w)?;
+    let replications = export::replications_csv(s, r);
+    write_atomic(out, "replications.csv", &replications).map_err(w)?;
+    let (summary_rows, replication_rows) =
+        export::known_rows(s, r, (summary.len(), replications.len()));
+    drop((summary, replications));
     write_atomic(out, "timeseries.csv", &export::timeseries_csv(s, r)).map_err(w)?;
     let waits = export::wait_rows(r);
     write_atomic(
@@ -1285,6 +1289,8 @@ pub fn write_outputs(
     Ok(crate::report::input::Known {
         timeseries: export::timeseries_rows(s, r),
         waits,
+        summary: Some(summary_rows),
+        replications: Some(replication_rows),
     })
 }
 

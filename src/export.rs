@@ -4,7 +4,9 @@
 //! on the values; an unknown value (a CI from one replication) is an empty cell.
 
 use crate::engine::MinuteBin;
-use crate::report::input::{TimeRow, WaitQuantile};
+use crate::report::input::{
+    KnownReplications, KnownSummary, KnownSummaryRow, RepRow, TimeRow, WaitQuantile,
+};
 use crate::runner::{PointResult, RunResult};
 use crate::scenario::{Param, Scenario};
 use crate::stats::{Estimate, HEADLINE, METRICS};
@@ -69,8 +71,8 @@ pub fn paired_delta(point: &PointResult, baseline: &PointResult, metric: usize) 
     Estimate::of(&d)
 }
 
-/// `summary.csv`: one row per sweep point.
-pub fn summary_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
+/// The header row of `summary.csv`.
+fn summary_header(s: &Scenario) -> Vec<String> {
     let mut header: Vec<String> = vec!["point".into()];
     header.extend(param_column_names(s));
     header.push("replications".into());
@@ -86,6 +88,12 @@ pub fn summary_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
         header.push(format!("{m}_delta_ci95"));
     }
     header.extend(["warmup_suggested_s", "warmup_ok", "stationary"].map(String::from));
+    header
+}
+
+/// `summary.csv`: one row per sweep point.
+pub fn summary_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
+    let header = summary_header(s);
     let headline: Vec<usize> = HEADLINE
         .iter()
         .map(|m| crate::stats::metric_index(m).expect("headline metrics are metrics"))
@@ -142,51 +150,63 @@ pub fn summary_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
     w.into_bytes()
 }
 
-/// `replications.csv`: one row per (point, replication) with the raw counts.
-pub fn replications_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
-    const COUNTS: [&str; 25] = [
-        "sessions_arrived",
-        "sessions_rejected",
-        "sessions_finished",
-        "sessions_intact",
-        "sessions_abandoned",
-        "requests_arrived",
-        "requests_completed",
-        "requests_rejected",
-        "bound_requests",
-        "migrations",
-        "bound_rejections",
-        "expired_rebinds",
-        "rejected_queue_full",
-        "rejected_wait_timeout",
-        "rejected_no_account",
-        "rejected_user_limit",
-        "rejected_failover",
-        "faults_rate_limit",
-        "faults_overload",
-        "faults_auth_error",
-        "migrations_capacity",
-        "migrations_fault",
-        "migrations_limit",
-        "cache_moves",
-        "cache_move_tokens",
-    ];
-    let derived: Vec<&str> = METRICS
+/// The raw counts of `replications.csv`, in column order.
+const COUNTS: [&str; 25] = [
+    "sessions_arrived",
+    "sessions_rejected",
+    "sessions_finished",
+    "sessions_intact",
+    "sessions_abandoned",
+    "requests_arrived",
+    "requests_completed",
+    "requests_rejected",
+    "bound_requests",
+    "migrations",
+    "bound_rejections",
+    "expired_rebinds",
+    "rejected_queue_full",
+    "rejected_wait_timeout",
+    "rejected_no_account",
+    "rejected_user_limit",
+    "rejected_failover",
+    "faults_rate_limit",
+    "faults_overload",
+    "faults_auth_error",
+    "migrations_capacity",
+    "migrations_fault",
+    "migrations_limit",
+    "cache_moves",
+    "cache_move_tokens",
+];
+
+/// The metrics of `replications.csv` computed from its counts, in column order.
+fn derived_metrics() -> Vec<&'static str> {
+    METRICS
         .iter()
         .copied()
         .filter(|m| !COUNTS.contains(m) && *m != "continuity_failures")
-        .collect();
-    let derived_index: Vec<usize> = derived
-        .iter()
-        .map(|m| crate::stats::metric_index(m).expect("derived metrics are metrics"))
-        .collect();
+        .collect()
+}
+
+/// The header row of `replications.csv`.
+fn replications_header(s: &Scenario) -> Vec<String> {
     let mut header: Vec<String> = vec!["point".into()];
     header.extend(param_column_names(s));
     header.extend(["replication", "seed"].map(String::from));
     header.extend(COUNTS.map(String::from));
     header.push("continuity_failures".into());
-    header.extend(derived.iter().map(|m| m.to_string()));
+    header.extend(derived_metrics().iter().map(|m| m.to_string()));
     header.push("events".into());
+    header
+}
+
+/// `replications.csv`: one row per (point, replication) with the raw counts.
+pub fn replications_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
+    let derived_index: Vec<usize> = derived_metrics()
+        .iter()
+        .map(|m| crate::stats::metric_index(m).expect("derived metrics are metrics"))
+        .collect();
+    let header = replications_header(s);
     // Straight into the bytes, as `summary_csv`.
     let mut w = Cells::new();
     w.texts(&header);
@@ -238,6 +258,73 @@ pub fn replications_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
         }
     }
     w.into_bytes()
+}
+
+/// The rows of `summary.csv` and `replications.csv` as the report needs them, with the
+/// values their cells hold (shortest round-trip numbers parse back to the same bits, an
+/// unknown value is an empty cell, read as NaN), so that `run` can draw the report without
+/// reading back the files it has just written. `bytes` are the files' sizes.
+pub fn known_rows(
+    s: &Scenario,
+    r: &RunResult,
+    bytes: (usize, usize),
+) -> (KnownSummary, KnownReplications) {
+    let read = |x: f64| if x.is_finite() { x } else { f64::NAN };
+    let param_columns = param_column_names(s);
+    let mut rows = Vec::with_capacity(r.points.len());
+    let mut reps = Vec::with_capacity(r.points.iter().map(|p| p.reps.len()).sum());
+    let (nsr, cf) = (
+        crate::stats::metric_index("new_session_rejection_rate").expect("a metric"),
+        crate::stats::metric_index("continuity_failure_rate").expect("a metric"),
+    );
+    let mut xs = Vec::new();
+    for p in &r.points {
+        let values = (0..METRICS.len())
+            .map(|i| {
+                xs.clear();
+                xs.extend(p.reps.iter().map(|rep| rep.metrics[i]));
+                let e = Estimate::of(&xs);
+                (read(e.mean), e.ci95.map_or(f64::NAN, read))
+            })
+            .collect();
+        rows.push(KnownSummaryRow {
+            point: p.point.index,
+            param_cells: param_cells(s, p),
+            replications: p.reps.len() as f64,
+            values,
+        });
+        for rep in &p.reps {
+            let c = &rep.counts;
+            // In the order of `report::input::REJECTION_CAUSES`.
+            let causes = [
+                c.rejected_user_limit,
+                c.rejected_queue_full,
+                c.rejected_wait_timeout,
+                c.rejected_no_account,
+                c.rejected_failover,
+            ];
+            reps.push(RepRow {
+                point: p.point.index,
+                replication: rep.replication as usize,
+                new_session_rejection_rate: read(rep.metrics[nsr]),
+                continuity_failure_rate: read(rep.metrics[cf]),
+                rejections: causes.map(|n| n as f64),
+            });
+        }
+    }
+    (
+        KnownSummary {
+            header: summary_header(s),
+            param_columns: param_columns.clone(),
+            rows,
+            bytes: bytes.0,
+        },
+        KnownReplications {
+            header: replications_header(s),
+            rows: reps,
+            bytes: bytes.1,
+        },
+    )
 }
 
 /// The columns of `timeseries.csv`.

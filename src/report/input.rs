@@ -307,6 +307,165 @@ pub fn read_run_dir(dir: &Path) -> Result<RunData, ReportError> {
 pub struct Known {
     pub timeseries: Vec<TimeRow>,
     pub waits: Vec<WaitQuantile>,
+    /// `summary.csv` and `replications.csv`, when the run gives them.
+    pub summary: Option<KnownSummary>,
+    pub replications: Option<KnownReplications>,
+}
+
+/// `summary.csv` as a run holds it: its header, and per point the cells of the parameter
+/// columns and the values of the other cells read (see [`crate::export::known_rows`]).
+#[derive(Debug, Clone, Default)]
+pub struct KnownSummary {
+    pub header: Vec<String>,
+    /// The parameter columns, in file order.
+    pub param_columns: Vec<String>,
+    pub rows: Vec<KnownSummaryRow>,
+    /// The file's size.
+    pub bytes: usize,
+}
+
+/// One row of [`KnownSummary`].
+#[derive(Debug, Clone, Default)]
+pub struct KnownSummaryRow {
+    pub point: usize,
+    /// The cells of [`KnownSummary::param_columns`], as written.
+    pub param_cells: Vec<String>,
+    pub replications: f64,
+    /// Mean and CI half-width per entry of [`METRICS`] (NaN for an empty cell).
+    pub values: Vec<(f64, f64)>,
+}
+
+/// `replications.csv` as a run holds it: its header and the rows the report reads.
+#[derive(Debug, Clone, Default)]
+pub struct KnownReplications {
+    pub header: Vec<String>,
+    pub rows: Vec<RepRow>,
+    /// The file's size.
+    pub bytes: usize,
+}
+
+/// Whether the file read would refuse the header itself: empty, too large, or a column twice.
+fn header_refused(header: &[String], bytes: usize) -> bool {
+    let mut seen = BTreeSet::new();
+    bytes as u64 > MAX_INPUT_BYTES
+        || header.iter().all(|h| h.trim().is_empty())
+        || !header.iter().all(|h| seen.insert(h.trim()))
+}
+
+/// A cell's number as [`CsvFile::number`] reads it: NaN for an empty cell, None where the
+/// reader would refuse it.
+fn cell_number(cell: &str, column: &str) -> Option<f64> {
+    let cell = cell.trim();
+    if cell.is_empty() {
+        return Some(f64::NAN);
+    }
+    let v = cell.parse::<f64>().ok()?;
+    let (lo, hi, _) = column_range(column);
+    (v.is_finite() && (lo..=hi).contains(&v)).then_some(v)
+}
+
+/// A value held in memory, as reading its cell gives it: NaN stays NaN (an empty cell),
+/// None where the reader would refuse it (out of its column's range).
+fn known_number(v: f64, column: &str) -> Option<f64> {
+    let (lo, hi, _) = column_range(column);
+    (v.is_nan() || (lo..=hi).contains(&v)).then_some(v)
+}
+
+/// An index as [`CsvFile::index`] reads it.
+fn known_index(v: usize) -> Option<usize> {
+    (v as f64 <= u32::MAX as f64).then_some(v)
+}
+
+/// [`read_summary`] of the rows a run holds: the same [`Summary`], or None wherever the
+/// file read would fail (the file is then read, to fail as it does). The rows' values move
+/// into the summary when it is made (a sweep of many points holds megabytes of them).
+fn summary_of_known(k: &mut KnownSummary, sweep_parameters: &[String]) -> Option<Summary> {
+    if header_refused(&k.header, k.bytes) {
+        return None;
+    }
+    let column = |name: &str| k.param_columns.iter().position(|c| c == name);
+    let reserved_known = column("reserved")
+        .is_some_and(|c| k.rows.iter().all(|r| !r.param_cells[c].trim().is_empty()));
+    let parameters: Vec<String> = if !sweep_parameters.is_empty() {
+        sweep_parameters.to_vec()
+    } else if reserved_known {
+        vec!["reserved".to_string()]
+    } else {
+        vec!["point".to_string()]
+    };
+    // Each parameter is a parameter column or the point number; anything else is left to
+    // the file read.
+    let param_cols: Vec<Option<usize>> = parameters
+        .iter()
+        .map(|p| match column(p) {
+            Some(c) => Some(Some(c)),
+            None if p == "point" => Some(None),
+            None => None,
+        })
+        .collect::<Option<_>>()?;
+    if k.rows.iter().any(|r| r.values.len() != METRICS.len()) {
+        return None;
+    }
+    let metric_columns: Vec<(&str, String)> =
+        METRICS.iter().map(|m| (*m, format!("{m}_ci95"))).collect();
+    let mut points = Vec::with_capacity(k.rows.len());
+    let mut seen = BTreeSet::new();
+    for row in &k.rows {
+        let point = known_index(row.point)?;
+        if !seen.insert(point) {
+            return None;
+        }
+        let params = parameters
+            .iter()
+            .zip(&param_cols)
+            .map(|(name, col)| match col {
+                None => Some(point as f64),
+                Some(c) => match row.param_cells[*c].trim() {
+                    "true" => Some(1.0),
+                    "false" => Some(0.0),
+                    "" if name == "reserved" => Some(f64::NAN),
+                    cell => cell_number(cell, name).filter(|v| !v.is_nan()),
+                },
+            })
+            .collect::<Option<Vec<f64>>>()?;
+        let replications = known_number(row.replications, "replications")?;
+        for (&(mean, ci), (m, ci_column)) in row.values.iter().zip(&metric_columns) {
+            known_number(mean, m)?;
+            known_number(ci, ci_column)?;
+        }
+        points.push(SummaryPoint {
+            point,
+            params,
+            replications,
+            values: Vec::new(),
+        });
+    }
+    for (p, row) in points.iter_mut().zip(&mut k.rows) {
+        p.values = std::mem::take(&mut row.values);
+    }
+    Some(Summary { parameters, points })
+}
+
+/// [`read_replications`] of the rows a run holds: the same rows, or None wherever the
+/// file read would fail.
+fn replications_of_known(k: KnownReplications) -> Option<Vec<RepRow>> {
+    if header_refused(&k.header, k.bytes) {
+        return None;
+    }
+    let mut seen = BTreeSet::new();
+    for r in &k.rows {
+        known_index(r.point)?;
+        known_index(r.replication)?;
+        if !seen.insert((r.point, r.replication)) {
+            return None;
+        }
+        known_number(r.new_session_rejection_rate, "new_session_rejection_rate")?;
+        known_number(r.continuity_failure_rate, "continuity_failure_rate")?;
+        for (v, (c, _)) in r.rejections.iter().zip(REJECTION_CAUSES) {
+            known_number(*v, c)?;
+        }
+    }
+    Some(k.rows)
 }
 
 /// [`read_run_dir`], taking the two largest files' rows from `known` instead of reading
@@ -314,9 +473,24 @@ pub struct Known {
 /// point. The same checks apply to them.
 pub fn read_run_dir_knowing(dir: &Path, known: Option<Known>) -> Result<RunData, ReportError> {
     let run = read_run_json(&dir.join("run.json"))?;
-    let summary = read_summary(&dir.join("summary.csv"), &run.sweep_parameters)?;
-    // The file reader refuses minutes past its column range: rows in memory with such a
-    // minute are read from the file instead, so that the run fails as the file would.
+    let (known, mut known_summary, known_reps) = match known {
+        Some(mut k) => {
+            let (summary, reps) = (k.summary.take(), k.replications.take());
+            (Some(k), summary, reps)
+        }
+        None => (None, None, None),
+    };
+    // Rows in memory that the file reader would refuse are read from the file instead,
+    // so that the run fails as the file would.
+    let summary = match known_summary
+        .as_mut()
+        .and_then(|k| summary_of_known(k, &run.sweep_parameters))
+    {
+        Some(summary) => summary,
+        None => read_summary(&dir.join("summary.csv"), &run.sweep_parameters)?,
+    };
+    drop(known_summary);
+    // The file reader refuses minutes past its column range.
     let (_, max_minute, _) = column_range("minute");
     let (timeseries, waits) = match known {
         Some(k) if k.timeseries.iter().all(|r| r.minute <= max_minute) => (k.timeseries, k.waits),
@@ -326,10 +500,10 @@ pub fn read_run_dir_knowing(dir: &Path, known: Option<Known>) -> Result<RunData,
         ),
     };
     let reps_path = dir.join("replications.csv");
-    let replications = if reps_path.exists() {
-        read_replications(&reps_path)?
-    } else {
-        Vec::new()
+    let replications = match known_reps.and_then(replications_of_known) {
+        Some(rows) => rows,
+        None if reps_path.exists() => read_replications(&reps_path)?,
+        None => Vec::new(),
     };
     check_consistency(dir, &run, &summary, &timeseries, &waits, &replications)?;
     Ok(RunData {
