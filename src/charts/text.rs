@@ -20,6 +20,53 @@ fn font() -> Option<&'static FontRef<'static>> {
         .as_ref()
 }
 
+/// The pixels a glyph covers (x, y relative to the text's box, coverage in 0..=1) at a
+/// size and caret position. Rasterising is most of drawing text, and a chart of many points
+/// draws the same digits at the same few positions thousands of times: each thread keeps
+/// the pixels of the glyphs it has drawn (a few thousand at most; the same computation, so
+/// the same pixels).
+fn glyph_pixels(
+    font: &FontRef<'static>,
+    id: ab_glyph::GlyphId,
+    size: f32,
+    caret: f32,
+    baseline: f32,
+) -> std::rc::Rc<[(i32, i32, f32)]> {
+    type Key = (u16, u32, u32, u32);
+    type Pixels = std::rc::Rc<[(i32, i32, f32)]>;
+    thread_local! {
+        static KNOWN: std::cell::RefCell<std::collections::HashMap<Key, Pixels>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    const KEEP: usize = 4096;
+    let key = (id.0, size.to_bits(), caret.to_bits(), baseline.to_bits());
+    if let Some(p) = KNOWN.with(|k| k.borrow().get(&key).cloned()) {
+        return p;
+    }
+    let glyph = id.with_scale_and_position(PxScale::from(size), point(caret, baseline));
+    let mut pixels = Vec::new();
+    if let Some(outline) = font.outline_glyph(glyph) {
+        let bounds = outline.px_bounds();
+        outline.draw(|gx, gy, coverage| {
+            if coverage > 0.0 {
+                pixels.push((
+                    bounds.min.x as i32 + gx as i32,
+                    bounds.min.y as i32 + gy as i32,
+                    coverage.min(1.0),
+                ));
+            }
+        });
+    }
+    let pixels: Pixels = pixels.into();
+    KNOWN.with(|k| {
+        let mut k = k.borrow_mut();
+        if k.len() < KEEP {
+            k.insert(key, pixels.clone());
+        }
+    });
+    pixels
+}
+
 /// A backend whose text is drawn by [`draw_text`](DrawingBackend::draw_text) here.
 pub struct CrispText<B>(pub B);
 
@@ -156,22 +203,8 @@ impl<B: DrawingBackend> DrawingBackend for CrispText<B> {
         let trans = style.transform();
         let (w, h) = self.0.get_size();
         for (id, caret) in carets {
-            let glyph = id.with_scale_and_position(PxScale::from(size), point(caret, baseline));
-            let Some(outline) = font.outline_glyph(glyph) else {
-                continue;
-            };
-            let bounds = outline.px_bounds();
-            let mut pixels = Vec::new();
-            outline.draw(|gx, gy, coverage| {
-                if coverage > 0.0 {
-                    pixels.push((
-                        bounds.min.x as i32 + gx as i32,
-                        bounds.min.y as i32 + gy as i32,
-                        coverage.min(1.0),
-                    ));
-                }
-            });
-            for (x, y, coverage) in pixels {
+            let pixels = glyph_pixels(font, id, size, caret, baseline);
+            for &(x, y, coverage) in pixels.iter() {
                 for shift in 0..=(bold as i32) {
                     let (tx, ty) = trans.transform(x + shift + dx, y + dy);
                     let (px, py) = (pos.0 + tx, pos.1 + ty);
