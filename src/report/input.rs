@@ -365,10 +365,9 @@ fn cell_number(cell: &str, column: &str) -> Option<f64> {
 }
 
 /// A value held in memory, as reading its cell gives it: NaN stays NaN (an empty cell),
-/// None where the reader would refuse it (out of its column's range).
-fn known_number(v: f64, column: &str) -> Option<f64> {
-    let (lo, hi, _) = column_range(column);
-    (v.is_nan() || (lo..=hi).contains(&v)).then_some(v)
+/// None where the reader would refuse it (out of `range`, its column's [`column_range`]).
+fn known_number(v: f64, range: (f64, f64, &str)) -> Option<f64> {
+    (v.is_nan() || (range.0..=range.1).contains(&v)).then_some(v)
 }
 
 /// An index as [`CsvFile::index`] reads it.
@@ -406,8 +405,12 @@ fn summary_of_known(k: &mut KnownSummary, sweep_parameters: &[String]) -> Option
     if k.rows.iter().any(|r| r.values.len() != METRICS.len()) {
         return None;
     }
-    let metric_columns: Vec<(&str, String)> =
-        METRICS.iter().map(|m| (*m, format!("{m}_ci95"))).collect();
+    // Each column's range, looked up once.
+    let metric_ranges: Vec<_> = METRICS
+        .iter()
+        .map(|m| (column_range(m), column_range(&format!("{m}_ci95"))))
+        .collect();
+    let replications_range = column_range("replications");
     let mut points = Vec::with_capacity(k.rows.len());
     let mut seen = BTreeSet::new();
     for row in &k.rows {
@@ -428,10 +431,10 @@ fn summary_of_known(k: &mut KnownSummary, sweep_parameters: &[String]) -> Option
                 },
             })
             .collect::<Option<Vec<f64>>>()?;
-        let replications = known_number(row.replications, "replications")?;
-        for (&(mean, ci), (m, ci_column)) in row.values.iter().zip(&metric_columns) {
-            known_number(mean, m)?;
-            known_number(ci, ci_column)?;
+        let replications = known_number(row.replications, replications_range)?;
+        for (&(mean, ci), &(mean_range, ci_range)) in row.values.iter().zip(&metric_ranges) {
+            known_number(mean, mean_range)?;
+            known_number(ci, ci_range)?;
         }
         points.push(SummaryPoint {
             point,
@@ -452,6 +455,11 @@ fn replications_of_known(k: KnownReplications) -> Option<Vec<RepRow>> {
     if header_refused(&k.header, k.bytes) {
         return None;
     }
+    let (nsr, cf) = (
+        column_range("new_session_rejection_rate"),
+        column_range("continuity_failure_rate"),
+    );
+    let causes = REJECTION_CAUSES.map(|(c, _)| column_range(c));
     let mut seen = BTreeSet::new();
     for r in &k.rows {
         known_index(r.point)?;
@@ -459,10 +467,10 @@ fn replications_of_known(k: KnownReplications) -> Option<Vec<RepRow>> {
         if !seen.insert((r.point, r.replication)) {
             return None;
         }
-        known_number(r.new_session_rejection_rate, "new_session_rejection_rate")?;
-        known_number(r.continuity_failure_rate, "continuity_failure_rate")?;
-        for (v, (c, _)) in r.rejections.iter().zip(REJECTION_CAUSES) {
-            known_number(*v, c)?;
+        known_number(r.new_session_rejection_rate, nsr)?;
+        known_number(r.continuity_failure_rate, cf)?;
+        for (v, range) in r.rejections.iter().zip(causes) {
+            known_number(*v, range)?;
         }
     }
     Some(k.rows)
@@ -526,14 +534,27 @@ fn check_consistency(
     waits: &[WaitQuantile],
     replications: &[RepRow],
 ) -> Result<(), ReportError> {
-    let known: BTreeSet<usize> = summary.points.iter().map(|p| p.point).collect();
+    let points: BTreeSet<usize> = summary.points.iter().map(|p| p.point).collect();
+    // Rows come grouped by point (a sweep of many points has a million wait rows): the
+    // last point found is remembered, so most rows need no search.
+    let last = std::cell::Cell::new(None);
+    let is_known = |point: &usize| {
+        if last.get() == Some(*point) {
+            return true;
+        }
+        let found = points.contains(point);
+        if found {
+            last.set(Some(*point));
+        }
+        found
+    };
     let unknown = |file: &str, point: usize| {
         invalid(
             &dir.join(file),
             format!("point {point} is not a point of summary.csv"),
         )
     };
-    if !summary.points.is_empty() && !known.contains(&run.baseline_point) {
+    if !summary.points.is_empty() && !is_known(&run.baseline_point) {
         return Err(invalid(
             &dir.join("run.json"),
             format!(
@@ -542,13 +563,13 @@ fn check_consistency(
             ),
         ));
     }
-    if let Some(r) = timeseries.iter().find(|r| !known.contains(&r.point)) {
+    if let Some(r) = timeseries.iter().find(|r| !is_known(&r.point)) {
         return Err(unknown("timeseries.csv", r.point));
     }
-    if let Some(r) = waits.iter().find(|r| !known.contains(&r.point)) {
+    if let Some(r) = waits.iter().find(|r| !is_known(&r.point)) {
         return Err(unknown("wait_quantiles.csv", r.point));
     }
-    if let Some(r) = replications.iter().find(|r| !known.contains(&r.point)) {
+    if let Some(r) = replications.iter().find(|r| !is_known(&r.point)) {
         return Err(unknown("replications.csv", r.point));
     }
     if !replications.is_empty() {
