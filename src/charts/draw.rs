@@ -668,14 +668,7 @@ pub struct Placer {
     /// Box sizes for which no spot of the grid was free: a box at least as large finds
     /// none either (obstacles are only added), so the grid is not searched again.
     full: Vec<(i32, i32)>,
-    /// Box sizes and candidate lists of which no candidate was free: none will be again
-    /// (obstacles are only added), so they are not tried again. A sweep of thousands of
-    /// points puts most of them on a few pixels, and their labels ask the same in turn.
-    hopeless: std::collections::HashSet<Question>,
 }
-
-/// A box size and its candidate spots (top-left corners), in order.
-type Question = (i32, i32, Vec<(i32, i32)>);
 
 /// Boxes, indexed by the 32-pixel cells of the area they cover, so that asking whether a
 /// box overlaps any of them looks at the few in its cells, not at all of them (a sweep of
@@ -761,7 +754,6 @@ impl Placer {
             hard: Obstacles::new(&bounds),
             soft: Obstacles::new(&bounds),
             full: Vec::new(),
-            hopeless: std::collections::HashSet::new(),
         }
     }
 
@@ -802,20 +794,14 @@ impl Placer {
     /// join it to its point); falls back to the first candidate (clamped into the area) only
     /// when no spot at all is free. The chosen box becomes a hard obstacle.
     pub fn place(&mut self, w: i32, h: i32, candidates: &[(i32, i32)]) -> Rect {
-        let key = (w, h, candidates.to_vec());
-        let mut chosen = None;
-        if !self.hopeless.contains(&key) {
-            chosen = [true, false].into_iter().find_map(|with_soft| {
+        let chosen = [true, false]
+            .into_iter()
+            .find_map(|with_soft| {
                 candidates
                     .iter()
                     .map(|&(x, y)| Rect::at(x, y, w, h))
                     .find(|r| self.free(r, with_soft))
-            });
-            if chosen.is_none() {
-                self.hopeless.insert(key);
-            }
-        }
-        let chosen = chosen
+            })
             .or_else(|| self.nearest_free(w, h, candidates.first().copied().unwrap_or((0, 0))))
             .unwrap_or_else(|| {
                 let (x, y) = candidates.first().copied().unwrap_or((0, 0));
