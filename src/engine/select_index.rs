@@ -542,37 +542,17 @@ fn list_push(list: &mut Vec<(Option<Time>, u32)>, head: usize, item: (Option<Tim
 /// Makes `heap` a binary min-heap, in linear time (Floyd: sifts down every inner node,
 /// the last first).
 fn heapify(heap: &mut [(Option<Time>, u32)]) {
-    let n = heap.len();
-    for start in (0..n / 2).rev() {
+    for start in (0..heap.len() / 2).rev() {
         let item = heap[start];
-        let mut i = start;
-        loop {
-            let mut c = 2 * i + 1;
-            if c >= n {
-                break;
-            }
-            if c + 1 < n && heap[c + 1].0 < heap[c].0 {
-                c += 1;
-            }
-            if item.0 <= heap[c].0 {
-                break;
-            }
-            heap[i] = heap[c];
-            i = c;
-        }
-        heap[i] = item;
+        sift_down(heap, start, item);
     }
 }
 
-/// Removes the least item of the non-empty binary min-heap `heap`.
+/// Puts `item` in the hole at `i` of the binary min-heap `heap`, moving it down past
+/// smaller children.
 #[inline]
-fn heap_pop(heap: &mut Vec<(Option<Time>, u32)>) {
-    let last = heap.pop().expect("a non-empty heap");
-    if heap.is_empty() {
-        return;
-    }
+fn sift_down(heap: &mut [(Option<Time>, u32)], mut i: usize, item: (Option<Time>, u32)) {
     let n = heap.len();
-    let mut i = 0;
     loop {
         let mut c = 2 * i + 1;
         if c >= n {
@@ -581,13 +561,22 @@ fn heap_pop(heap: &mut Vec<(Option<Time>, u32)>) {
         if c + 1 < n && heap[c + 1].0 < heap[c].0 {
             c += 1;
         }
-        if last.0 <= heap[c].0 {
+        if item.0 <= heap[c].0 {
             break;
         }
         heap[i] = heap[c];
         i = c;
     }
-    heap[i] = last;
+    heap[i] = item;
+}
+
+/// Removes the least item of the non-empty binary min-heap `heap`.
+#[inline]
+fn heap_pop(heap: &mut Vec<(Option<Time>, u32)>) {
+    let last = heap.pop().expect("a non-empty heap");
+    if !heap.is_empty() {
+        sift_down(heap, 0, last);
+    }
 }
 
 /// Visits the groups of a heap in key order until `visit` returns true, without changing

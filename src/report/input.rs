@@ -385,13 +385,7 @@ fn summary_of_known(k: &mut KnownSummary, sweep_parameters: &[String]) -> Option
     let column = |name: &str| k.param_columns.iter().position(|c| c == name);
     let reserved_known = column("reserved")
         .is_some_and(|c| k.rows.iter().all(|r| !r.param_cells[c].trim().is_empty()));
-    let parameters: Vec<String> = if !sweep_parameters.is_empty() {
-        sweep_parameters.to_vec()
-    } else if reserved_known {
-        vec!["reserved".to_string()]
-    } else {
-        vec!["point".to_string()]
-    };
+    let parameters = point_parameters(sweep_parameters, reserved_known);
     // Each parameter is a parameter column or the point number; anything else is left to
     // the file read.
     let param_cols: Vec<Option<usize>> = parameters
@@ -930,13 +924,7 @@ pub fn read_summary(path: &Path, sweep_parameters: &[String]) -> Result<Summary,
             .iter()
             .all(|(_, rec)| !rec.get(c).unwrap_or("").is_empty())
     });
-    let parameters: Vec<String> = if !sweep_parameters.is_empty() {
-        sweep_parameters.to_vec()
-    } else if reserved_known {
-        vec!["reserved".to_string()]
-    } else {
-        vec!["point".to_string()]
-    };
+    let parameters = point_parameters(sweep_parameters, reserved_known);
     let point_col = csv.required_column("point")?;
     let param_cols = parameters
         .iter()
@@ -1200,6 +1188,18 @@ pub fn read_run_json(path: &Path) -> Result<RunInfo, ReportError> {
         point_held_back,
         total_slots,
     })
+}
+
+/// What identifies a point in the charts: the sweep's parameters; without a sweep,
+/// `reserved` when every row names it, else the point number.
+fn point_parameters(sweep_parameters: &[String], reserved_known: bool) -> Vec<String> {
+    if !sweep_parameters.is_empty() {
+        sweep_parameters.to_vec()
+    } else if reserved_known {
+        vec!["reserved".to_string()]
+    } else {
+        vec!["point".to_string()]
+    }
 }
 
 #[cfg(test)]
