@@ -595,26 +595,26 @@ mod tests {
         assert!(q.is_empty());
     }
 
-    #[test]
-    fn matches_btreemap_shadow_small_times() {
+    /// 20 seeds, each with every combination of the sorted list's size limit and the size
+    /// from which the radix heap takes over.
+    fn shadow_every_limit(times: Times) {
         for seed in 0..20u64 {
             for sorted_max in [0, 1, 5, SORTED_MAX] {
                 for radix_from in [0, 1, 7, 64, RADIX_FROM, usize::MAX] {
-                    shadow(seed, (sorted_max, radix_from), Times::Small, 5_000, 0.55);
+                    shadow(seed, (sorted_max, radix_from), times, 5_000, 0.55);
                 }
             }
         }
     }
 
     #[test]
+    fn matches_btreemap_shadow_small_times() {
+        shadow_every_limit(Times::Small);
+    }
+
+    #[test]
     fn matches_btreemap_shadow_monotone_times() {
-        for seed in 0..20u64 {
-            for sorted_max in [0, 1, 5, SORTED_MAX] {
-                for radix_from in [0, 1, 7, 64, RADIX_FROM, usize::MAX] {
-                    shadow(seed, (sorted_max, radix_from), Times::Monotone, 5_000, 0.55);
-                }
-            }
-        }
+        shadow_every_limit(Times::Monotone);
     }
 
     /// Queues that grow well past the default switch to a radix heap and shrink again.
