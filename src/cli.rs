@@ -682,23 +682,30 @@ fn finish(
         warnings.extend(what_would_reach(s, search));
     }
     warnings.extend(precision_warnings(s, result));
-    let known = write_outputs(s, result, stage.dir(), crn, overrides, &warnings)?;
-    // The charts are drawn in parallel on no more threads than the run was given.
+    // Files, charts and the manifest's checksums are made in parallel on no more threads
+    // than the run was given; the terminal's table is made alongside the report.
     let (pool, _) = runner::thread_pool(search).map_err(|e| CliError::Other(e.into()))?;
-    let rendered = pool
-        .install(|| crate::report::render_knowing(stage.dir(), known))
-        .map_err(|e| CliError::Other(e.into()))?;
+    let known =
+        pool.install(|| write_outputs(s, result, stage.dir(), crn, overrides, &warnings))?;
+    let (rendered, table) = pool.install(|| {
+        rayon::join(
+            || crate::report::render_knowing(stage.dir(), known),
+            || summary_table(s, result),
+        )
+    });
+    let rendered = rendered.map_err(|e| CliError::Other(e.into()))?;
     if interrupted() {
         // Before the commit: the staging folder is removed, the earlier run stays.
         return Err(CliError::Interrupted);
     }
-    stage.publish(crate::output::Publish::NewRun).map_err(w)?;
+    pool.install(|| stage.publish(crate::output::Publish::NewRun))
+        .map_err(w)?;
     if interrupted() {
         return Err(CliError::InterruptedAfterPublish(out.to_path_buf()));
     }
 
     let mut o = String::new();
-    out!(o, "{}", summary_table(s, result));
+    out!(o, "{table}");
     for w in &warnings {
         outln!(o, "warning: {w}");
     }
@@ -1253,8 +1260,9 @@ fn progress_bar(len: u64, quiet: bool) -> indicatif::ProgressBar {
     bar
 }
 
-/// Writes the CSV files and run.json (each atomically). Returns the rows of the CSV files
-/// as the report reads them, so that it need not read them back.
+/// Writes the CSV files and run.json (each atomically), in parallel on the current rayon
+/// pool. Returns the rows of the CSV files as the report reads them, so that it need not
+/// read them back.
 pub fn write_outputs(
     s: &Scenario,
     r: &RunResult,
@@ -1265,30 +1273,50 @@ pub fn write_outputs(
 ) -> Result<crate::report::input::Known, CliError> {
     let w = |e: crate::output::WriteError| CliError::Other(e.into());
     ensure_dir(out).map_err(w)?;
-    let summary = export::summary_csv(s, r);
-    write_atomic(out, "summary.csv", &summary).map_err(w)?;
-    let replications = export::replications_csv(s, r);
-    write_atomic(out, "replications.csv", &replications).map_err(w)?;
-    let (summary_rows, replication_rows) =
-        export::known_rows(s, r, (summary.len(), replications.len()));
-    drop((summary, replications));
-    write_atomic(out, "timeseries.csv", &export::timeseries_csv(s, r)).map_err(w)?;
-    let waits = export::wait_rows(r);
-    write_atomic(
-        out,
-        "wait_quantiles.csv",
-        &export::wait_quantiles_csv_of(&waits),
-    )
-    .map_err(w)?;
-    write_atomic(
-        out,
-        "run.json",
-        &export::run_json(s, r, crn, overrides, warnings),
-    )
-    .map_err(w)?;
+    let write = |name: &str, bytes: &[u8]| write_atomic(out, name, bytes).map(|_| ()).map_err(w);
+    // The files do not depend on one another: each is made and written as a task of its
+    // own, so that a sweep of many points writes them on every core of the caller's pool.
+    let ((sizes, known), (timeseries, waits)) = rayon::join(
+        || {
+            rayon::join(
+                || -> Result<(usize, usize), CliError> {
+                    let (summary, replications) = rayon::join(
+                        || export::summary_csv(s, r),
+                        || export::replications_csv(s, r),
+                    );
+                    write("summary.csv", &summary)?;
+                    write("replications.csv", &replications)?;
+                    Ok((summary.len(), replications.len()))
+                },
+                // The sizes are the files' and are filled in below.
+                || export::known_rows(s, r, (0, 0)),
+            )
+        },
+        || {
+            rayon::join(
+                || -> Result<_, CliError> {
+                    write("timeseries.csv", &export::timeseries_csv(s, r))?;
+                    Ok(export::timeseries_rows(s, r))
+                },
+                || -> Result<_, CliError> {
+                    let waits = export::wait_rows(r);
+                    write("wait_quantiles.csv", &export::wait_quantiles_csv_of(&waits))?;
+                    write(
+                        "run.json",
+                        &export::run_json(s, r, crn, overrides, warnings),
+                    )?;
+                    Ok(waits)
+                },
+            )
+        },
+    );
+    let (summary_bytes, replications_bytes) = sizes?;
+    let (mut summary_rows, mut replication_rows) = known;
+    summary_rows.bytes = summary_bytes;
+    replication_rows.bytes = replications_bytes;
     Ok(crate::report::input::Known {
-        timeseries: export::timeseries_rows(s, r),
-        waits,
+        timeseries: timeseries?,
+        waits: waits?,
         summary: Some(summary_rows),
         replications: Some(replication_rows),
     })

@@ -515,7 +515,11 @@ pub fn run_replications(
     // timeseries.csv. Bins rather than histograms: a histogram holds a count for every bin
     // up to its largest value, and making an empty one for each of rayon's splits and
     // adding every replication's into it was about 8% of a sweep of 10,000 cheap points.
-    type Acc = (Vec<(RepRecord, Option<Vec<MinuteBin>>)>, WaitBins, Vec<u128>);
+    type Acc = (
+        Vec<(RepRecord, Option<Vec<MinuteBin>>)>,
+        WaitBins,
+        Vec<u128>,
+    );
     let empty = || -> Acc { (Vec::new(), WaitBins::default(), Vec::new()) };
     let (mut got, waits, busy) = batch
         .par_iter()

@@ -104,6 +104,12 @@ pub fn write_page(
     rec: &Recommendation,
     charts: &[RenderedChart],
 ) -> std::io::Result<()> {
+    write_page_after(out, &page_head(data, rec), data, charts)
+}
+
+/// The page up to and including the summary table: what does not need the charts, so
+/// that a caller can make it while they are drawn.
+pub fn page_head(data: &RunData, rec: &Recommendation) -> String {
     let run = &data.run;
     let name = if run.scenario_name.is_empty() {
         "unnamed scenario".to_string()
@@ -169,8 +175,19 @@ pub fn write_page(
     }
 
     summary_table(&mut h, data, rec);
-    out.write_all(h.as_bytes())?;
-    h.clear();
+    h
+}
+
+/// The rest of the page after [`page_head`]'s `head`, written to `out` part by part: each
+/// chart is passed on as it comes, so a sweep of many points never holds the whole page.
+pub fn write_page_after(
+    out: &mut dyn std::io::Write,
+    head: &str,
+    data: &RunData,
+    charts: &[RenderedChart],
+) -> std::io::Result<()> {
+    out.write_all(head.as_bytes())?;
+    let mut h = String::new();
 
     // Charts.
     h.push_str("<h2>Charts</h2>\n");

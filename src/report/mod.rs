@@ -83,13 +83,19 @@ fn render_from(mut data: input::RunData, dest: &Path) -> Result<ReportOutcome, R
     let recommendation = recommend::recommend(&points, &data.run.targets);
     let charts_dir = dest.join("charts");
     crate::output::ensure_dir(&charts_dir)?;
-    let rendered = charts::render_all(&data, &recommendation, &charts_dir)?;
+    // The page's head (with the summary table, a row per point) is made while the charts
+    // are drawn: it does not need them.
+    let (rendered, head) = rayon::join(
+        || charts::render_all(&data, &recommendation, &charts_dir),
+        || html::page_head(&data, &recommendation),
+    );
+    let rendered = rendered?;
     // Only the charts read the per-minute rows and the wait quantiles (the largest parts of
     // a long run and of a sweep of many points): they go before the page is written.
     data.timeseries = Vec::new();
     data.waits = Vec::new();
     let report_path = crate::output::write_atomic_with(dest, "report.html", |out| {
-        html::write_page(out, &data, &recommendation, &rendered)
+        html::write_page_after(out, &head, &data, &rendered)
     })?;
 
     let mut files = Vec::with_capacity(rendered.len() * 2 + 1);
