@@ -146,12 +146,18 @@ impl<E> EventQueue<E> {
 impl<E: Copy> EventQueue<E> {
     #[inline(always)]
     pub fn push(&mut self, time: Time, event: E) {
-        let item = Entry {
-            time,
-            seq: self.next_seq,
-            event,
-        };
+        let seq = self.next_seq;
         self.next_seq += 1;
+        if self.sorted && self.heap.len() < self.heap.capacity() {
+            // The sorted list (never in the middle of a `take`) with room for one more.
+            // The entry is written straight into the list, field by field, and never
+            // assembled first in a value of its own: that value would be written in
+            // pieces and read back whole, and a processor cannot forward small stores to
+            // a wider load, so each push would stall until the pieces reached the cache.
+            self.insert_sorted(time, seq, event);
+            return;
+        }
+        let item = Entry { time, seq, event };
         if self.taken {
             // The root was handed out: the new entry takes its place.
             self.taken = false;
@@ -165,27 +171,24 @@ impl<E: Copy> EventQueue<E> {
             self.push_large(item);
             return;
         }
-        if self.sorted {
-            self.insert_sorted(item);
-        } else {
-            self.sift_up(item);
-        }
+        self.sift_up(item);
     }
 
-    /// Inserts `item` into the sorted list (which has room for it): entries earlier
+    /// Inserts an entry into the sorted list (which has room for it): entries earlier
     /// than it move one place towards the end, where the earliest is. A new entry is
     /// later than every entry at the same time (its sequence number is the largest), so
     /// it goes before them: comparing times alone gives the (time, sequence) order.
-    #[inline]
-    fn insert_sorted(&mut self, item: Entry<E>) {
+    #[inline(always)]
+    fn insert_sorted(&mut self, time: Time, seq: u64, event: E) {
         let mut i = self.heap.len();
-        self.heap.push(item);
+        // Room for the list to grow by one (the entry is written again where it belongs).
+        self.heap.push(Entry { time, seq, event });
         let list = &mut self.heap[..];
-        while i > 0 && list[i - 1].time <= item.time {
+        while i > 0 && list[i - 1].time <= time {
             list[i] = list[i - 1];
             i -= 1;
         }
-        list[i] = item;
+        list[i] = Entry { time, seq, event };
     }
 
     /// Turns a full sorted list into a heap: the entries in ascending order already
