@@ -16,7 +16,9 @@ impl Sim<'_> {
     /// window fails without a draw; otherwise one uniform draw from the session's gateway
     /// stream against the pool's cumulative per-request probabilities (rate_limit,
     /// overload, auth_error). Only called when some pool is guarded.
-    #[inline(never)] // guarded models only: kept out of the unguarded event path
+    // Inlined, so that its result is not returned through memory: `Sim::acquire` would read
+    // it back whole at once, a stall in every model, guarded or not (see `EventQueue::push`).
+    #[inline]
     pub(super) fn attempt_fails(&mut self, account: u32, sid: u32) -> Option<Failure> {
         let now = self.now;
         let a = &self.accounts[account as usize];

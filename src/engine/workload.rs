@@ -146,6 +146,11 @@ impl Sim<'_> {
     }
 
     /// A session issues a request (attempt) now: read the binding, then the user gate.
+    ///
+    /// `issue_with` is inlined here, so that the empty work is written into the request
+    /// as constants: passed to a call, it would be written in pieces on the stack and read
+    /// back whole at once, which stalls the processor (see `EventQueue::push`).
+    #[inline(never)]
     pub(super) fn issue(&mut self, sid: u32) {
         self.issue_with(sid, RequestWork::default())
     }
@@ -153,6 +158,7 @@ impl Sim<'_> {
     /// Issues a request carrying `work` (a trace's service time and tokens). The first
     /// step of an agentic turn draws the turn's number of steps from the session's stream;
     /// a retried step is the same step and draws nothing.
+    #[inline(always)]
     pub(super) fn issue_with(&mut self, sid: u32, mut work: RequestWork) {
         let now = self.now;
         let measured = self.in_window(now);
@@ -165,11 +171,7 @@ impl Sim<'_> {
         }
         work.warm_any = s.cache.warm_somewhere(now, cache_ttl);
         work.completed_before = s.completed;
-        let warm_copies = if s.trace.is_some() {
-            s.cache.warm_accounts(now, cache_ttl)
-        } else {
-            WarmCopies::default()
-        };
+        let replayed = s.trace.is_some();
         let mut bound = None;
         let mut expired = false;
         if let Some((a, expiry)) = s.binding {
@@ -186,7 +188,15 @@ impl Sim<'_> {
         let token = self.next_token;
         let rid = match self.requests.reuse() {
             Some((rid, r)) => {
-                r.reset(sid, measured, bound, token, now, work, warm_copies);
+                r.reset(
+                    sid,
+                    measured,
+                    bound,
+                    token,
+                    now,
+                    work,
+                    WarmCopies::default(),
+                );
                 rid
             }
             None => self.requests.insert(Request::new(
@@ -196,9 +206,18 @@ impl Sim<'_> {
                 token,
                 now,
                 work,
-                warm_copies,
+                WarmCopies::default(),
             )),
         };
+        if replayed {
+            // Set here, not passed in: every other request's empty list is then written
+            // into it as constants, where a list chosen among two would be written in
+            // pieces on the stack and read back whole, a stall (see `EventQueue::push`).
+            let warm = self.sessions.items[sid as usize]
+                .cache
+                .warm_accounts(now, cache_ttl);
+            self.requests.items[rid as usize].warm_copies = warm;
+        }
         self.next_token = self.next_token.wrapping_add(1);
         self.user_gate(rid);
     }
