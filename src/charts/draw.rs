@@ -661,13 +661,45 @@ impl Rect {
 /// Places text boxes in a panel's plotting area (pixel coordinates relative to it) so that
 /// they overlap neither each other nor the *hard* obstacles (markers, CI bars, other
 /// labels), and if possible not the *soft* ones (lines).
-pub struct Placer {
+pub struct Placer<'a> {
     bounds: Rect,
     hard: Obstacles,
     soft: Obstacles,
     /// Box sizes for which no spot of the grid was free: a box at least as large finds
     /// none either (obstacles are only added), so the grid is not searched again.
     full: Vec<(i32, i32)>,
+    /// Where the boxes chosen are kept, or taken from when the layout is replayed.
+    layout: Option<&'a mut Layout>,
+}
+
+/// The boxes a chart's placer chose, in the order they were asked for: kept from a chart's
+/// first drawing (PNG) for its second (SVG). Both are drawn at the same size with the same
+/// text metrics from the same data, so the search would find the same boxes again, and on
+/// a sweep of thousands of points it is most of the trade-off chart's time.
+#[derive(Debug, Default)]
+pub struct Layout {
+    boxes: Vec<Rect>,
+    /// The next box to hand out, once the layout is being replayed.
+    next: Option<usize>,
+}
+
+impl Layout {
+    /// From now on a placer with this layout hands out the kept boxes instead of searching.
+    pub fn replay(&mut self) {
+        self.next = Some(0);
+    }
+
+    /// Whether a replay handed out every kept box (and no more were asked for).
+    pub fn replayed_whole(&self) -> bool {
+        match self.next {
+            None => true,
+            Some(n) => n == self.boxes.len(),
+        }
+    }
+
+    fn replaying(&self) -> bool {
+        self.next.is_some()
+    }
 }
 
 /// Boxes, indexed by the 32-pixel cells of the area they cover, so that asking whether a
@@ -740,29 +772,49 @@ impl Obstacles {
     }
 }
 
-impl Placer {
-    pub fn new<DB: DrawingBackend>(chart: &Chart<DB>) -> Placer {
+impl<'a> Placer<'a> {
+    pub fn new<DB: DrawingBackend>(chart: &Chart<DB>) -> Placer<'static> {
         let (w, h) = chart.plotting_area().dim_in_pixel();
         Placer::with_size(w, h)
     }
 
+    /// A placer that keeps its choices in `layout`, or hands them out from it when it is
+    /// replayed (then obstacles are not even recorded: nothing is searched).
+    pub fn with_layout<DB: DrawingBackend>(
+        chart: &Chart<DB>,
+        layout: &'a mut Layout,
+    ) -> Placer<'a> {
+        let (w, h) = chart.plotting_area().dim_in_pixel();
+        Placer {
+            layout: Some(layout),
+            ..Placer::with_size(w, h)
+        }
+    }
+
     /// A placer for an area of `w` x `h` pixels.
-    pub fn with_size(w: u32, h: u32) -> Placer {
+    pub fn with_size(w: u32, h: u32) -> Placer<'static> {
         let bounds = Rect::at(2, 2, w as i32 - 4, h as i32 - 4);
         Placer {
             bounds,
             hard: Obstacles::new(&bounds),
             soft: Obstacles::new(&bounds),
             full: Vec::new(),
+            layout: None,
         }
     }
 
+    fn replaying(&self) -> bool {
+        self.layout.as_ref().is_some_and(|l| l.replaying())
+    }
+
     pub fn block(&mut self, r: Rect) {
-        self.hard.push(r);
+        if !self.replaying() {
+            self.hard.push(r);
+        }
     }
 
     pub fn block_point(&mut self, p: (i32, i32), radius: i32) {
-        self.hard.push(Rect::span(
+        self.block(Rect::span(
             (p.0 - radius, p.1 - radius),
             (p.0 + radius, p.1 + radius),
         ));
@@ -770,6 +822,9 @@ impl Placer {
 
     /// Lines are soft obstacles, sampled as small boxes along each segment.
     pub fn block_polyline(&mut self, pts: &[(i32, i32)]) {
+        if self.replaying() {
+            return;
+        }
         for w in pts.windows(2) {
             let (a, b) = (w[0], w[1]);
             let len = (((b.0 - a.0).pow(2) + (b.1 - a.1).pow(2)) as f64).sqrt();
@@ -794,6 +849,17 @@ impl Placer {
     /// join it to its point); falls back to the first candidate (clamped into the area) only
     /// when no spot at all is free. The chosen box becomes a hard obstacle.
     pub fn place(&mut self, w: i32, h: i32, candidates: &[(i32, i32)]) -> Rect {
+        if let Some(layout) = self.layout.as_deref_mut() {
+            if let Some(next) = layout.next {
+                if let Some(&kept) = layout.boxes.get(next) {
+                    layout.next = Some(next + 1);
+                    return kept;
+                }
+                // More boxes asked for than kept: the drawings differ, which
+                // `Layout::replayed_whole` reports; search (without obstacles) meanwhile.
+                layout.next = Some(next + 1);
+            }
+        }
         let chosen = [true, false]
             .into_iter()
             .find_map(|with_soft| {
@@ -810,6 +876,11 @@ impl Placer {
                 Rect::at(x, y, w, h)
             });
         self.hard.push(chosen);
+        if let Some(layout) = self.layout.as_deref_mut() {
+            if !layout.replaying() {
+                layout.boxes.push(chosen);
+            }
+        }
         chosen
     }
 

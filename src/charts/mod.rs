@@ -314,6 +314,7 @@ fn draw_kind<DB: DrawingBackend>(
     ctx: &Ctx,
     kind: ChartKind,
     root: &DrawingArea<DB, Shift>,
+    layout: &mut draw::Layout,
 ) -> DrawResult<(String, String)>
 where
     DB::ErrorType: 'static,
@@ -323,7 +324,7 @@ where
         ChartKind::Continuity => sweep::continuity(ctx, root),
         ChartKind::NewSessionRejection => sweep::new_session_rejection(ctx, root),
         ChartKind::ThroughputUtilization => sweep::throughput_utilization(ctx, root),
-        ChartKind::Tradeoff => tradeoff::tradeoff(ctx, root),
+        ChartKind::Tradeoff => tradeoff::tradeoff(ctx, root, layout),
         ChartKind::Timeseries => timeseries::timeseries(ctx, root),
         ChartKind::WaitCdf => wait::wait_distribution(ctx, root),
     }
@@ -343,10 +344,13 @@ fn emit(ctx: &Ctx, kind: ChartKind, dir: &Path) -> Result<RenderedChart, ReportE
     let svg = dir.join(format!("{stem}.svg"));
 
     let mut rgb = vec![0u8; (w as usize) * (h as usize) * 3];
+    // Label boxes found while drawing the PNG are reused for the SVG (same size, same text
+    // metrics, so the same boxes): see `draw::Layout`.
+    let mut layout = draw::Layout::default();
     let (title, caption) = {
         let root =
             text::CrispText(BitMapBackend::with_buffer(&mut rgb, (w, h))).into_drawing_area();
-        let tc = draw_kind(ctx, kind, &root).map_err(|e| chart_error(&png, e))?;
+        let tc = draw_kind(ctx, kind, &root, &mut layout).map_err(|e| chart_error(&png, e))?;
         root.present().map_err(|e| chart_error(&png, e))?;
         tc
     };
@@ -356,8 +360,15 @@ fn emit(ctx: &Ctx, kind: ChartKind, dir: &Path) -> Result<RenderedChart, ReportE
     let mut svg_text = String::new();
     {
         let root = SVGBackend::with_string(&mut svg_text, (w, h)).into_drawing_area();
-        draw_kind(ctx, kind, &root).map_err(|e| chart_error(&svg, e))?;
+        layout.replay();
+        draw_kind(ctx, kind, &root, &mut layout).map_err(|e| chart_error(&svg, e))?;
         root.present().map_err(|e| chart_error(&svg, e))?;
+    }
+    if !layout.replayed_whole() {
+        return Err(chart_error(
+            &svg,
+            "the SVG drawing placed other labels than the PNG drawing",
+        ));
     }
     write_atomic(dir, &format!("{stem}.svg"), svg_text.as_bytes())?;
     Ok(RenderedChart {

@@ -52,7 +52,7 @@ fn data_placer<DB: DrawingBackend>(
     chart: &Chart<DB>,
     y: &Axis,
     metrics: &[(&str, bool)],
-) -> Placer
+) -> Placer<'static>
 where
     DB::ErrorType: 'static,
 {

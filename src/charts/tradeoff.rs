@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::axis::{Axis, Unit};
-use super::draw::{self, DrawResult, LegendEntry, Placer, Rect, Symbol};
+use super::draw::{self, DrawResult, Layout, LegendEntry, Placer, Rect, Symbol};
 use super::Ctx;
 use crate::recommend::fmt_pct;
 use crate::report::input::fmt_num;
@@ -13,6 +13,7 @@ use crate::report::input::fmt_num;
 pub fn tradeoff<DB: DrawingBackend>(
     ctx: &Ctx,
     root: &DrawingArea<DB, Shift>,
+    layout: &mut Layout,
 ) -> DrawResult<(String, String)>
 where
     DB::ErrorType: 'static,
@@ -137,7 +138,8 @@ where
         }
     }
 
-    let mut placer = Placer::new(&chart);
+    // The labels' boxes: searched for in the first drawing, replayed in the second.
+    let mut placer = Placer::with_layout(&chart, layout);
 
     // Series lines and CI whiskers, then markers; labels last, on top.
     let mut labels: Vec<((i32, i32), String, RGBColor)> = Vec::new();
