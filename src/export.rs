@@ -8,7 +8,7 @@ use crate::report::input::{
     KnownReplications, KnownSummary, KnownSummaryRow, RepRow, TimeRow, WaitQuantile,
 };
 use crate::runner::{PointResult, RunResult};
-use crate::scenario::{Param, Scenario};
+use crate::scenario::{Param, Point, PoolKey, Scenario};
 use crate::stats::{Estimate, HEADLINE, METRICS};
 use crate::units::{time_to_secs, US_PER_S};
 use serde::Serialize;
@@ -48,15 +48,31 @@ pub fn param_cells(s: &Scenario, p: &PointResult) -> Vec<String> {
     param_columns(s)
         .into_iter()
         .map(|param| match param {
-            Param::Reserved => s
-                .reserved_at(&p.point)
-                .map_or(String::new(), |r| r.to_string()),
+            Param::Reserved => reserved_at(s, &p.point).map_or(String::new(), |r| r.to_string()),
             _ => p
                 .point
                 .get(param)
                 .map_or(String::new(), |v| param.format_value(v)),
         })
         .collect()
+}
+
+/// [`Scenario::reserved_at`] without building the point's model: only the pools'
+/// `reserved`, set as `Scenario::model_at` sets it (the all-pools sweep, then each pool's
+/// own, in the point's order). The parameter cells of a point are written three times (two
+/// files and the terminal's table), and building a model clones the workload and gateway:
+/// on a sweep of 10,000 points that was most of the time spent on these cells.
+fn reserved_at(s: &Scenario, point: &Point) -> Option<i64> {
+    let mut reserved: Vec<i64> = s.pools.iter().map(|p| p.reserved).collect();
+    for &(param, v) in &point.values {
+        match param {
+            Param::Reserved => reserved.iter_mut().for_each(|r| *r = v as i64),
+            Param::Pool(i, PoolKey::Reserved) => reserved[i] = v as i64,
+            _ => {}
+        }
+    }
+    let first = *reserved.first()?;
+    reserved.iter().all(|&r| r == first).then_some(first)
 }
 
 /// Paired difference of `metric` between `point` and `baseline`, replication by
@@ -693,6 +709,18 @@ pub fn run_json(
     overrides: &[String],
     warnings: &[String],
 ) -> Vec<u8> {
+    // One model per point for both of its cost figures.
+    let (point_costs, point_held_back): (Vec<_>, Vec<_>) = r
+        .points
+        .iter()
+        .map(|p| {
+            let model = s.model_at(&p.point);
+            (
+                model.cost(s.account_prices.as_deref()).cost,
+                model.cost(None).held_back,
+            )
+        })
+        .unzip();
     let j = RunJson {
         slotsim_version: env!("CARGO_PKG_VERSION"),
         scenario: ScenarioJson {
@@ -745,16 +773,8 @@ pub fn run_json(
         } else {
             "slots"
         },
-        point_costs: r
-            .points
-            .iter()
-            .map(|p| s.model_at(&p.point).cost(s.account_prices.as_deref()).cost)
-            .collect(),
-        point_held_back: r
-            .points
-            .iter()
-            .map(|p| s.model_at(&p.point).cost(None).held_back)
-            .collect(),
+        point_costs,
+        point_held_back,
     };
     let mut v = serde_json::to_vec_pretty(&j).expect("serialising plain data cannot fail");
     v.push(b'\n');
@@ -901,5 +921,46 @@ mod tests {
             String::from_utf8(cells.into_bytes()).unwrap(),
             String::from_utf8(w.into_inner().unwrap()).unwrap()
         );
+    }
+
+    /// The `reserved` cell read from the pools alone is the model's, at every point of a
+    /// sweep of all pools' and one pool's `reserved` (common or not) and of other settings.
+    #[test]
+    fn reserved_without_the_model_is_the_models() {
+        let text = r#"
+            horizon = "1h"
+            [[pools]]
+            name = "max"
+            accounts = 4
+            concurrency = 3
+            reserved = 1
+            [[pools]]
+            name = "backup"
+            accounts = 2
+            concurrency = 2
+            [workload]
+            arrival = { process = "poisson", rate = "3/min" }
+            requests_per_session = { dist = "geometric", mean = 5 }
+            think_time = { dist = "exponential", mean = "20s" }
+            service_time = { dist = "exponential", mean = "15s" }
+            [sweep]
+            reserved = [0, 1, 2]
+            [sweep.pools.max]
+            reserved = [2]
+            concurrency = [3, 4]
+            [sweep.pools.backup]
+            reserved = [0, 2]
+        "#;
+        for text in [text.to_string(), text.replace("reserved = [0, 2]", "")] {
+            let s = crate::scenario::parse_scenario(&text, "test.toml").unwrap();
+            let points = s.sweep.points();
+            assert!(points.len() >= 6);
+            let mut common = 0;
+            for p in &points {
+                assert_eq!(reserved_at(&s, p), s.reserved_at(p), "{}", p.label());
+                common += usize::from(s.reserved_at(p).is_some());
+            }
+            assert!(common > 0 && common < points.len());
+        }
     }
 }
