@@ -263,9 +263,9 @@ pub fn replications_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
                 c.cache_move_tokens,
             ];
             for x in counts {
-                w.display(x);
+                w.int(x);
             }
-            w.display(c.migrations + c.bound_rejections);
+            w.int(c.migrations + c.bound_rejections);
             for &i in &derived_index {
                 w.num(rep.metrics[i]);
             }
@@ -366,16 +366,16 @@ pub fn timeseries_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
     for p in &r.points {
         for (m, bin) in p.timeseries.iter().enumerate() {
             let (time_s, busy_slots, waiting) = minute_averages(s, m, bin);
-            w.display(p.point.index);
-            w.display(m);
+            w.int(p.point.index as u64);
+            w.int(m as u64);
             w.num(time_s);
             w.num(busy_slots);
             w.num(waiting);
-            w.display(bin.requests_completed);
-            w.display(bin.new_session_rejections);
-            w.display(bin.migrations);
-            w.display(bin.bound_rejections);
-            w.display(bin.migrations + bin.bound_rejections);
+            w.int(bin.requests_completed);
+            w.int(bin.new_session_rejections);
+            w.int(bin.migrations);
+            w.int(bin.bound_rejections);
+            w.int(bin.migrations + bin.bound_rejections);
             w.end();
         }
     }
@@ -576,6 +576,23 @@ impl Cells {
         *open = true;
     }
 
+    /// An unsigned integer, as `Display` writes it: its digits, written here without the
+    /// formatting machinery (a long horizon's time series is mostly such cells).
+    fn int(&mut self, x: u64) {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut rest = x;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        self.cell(&digits[at..]);
+    }
+
     /// A cell of any text, quoted as the `csv` crate quotes it: only when it holds a
     /// comma, a quote or a line break (a quote is then doubled).
     fn text(&mut self, s: &str) {
@@ -608,9 +625,14 @@ impl Cells {
         }
     }
 
-    /// A number: shortest round-trip, empty when not finite.
+    /// A number: shortest round-trip, empty when not finite. A whole number below 2^53
+    /// (the start of a minute, an average of 0) is written as its integer, which is what
+    /// `Display` writes for it, without formatting a float (not -0, which keeps its sign).
     fn num(&mut self, x: f64) {
-        if x.is_finite() {
+        const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+        if (0.0..EXACT).contains(&x) && x.fract() == 0.0 && x.is_sign_positive() {
+            self.int(x as u64);
+        } else if x.is_finite() {
             self.display(x);
         } else {
             self.cell(b"");
@@ -801,22 +823,31 @@ mod tests {
     /// Rows written by [`Cells`] are byte for byte what the `csv` crate writes.
     #[test]
     fn cells_write_what_the_csv_crate_writes() {
-        let rows: [(u64, f64, f64); 4] = [
+        let rows: [(u64, f64, f64); 10] = [
             (0, 0.0, 1.5),
             (7, f64::NAN, -0.000_123_456_789),
             (u64::MAX, 1e300, f64::INFINITY),
             (12, 123_456_789.125, 2.0 / 3.0),
+            (10, -0.0, 60.0),
+            (99, 9_007_199_254_740_991.0, 9_007_199_254_740_992.0),
+            (100, 1e16, -60.0),
+            (1_000_000, 5e-324, 0.1 + 0.2),
+            (u64::MAX / 10, 4_294_967_296.0, 1.0 - f64::EPSILON),
+            (9, f64::MIN_POSITIVE, 1e15 + 0.5),
         ];
         let mut cells = Cells::new();
-        cells.record(["point", "quantile", "wait_s"]);
+        cells.record(["point", "count", "quantile", "wait_s"]);
         let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(["point", "quantile", "wait_s"]).unwrap();
+        w.write_record(["point", "count", "quantile", "wait_s"])
+            .unwrap();
         for (a, b, c) in rows {
             cells.display(a);
+            cells.int(a);
             cells.num(b);
             cells.num(c);
             cells.end();
-            w.write_record([a.to_string(), num(b), num(c)]).unwrap();
+            w.write_record([a.to_string(), a.to_string(), num(b), num(c)])
+                .unwrap();
         }
         assert_eq!(
             String::from_utf8(cells.into_bytes()).unwrap(),
