@@ -157,21 +157,23 @@ impl<E: Copy> EventQueue<E> {
             self.insert_sorted(time, seq, event);
             return;
         }
-        let item = Entry { time, seq, event };
+        // Each path builds its own entry: one entry shared with the calls below would
+        // live on the stack, and the heap's path would copy it from there at once (the
+        // stall described above).
         if self.taken {
             // The root was handed out: the new entry takes its place.
             self.taken = false;
-            self.sift_down(0, item);
+            self.sift_down(0, Entry { time, seq, event });
             return;
         }
         if self.heap.len() == self.heap.capacity() {
             // The heap's vector is full (the same test as `Vec::push` makes, so it costs
             // nothing more), a full sorted list, or a radix heap (whose `heap` has no
             // room at all).
-            self.push_large(item);
+            self.push_large(Entry { time, seq, event });
             return;
         }
-        self.sift_up(item);
+        self.sift_up(Entry { time, seq, event });
     }
 
     /// Inserts an entry into the sorted list (which has room for it): entries earlier
