@@ -63,6 +63,14 @@ impl<T: Copy + Default, const N: usize> Few<T, N> {
         }
     }
 
+    /// Empties the list in place (one on the heap keeps its memory).
+    pub(super) fn clear(&mut self) {
+        match self {
+            Few::Inline { len, .. } => *len = 0,
+            Few::Heap(v) => v.clear(),
+        }
+    }
+
     /// Keeps the items `keep` says yes to, in their order.
     fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
         match self {
@@ -93,6 +101,12 @@ pub(super) struct SessionCache {
 }
 
 impl SessionCache {
+    /// Forgets every copy and the last completion, as a new session's cache, in place.
+    pub(super) fn clear(&mut self) {
+        self.last_complete = None;
+        self.copies.clear();
+    }
+
     /// The previous request completed less than `ttl` before `now`.
     pub(super) fn warm_somewhere(&self, now: Time, ttl: Time) -> bool {
         self.last_complete

@@ -211,11 +211,60 @@ impl Session {
         }
     }
 
-    /// Makes this (freed) session a new one, in place: the old one's boxed parts are
-    /// dropped and the new one is written into the slot.
+    /// Makes this (freed) session a new one, as [`Session::new`] would, in place: the old
+    /// one's boxed parts are dropped, its cache's lists emptied (keeping their memory).
+    /// Field by field: a whole new session would be built on the stack and copied into
+    /// the slot at once, which stalls the processor (see `EventQueue::push`). Every field
+    /// is named, so a field added later cannot be forgotten here.
     #[inline]
     fn reset(&mut self, start: SessionStart) {
-        *self = Session::new(start);
+        let SessionStart {
+            rng,
+            choices,
+            binding,
+            writes_binding,
+            counted,
+            remaining,
+            retries_left,
+            user,
+            key,
+        } = start;
+        let Session {
+            rng: rng_,
+            choices: choices_,
+            binding: binding_,
+            writes_binding: writes_binding_,
+            counted: counted_,
+            remaining: remaining_,
+            retries_left: retries_left_,
+            served_any,
+            first_account,
+            intact,
+            user: user_,
+            key: key_,
+            steps_left,
+            context_tokens,
+            completed,
+            cache,
+            trace,
+        } = self;
+        *rng_ = rng;
+        *choices_ = choices;
+        *binding_ = binding;
+        *writes_binding_ = writes_binding;
+        *counted_ = counted;
+        *remaining_ = remaining;
+        *retries_left_ = retries_left;
+        *served_any = false;
+        *first_account = None;
+        *intact = true;
+        *user_ = user;
+        *key_ = key;
+        *steps_left = 0;
+        *context_tokens = 0.0;
+        *completed = 0;
+        cache.clear();
+        *trace = None;
     }
 }
 
@@ -312,9 +361,11 @@ impl Request {
         }
     }
 
-    /// Makes this (freed) request a new one, as [`Request::new`] would, in place (its
-    /// failed list keeps its memory). Every field is named, so a field added later cannot
-    /// be forgotten here.
+    /// Makes this (freed) request a new one, as [`Request::new`] would with no warm copies
+    /// (a replayed request's are set by the caller), in place (its lists keep their
+    /// memory). Every field is named, so a field added later cannot be forgotten here.
+    /// The warm copies are emptied in place: an empty list assigned whole would be built
+    /// on the stack and copied at once, a stall (see `EventQueue::push`).
     #[allow(clippy::too_many_arguments)]
     #[inline]
     fn reset(
@@ -325,7 +376,6 @@ impl Request {
         token: u32,
         now: Time,
         work: RequestWork,
-        warm_copies: cache::WarmCopies,
     ) {
         let Request {
             session: session_,
@@ -362,7 +412,7 @@ impl Request {
         *fails = None;
         *work_ = work;
         *arrived = now;
-        *warm_copies_ = warm_copies;
+        warm_copies_.clear();
     }
 }
 

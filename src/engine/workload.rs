@@ -188,15 +188,7 @@ impl Sim<'_> {
         let token = self.next_token;
         let rid = match self.requests.reuse() {
             Some((rid, r)) => {
-                r.reset(
-                    sid,
-                    measured,
-                    bound,
-                    token,
-                    now,
-                    work,
-                    WarmCopies::default(),
-                );
+                r.reset(sid, measured, bound, token, now, work);
                 rid
             }
             None => self.requests.insert(Request::new(
