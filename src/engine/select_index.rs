@@ -726,8 +726,12 @@ impl AccountIndex {
     #[inline]
     pub(super) fn prefetch(&self, i: u32) {
         for groups in [&self.load_aware, &self.fallback] {
-            if let Some(at) = groups.at.get(i as usize) {
-                super::prefetch(at);
+            // The small `at` arrays stay in the near caches; the group they lead to is the
+            // wait (groups are many, and spread).
+            if let Some(&(g, _)) = groups.at.get(i as usize) {
+                if let Some(group) = groups.groups.get(g as usize) {
+                    super::prefetch(group);
+                }
             }
         }
     }
