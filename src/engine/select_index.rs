@@ -733,6 +733,16 @@ impl AccountIndex {
                     super::prefetch(group);
                 }
             }
+            // And the group the account will most likely be put in: a used account's new
+            // key is nearly always its own, so it takes the group at the top of the free
+            // list, one dropped long ago and no longer in the caches.
+            if let Some(group) = groups
+                .free
+                .last()
+                .and_then(|&g| groups.groups.get(g as usize))
+            {
+                super::prefetch(group);
+            }
         }
     }
 
