@@ -1460,14 +1460,25 @@ fn align(rows: Vec<Vec<String>>) -> String {
     let widths: Vec<usize> = (0..rows[0].len())
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
+    // Each cell right-aligned (padded on the left to its column's width in characters, as
+    // `{:>w$}` pads), two spaces between cells, trailing blanks trimmed: written straight
+    // into the text, since a sweep of many points has a row each and a string per padded
+    // cell and per joined row was most of this table's time.
     let mut text = String::new();
     for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:>w$}"))
-            .collect();
-        text.push_str(cells.join("  ").trim_end());
+        let start = text.len();
+        for (k, (c, &w)) in row.iter().zip(&widths).enumerate() {
+            if k > 0 {
+                text.push_str("  ");
+            }
+            let pad = w.saturating_sub(c.chars().count());
+            for _ in 0..pad {
+                text.push(' ');
+            }
+            text.push_str(c);
+        }
+        let kept = start + text[start..].trim_end().len();
+        text.truncate(kept);
         text.push('\n');
     }
     text
