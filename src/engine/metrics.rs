@@ -240,7 +240,11 @@ impl Sim<'_> {
 
     /// A request completed.
     pub(super) fn record_completion(&mut self, rid: u32) {
-        let moved = self.cache_on_completion(rid);
+        let moved = if self.hot.cache_moves {
+            self.cache_on_completion(rid)
+        } else {
+            None
+        };
         if self.requests.items[rid as usize].measured {
             self.counts.requests_completed += 1;
             if let Some(tokens) = moved {

@@ -529,6 +529,10 @@ struct Hot<'a> {
     /// Sessions and trace modes; 0 in open mode.
     context_growth: f64,
     cache_ttl: Time,
+    /// A request can be served away from its session's warm cache: the gateway has more
+    /// than one account. With one account every copy is on it, so no completion can be a
+    /// cache move and the caches are not kept (see `record_completion`).
+    cache_moves: bool,
     /// Gateway settings read at every slot taken.
     sticky_ttl: Time,
     /// OpenAI platform: a sticky hit refreshes the binding's TTL.
@@ -550,6 +554,7 @@ impl<'a> Hot<'a> {
             client_retry_backoff: 0,
             context_growth: 0.0,
             cache_ttl: cfg.cost.cache_ttl,
+            cache_moves: cfg.pools.iter().map(|p| p.accounts as u64).sum::<u64>() > 1,
             sticky_ttl: cfg.gateway.sticky_ttl,
             openai: cfg.gateway.platform == Platform::OpenAi,
             keeps_binding: !cfg.gateway.spillover_rebinds || !cfg.gateway.sticky_wait,
