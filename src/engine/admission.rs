@@ -19,11 +19,11 @@ pub fn effective_concurrency(c: u32, r: i64, is_bound: bool) -> u32 {
     }
 }
 
-impl Sim<'_> {
+impl<const PLAIN: bool> Sim<'_, PLAIN> {
     /// Step 1 of docs/model.md: a full user wait queue rejects first; otherwise the request
     /// joins the wait, whose immediate first try takes a free user slot at once.
     pub(super) fn user_gate(&mut self, rid: u32) {
-        let Some(limits) = &self.cfg.users else {
+        let Some(limits) = self.cfg.users.as_ref().filter(|_| !PLAIN) else {
             return self.dispatch(rid);
         };
         let sid = self.requests.items[rid as usize].session;
@@ -81,7 +81,7 @@ impl Sim<'_> {
         }
         let a = &self.accounts[b as usize];
         if a.busy < a.concurrency {
-            if self.guarded && !self.register_session(b, sid) {
+            if self.guards() && !self.register_session(b, sid) {
                 return Some(Cause::Limit);
             }
             self.acquire(rid, b, Acquired::StickyHit);
@@ -92,7 +92,7 @@ impl Sim<'_> {
         }
         let cap = a.concurrency;
         let (limit, timeout) = (gw.sticky_max_waiting, gw.sticky_wait_timeout);
-        if self.guarded && !self.register_session(b, sid) {
+        if self.guards() && !self.register_session(b, sid) {
             return Some(Cause::Limit);
         }
         self.join_wait(rid, b, cap, limit, timeout);
@@ -110,14 +110,14 @@ impl Sim<'_> {
         loop {
             let (accounts, pools, now) = (&self.accounts, &self.cfg.pools, self.now);
             let failed = &self.requests.items[rid as usize].failed;
-            let guarded = self.guarded;
+            let guarded = self.guards();
             let choices = &mut self.sessions.items[sid as usize].choices;
             let mut allowed = |i: u32| {
                 let a = &accounts[i as usize];
                 schedulable(a, &pools[a.pool as usize], now, failed, i) == Usable::Any
                     && !refused.contains(&i)
             };
-            let pick = match &self.index {
+            let pick = match self.index.as_ref().filter(|_| !PLAIN) {
                 Some(index) if !guarded => index.pick_load_aware(None, choices),
                 Some(index) => index.pick_load_aware(Some(&mut allowed), choices),
                 None => {
@@ -131,7 +131,7 @@ impl Sim<'_> {
             let Some(a) = pick else {
                 return false;
             };
-            if self.guarded && !self.register_session(a, sid) {
+            if self.guards() && !self.register_session(a, sid) {
                 refused.push(a);
                 continue;
             }
@@ -154,14 +154,14 @@ impl Sim<'_> {
         loop {
             let (accounts, pools, now) = (&self.accounts, &self.cfg.pools, self.now);
             let failed = &self.requests.items[rid as usize].failed;
-            let guarded = self.guarded;
+            let guarded = self.guards();
             let choices = &mut self.sessions.items[sid as usize].choices;
             let mut allowed = |i: u32| {
                 let a = &accounts[i as usize];
                 schedulable(a, &pools[a.pool as usize], now, failed, i) == Usable::Any
                     && !refused.contains(&i)
             };
-            let pick = match &self.index {
+            let pick = match self.index.as_ref().filter(|_| !PLAIN) {
                 Some(index) if !guarded => index.pick_fallback(None, choices),
                 Some(index) => index.pick_fallback(Some(&mut allowed), choices),
                 None => {
@@ -180,7 +180,7 @@ impl Sim<'_> {
                 };
                 return self.reject(rid, why);
             };
-            if self.guarded && !self.register_session(a, sid) {
+            if self.guards() && !self.register_session(a, sid) {
                 refused.push(a);
                 continue;
             }
@@ -193,7 +193,7 @@ impl Sim<'_> {
 
     /// Whether `account` may take request `rid` now (see [`schedulable`]).
     pub(super) fn usable(&self, rid: u32, account: u32) -> Usable {
-        if !self.guarded {
+        if !self.guards() {
             return Usable::Any;
         }
         let a = &self.accounts[account as usize];
@@ -216,7 +216,7 @@ impl Sim<'_> {
         let (ttl, openai, keeps_binding) =
             (self.hot.sticky_ttl, self.hot.openai, self.hot.keeps_binding);
         let sid = self.requests.items[rid as usize].session;
-        let fails = if self.guarded {
+        let fails = if self.guards() {
             self.attempt_fails(account, sid)
         } else {
             None
@@ -258,7 +258,7 @@ impl Sim<'_> {
         // A request was served: the client's retries start afresh.
         s.retries_left = self.hot.client_retries;
         let service = service_time(trace_service, self.hot.service_time, &mut s.rng);
-        if self.guarded {
+        if self.guards() {
             self.window_on_acquire(account);
         }
         self.record_acquire(rid);

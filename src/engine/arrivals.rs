@@ -102,7 +102,7 @@ pub(super) fn renewal_gap_s(rng: &mut Pcg64, rate: f64, cv: f64) -> f64 {
     }
 }
 
-impl Sim<'_> {
+impl<const PLAIN: bool> Sim<'_, PLAIN> {
     /// The real time of the next session arrival.
     pub(super) fn next_session_time(&mut self) -> Time {
         let Workload::Sessions {

@@ -155,7 +155,7 @@ impl SessionCache {
     }
 }
 
-impl Sim<'_> {
+impl<const PLAIN: bool> Sim<'_, PLAIN> {
     /// Request `rid` completed now: updates its session's cache and returns the context
     /// tokens it re-wrote when it was a cache move.
     pub(super) fn cache_on_completion(&mut self, rid: u32) -> Option<u64> {

@@ -11,7 +11,7 @@ use rand::Rng;
 
 const HOUR: Time = 3_600_000_000;
 
-impl Sim<'_> {
+impl<const PLAIN: bool> Sim<'_, PLAIN> {
     /// Whether the attempt taking a slot of `account` now fails, and how: a used-up usage
     /// window fails without a draw; otherwise one uniform draw from the session's gateway
     /// stream against the pool's cumulative per-request probabilities (rate_limit,

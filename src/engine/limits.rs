@@ -39,7 +39,7 @@ pub(super) fn rpm_zone(a: &Account, pool: &PoolConfig, now: Time) -> RpmZone {
     }
 }
 
-impl Sim<'_> {
+impl<const PLAIN: bool> Sim<'_, PLAIN> {
     /// Registers session `sid` on `account` under the session limit: true when allowed
     /// (the session was active there and is refreshed, or there is room and it is added),
     /// false when refused. Entries idle for the timeout are purged first. Always true when

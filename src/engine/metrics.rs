@@ -97,7 +97,7 @@ pub struct RepOutput {
     pub trace_error: Option<String>,
 }
 
-impl Sim<'_> {
+impl<const PLAIN: bool> Sim<'_, PLAIN> {
     /// Accumulates busy and waiting integrals from the last event time to `t`.
     #[inline]
     pub(super) fn integrate_to(&mut self, t: Time) {

@@ -583,7 +583,13 @@ impl<'a> Hot<'a> {
     }
 }
 
-struct Sim<'a> {
+/// One replication's state. `PLAIN` says that the model uses none of the optional
+/// mechanisms whose checks sit on the path of every request: a user gate, faults, usage
+/// windows or limits, selection indexes, FIFO waits, agentic sessions, trace replay (see
+/// [`is_plain`]). The engine is compiled once for such models and once for all others: in
+/// the first, those checks are known to fail and the compiler drops them, with what they
+/// guard. The rules are written once, the same code for both.
+struct Sim<'a, const PLAIN: bool = false> {
     cfg: &'a ModelConfig,
     hot: Hot<'a>,
     rep_seed: u64,
@@ -694,13 +700,43 @@ pub fn simulate_watched(
     timeseries: bool,
     watch: Watch,
 ) -> Result<RepOutput, Stopped> {
-    let mut sim = Sim::new(cfg, rep_seed, timeseries);
-    sim.run_watched(&mut Watchdog::new(watch))?;
-    Ok(sim.into_output())
+    if is_plain(cfg) {
+        Sim::<true>::build(cfg, rep_seed, timeseries).run_to_output(watch)
+    } else {
+        Sim::<false>::build(cfg, rep_seed, timeseries).run_to_output(watch)
+    }
+}
+
+/// Some pool has faults, a usage window or a limit.
+fn has_guards(cfg: &ModelConfig) -> bool {
+    cfg.pools
+        .iter()
+        .any(|p| p.faults.any() || p.window.is_some() || p.max_sessions > 0 || p.base_rpm > 0)
+}
+
+/// Whether a replication of `cfg` can run as a [`Sim`] with `PLAIN` set: a sessions
+/// workload without agentic sessions, no user gate, no faults, windows or limits,
+/// `wait = "poll"`, and few enough accounts to be scanned.
+fn is_plain(cfg: &ModelConfig) -> bool {
+    let accounts: u64 = cfg.pools.iter().map(|p| p.accounts as u64).sum();
+    matches!(cfg.workload, Workload::Sessions { agentic: None, .. })
+        && cfg.users.is_none()
+        && !has_guards(cfg)
+        && cfg.gateway.wait != WaitMode::Fifo
+        && accounts <= SCAN_MAX_ACCOUNTS as u64
 }
 
 impl<'a> Sim<'a> {
+    /// A replication of any model (the tests' way in).
+    #[cfg(test)]
     fn new(cfg: &'a ModelConfig, rep_seed: u64, timeseries: bool) -> Sim<'a> {
+        Sim::build(cfg, rep_seed, timeseries)
+    }
+}
+
+impl<'a, const PLAIN: bool> Sim<'a, PLAIN> {
+    fn build(cfg: &'a ModelConfig, rep_seed: u64, timeseries: bool) -> Sim<'a, PLAIN> {
+        debug_assert!(!PLAIN || is_plain(cfg));
         let mut accounts = Vec::new();
         for (pool_index, pool) in cfg.pools.iter().enumerate() {
             for _ in 0..pool.accounts {
@@ -725,10 +761,7 @@ impl<'a> Sim<'a> {
                 [q[0], q[0] + q[1], q[0] + q[1] + q[2]]
             })
             .collect();
-        let guarded = cfg
-            .pools
-            .iter()
-            .any(|p| p.faults.any() || p.window.is_some() || p.max_sessions > 0 || p.base_rpm > 0);
+        let guarded = has_guards(cfg);
         let by_lru = cfg.gateway.fallback_selection == FallbackSelection::LastUsed;
         let index =
             (accounts.len() > SCAN_MAX_ACCOUNTS).then(|| AccountIndex::new(&accounts, by_lru));
@@ -777,6 +810,11 @@ impl<'a> Sim<'a> {
         sim
     }
 
+    fn run_to_output(mut self, watch: Watch) -> Result<RepOutput, Stopped> {
+        self.run_watched(&mut Watchdog::new(watch))?;
+        Ok(self.into_output())
+    }
+
     fn into_output(mut self) -> RepOutput {
         self.flush_steady();
         if self.zero_waits > 0 {
@@ -802,7 +840,23 @@ impl<'a> Sim<'a> {
     }
 }
 
-impl Sim<'_> {
+impl<const PLAIN: bool> Sim<'_, PLAIN> {
+    /// Some pool has faults, a usage window or a limit (never in a plain model).
+    #[inline(always)]
+    fn guards(&self) -> bool {
+        !PLAIN && self.guarded
+    }
+
+    /// The selection indexes, if the gateway keeps them (never in a plain model).
+    #[inline(always)]
+    fn index(&self) -> Option<&AccountIndex> {
+        if PLAIN {
+            None
+        } else {
+            self.index.as_ref()
+        }
+    }
+
     /// Runs without limits (unit tests).
     #[cfg(test)]
     fn run(&mut self) {
@@ -927,7 +981,7 @@ impl Sim<'_> {
     /// event about to change it reads (see [`Sim::prefetch_for`]).
     #[inline]
     fn prefetch_account(&self, i: u32) {
-        if let Some(index) = &self.index {
+        if let Some(index) = self.index() {
             index.prefetch(i);
             if let Some(a) = self.accounts.get(i as usize) {
                 // Its first line only: what a slot freed reads and changes (see `Account`).
@@ -954,8 +1008,8 @@ impl Sim<'_> {
     fn with_account<R>(&mut self, i: u32, f: impl FnOnce(&mut Account) -> R) -> R {
         let a = &mut self.accounts[i as usize];
         match &mut self.index {
-            None => f(a),
-            Some(index) => index.update(a, i, f),
+            Some(index) if !PLAIN => index.update(a, i, f),
+            _ => f(a),
         }
     }
 
@@ -978,21 +1032,128 @@ impl Sim<'_> {
         let r = &self.requests.items[rid as usize];
         let (account, sid, holds_user) = (r.account, r.session, r.holds_user_slot);
         self.prefetch_account(account);
-        if let Some(failure) = r.fails {
+        // (Only faults make an attempt fail.)
+        if let Some(failure) = r.fails.filter(|_| !PLAIN) {
             return self.attempt_failed(rid, failure);
         }
         self.record_completion(rid);
         self.release_account_slot(account);
-        if self.guarded {
+        if self.guards() {
             self.count_completion(account);
         }
         self.requests.remove(rid);
-        if self.cfg.gateway.wait == WaitMode::Fifo {
+        if !PLAIN && self.cfg.gateway.wait == WaitMode::Fifo {
             self.fifo_handoff_account(account);
         }
-        if holds_user {
+        // (Only a user gate holds user slots.)
+        if !PLAIN && holds_user {
             self.release_user_slot(sid);
         }
         self.session_after_completion(sid);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::model;
+    use super::*;
+
+    /// A busy gateway of a few accounts with reserves, sticky and fallback waits (polls and
+    /// timeouts), client retries and warm caches that can move: every rule a plain model
+    /// reaches.
+    const BUSY: &str = r#"
+        horizon = 3600
+        warmup = 300
+        replications = 1
+        [gateway]
+        sticky_ttl = "5m"
+        sticky_max_waiting = 2
+        fallback_max_waiting = 1
+        sticky_wait_timeout = "3s"
+        fallback_wait_timeout = "2s"
+        [[pools]]
+        accounts = 3
+        concurrency = 3
+        reserved = 1
+        [[pools]]
+        accounts = 1
+        concurrency = 2
+        priority = 10
+        [workload]
+        arrival = { process = "poisson", rate = "40/min" }
+        requests_per_session = { dist = "geometric", mean = 5 }
+        think_time = { dist = "exponential", mean = 6 }
+        service_time = { dist = "exponential", mean = 2 }
+        client_retries = 2
+        "#;
+
+    /// The plain engine and the general one give the same results on a plain model, seed
+    /// by seed: every count, integral, wait and minute.
+    #[test]
+    fn plain_engine_matches_the_general_one() {
+        let cfg = model(BUSY);
+        assert!(is_plain(&cfg));
+        for seed in 0..4 {
+            let watch = Watch {
+                max_same_instant: u64::MAX,
+                ..Watch::default()
+            };
+            let plain = Sim::<true>::build(&cfg, seed, true)
+                .run_to_output(watch)
+                .expect("runs");
+            let general = Sim::<false>::build(&cfg, seed, true)
+                .run_to_output(watch)
+                .expect("runs");
+            assert!(plain.counts.requests_rejected > 0 && !plain.wait_hist.is_empty());
+            assert!(plain.counts.migrations > 0 && plain.counts.cache_moves > 0);
+            assert_eq!(plain.counts, general.counts, "seed {seed}");
+            assert_eq!(
+                (plain.busy_slot_us, plain.waiting_us, plain.wait_sum_us),
+                (
+                    general.busy_slot_us,
+                    general.waiting_us,
+                    general.wait_sum_us
+                ),
+                "seed {seed}"
+            );
+            assert_eq!(plain.events, general.events, "seed {seed}");
+            assert!(plain.wait_hist == general.wait_hist, "seed {seed}");
+            assert_eq!(plain.timeseries, general.timeseries, "seed {seed}");
+        }
+    }
+
+    /// Each optional mechanism makes a model not plain.
+    #[test]
+    fn optional_mechanisms_are_not_plain() {
+        let with = |gateway: &str, pool: &str, workload: &str, top: &str| {
+            model(&format!(
+                "horizon = 60\nreplications = 1\n{top}\n[gateway]\n{gateway}\n\
+                 [[pools]]\nconcurrency = 2\n{pool}\n[workload]\n\
+                 arrival = {{ process = \"poisson\", rate = 1 }}\n\
+                 think_time = {{ dist = \"exponential\", mean = 4 }}\n\
+                 service_time = {{ dist = \"exponential\", mean = 1 }}\n{workload}\n"
+            ))
+        };
+        let requests = "requests_per_session = { dist = \"geometric\", mean = 4 }";
+        assert!(is_plain(&with("", "accounts = 24", requests, "")));
+        let agentic = "turns_per_session = { dist = \"geometric\", mean = 3 }\n\
+                       steps_per_turn = { dist = \"geometric\", mean = 2 }\n\
+                       tool_time = { dist = \"exponential\", mean = 1 }";
+        for (gateway, pool, workload, top) in [
+            ("wait = \"fifo\"", "accounts = 2", requests, ""),
+            ("", "accounts = 25", requests, ""),
+            ("", "accounts = 2\nbase_rpm = 5", requests, ""),
+            ("", "accounts = 2\nmax_sessions = 5", requests, ""),
+            ("", "accounts = 2", agentic, ""),
+            (
+                "",
+                "accounts = 2",
+                requests,
+                "[users]\ncount = 3\nconcurrency = 1",
+            ),
+        ] {
+            let cfg = with(gateway, pool, workload, top);
+            assert!(!is_plain(&cfg), "{gateway} {pool} {workload} {top}");
+        }
     }
 }

@@ -44,7 +44,7 @@ pub(super) struct TraceSession {
     idle_token: u32,
 }
 
-impl Sim<'_> {
+impl<const PLAIN: bool> Sim<'_, PLAIN> {
     fn trace_cfg(&self) -> &crate::trace::TraceConfig {
         match &self.cfg.workload {
             Workload::Trace { trace, .. } => trace,

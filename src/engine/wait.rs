@@ -13,7 +13,7 @@ pub(super) fn next_backoff(prev_s: f64, p: &PollConfig, factor: f64) -> f64 {
     ((prev_s * p.multiplier).min(p.max_s) * factor).clamp(p.initial_s, p.max_s)
 }
 
-impl Sim<'_> {
+impl<const PLAIN: bool> Sim<'_, PLAIN> {
     /// Joins the account's wait (429 when its waiter count is at the limit); the
     /// immediate first try already counts as a wait success.
     pub(super) fn join_wait(

@@ -31,7 +31,7 @@ pub(super) fn retry_backoff(base: Time, j0: u32) -> Time {
     doubled.min(MAX_RETRY_BACKOFF)
 }
 
-impl Sim<'_> {
+impl<const PLAIN: bool> Sim<'_, PLAIN> {
     pub(super) fn session_arrival(&mut self) {
         let Workload::Sessions {
             ref requests_per_session,
@@ -164,14 +164,14 @@ impl Sim<'_> {
         let measured = self.in_window(now);
         let cache_ttl = self.hot.cache_ttl;
         let s = &mut self.sessions.items[sid as usize];
-        if let Some(a) = self.hot.agentic {
+        if let Some(a) = self.hot.agentic.filter(|_| !PLAIN) {
             if s.steps_left == 0 {
                 s.steps_left = a.steps_per_turn.sample_count(&mut s.rng);
             }
         }
         work.warm_any = s.cache.warm_somewhere(now, cache_ttl);
         work.completed_before = s.completed;
-        let replayed = s.trace.is_some();
+        let replayed = !PLAIN && s.trace.is_some();
         let mut bound = None;
         let mut expired = false;
         if let Some((a, expiry)) = s.binding {
@@ -246,10 +246,10 @@ impl Sim<'_> {
         let now = self.now;
         let s = &mut self.sessions.items[sid as usize];
         s.completed += 1;
-        if s.trace.is_some() {
+        if !PLAIN && s.trace.is_some() {
             return self.trace_request_done(sid);
         }
-        let think = match (self.hot.agentic, self.hot.think_time) {
+        let think = match (self.hot.agentic.filter(|_| !PLAIN), self.hot.think_time) {
             (Some(a), Some(think_time)) => {
                 s.steps_left -= 1;
                 if s.steps_left > 0 {
