@@ -94,8 +94,10 @@ impl Families {
 pub(crate) struct LazyStream {
     family: Family,
     index: u64,
-    /// Boxed: it is rarely built, and a session is smaller without it inline.
-    rng: Option<Box<Pcg64>>,
+    /// Inline, not boxed: a waiting request draws its poll jitter from it at every poll,
+    /// and a generator in a box of its own is a second cache miss after the session's
+    /// (the session, with the generator in it, is fetched ahead of its event).
+    rng: Option<Pcg64>,
 }
 
 impl LazyStream {
@@ -103,15 +105,14 @@ impl LazyStream {
     #[inline]
     pub(crate) fn prefetch(&self) {
         if let Some(rng) = &self.rng {
-            super::prefetch(&**rng);
+            super::prefetch(rng);
         }
     }
 
     #[inline]
     fn get(&mut self) -> &mut Pcg64 {
         let (family, index) = (self.family, self.index);
-        self.rng
-            .get_or_insert_with(|| Box::new(family.stream(index)))
+        self.rng.get_or_insert_with(|| family.stream(index))
     }
 }
 
