@@ -10,6 +10,7 @@
 
 pub mod axis;
 mod draw;
+mod fill;
 pub mod plan;
 mod sweep;
 mod text;

@@ -112,12 +112,15 @@ impl<B: DrawingBackend> DrawingBackend for CrispText<B> {
         self.0.draw_rect(upper_left, bottom_right, style, fill)
     }
 
+    /// Lines wider than a pixel are filled polygons: filled here as `B` would (`B` must
+    /// keep the default `draw_path` and `fill_polygon`, as the bitmap backend does), with
+    /// less work (see `fill`).
     fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
         &mut self,
         path: I,
         style: &S,
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.0.draw_path(path, style)
+        super::fill::draw_path(&mut self.0, path, style)
     }
 
     fn draw_circle<S: BackendStyle>(
@@ -135,7 +138,8 @@ impl<B: DrawingBackend> DrawingBackend for CrispText<B> {
         vert: I,
         style: &S,
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.0.fill_polygon(vert, style)
+        let vert: Vec<BackendCoord> = vert.into_iter().collect();
+        super::fill::fill_polygon(&mut self.0, &vert, style)
     }
 
     fn estimate_text_size<TStyle: BackendTextStyle>(
