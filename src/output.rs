@@ -13,6 +13,13 @@
 //!    have are removed, and `manifest.json` is moved last; then the publish folder is
 //!    removed.
 //!
+//! Files written into a staging folder with [`write_atomic`] are checksummed as they are
+//! written and made durable (fsync) all together at step 1, just before the manifest: the
+//! disk writes them back while the rest of the run is made (their write-back is started
+//! at once), and nothing is read back. A file written any other way is read, checksummed
+//! and made durable there instead. Either way every file of the run is on disk before the
+//! commit, as before.
+//!
 //! Step 3 can be cut short (an I/O error, a kill). It is idempotent, and every command
 //! that opens the folder ([`recover`], also called by every publish) finishes a committed
 //! publish whose writer is gone before doing anything else, and removes staging folders of
@@ -21,9 +28,11 @@
 //! a manifest (anything the user keeps there) are never touched.
 
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 /// The manifest's file name in an output folder.
 pub const MANIFEST: &str = "manifest.json";
@@ -58,6 +67,10 @@ pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, Wri
 
 /// [`write_atomic`] of what `write` writes, through a buffer: a large file need not be
 /// whole in memory first.
+///
+/// Into a live staging folder the file is checksummed as it is written and its write-back
+/// to disk is started, but not waited for: the publish waits for it (see the module's
+/// description). Anywhere else the file is on disk (fsync) before it is renamed into place.
 pub fn write_atomic_with(
     dir: &Path,
     name: &str,
@@ -69,18 +82,142 @@ pub fn write_atomic_with(
         path: path.clone(),
         source,
     };
+    let staged = in_live_stage(&path);
     let result = (|| {
-        let mut f = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&tmp)?);
+        let file = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&tmp)?);
+        let mut f = Digesting {
+            inner: file,
+            sha: staged.then(Sha256::new),
+            bytes: 0,
+        };
         write(&mut f)?;
-        let f = f.into_inner().map_err(|e| e.into_error())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &path)
+        let file = f.inner.into_inner().map_err(|e| e.into_error())?;
+        if let Some(sha) = f.sha {
+            start_write_back(&file);
+            std::fs::rename(&tmp, &path)?;
+            let digest = sha.finalize();
+            let sha256 = digest.iter().map(|b| format!("{b:02x}")).collect();
+            let written = Written {
+                bytes: f.bytes,
+                sha256,
+                file,
+            };
+            book_written(path.clone(), written);
+            Ok(())
+        } else {
+            file.sync_all()?;
+            std::fs::rename(&tmp, &path)
+        }
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
         return Err(err(e));
     }
     Ok(path)
+}
+
+/// A writer that counts and checksums what goes through it (when `sha` is set).
+struct Digesting<W> {
+    inner: W,
+    sha: Option<Sha256>,
+    bytes: u64,
+}
+
+impl<W: Write> Write for Digesting<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        if let Some(sha) = &mut self.sha {
+            sha.update(&buf[..n]);
+        }
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A file written into a live staging folder: its size and SHA-256 as written, and the
+/// open file, to wait for its write-back when the folder is published.
+#[derive(Debug)]
+struct Written {
+    bytes: u64,
+    sha256: String,
+    file: std::fs::File,
+}
+
+/// The staging folders of this process that are not yet published or dropped.
+static LIVE_STAGES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// The files [`write_atomic`] wrote into them, by path (a later write of a path replaces
+/// the earlier: it was renamed over it).
+static WRITTEN: Mutex<Vec<(PathBuf, Written)>> = Mutex::new(Vec::new());
+
+fn book_written(path: PathBuf, w: Written) {
+    let mut book = WRITTEN.lock().unwrap_or_else(|e| e.into_inner());
+    book.retain(|(p, _)| *p != path);
+    book.push((path, w));
+}
+
+fn in_live_stage(path: &Path) -> bool {
+    LIVE_STAGES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .any(|d| path.starts_with(d))
+}
+
+/// Takes the files written into `dir` out of the book, and `dir` off the live stages.
+fn take_written(dir: &Path) -> HashMap<PathBuf, Written> {
+    LIVE_STAGES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(|d| d != dir);
+    let mut book = WRITTEN.lock().unwrap_or_else(|e| e.into_inner());
+    let (mine, others): (Vec<_>, Vec<_>) = std::mem::take(&mut *book)
+        .into_iter()
+        .partition(|(p, _)| p.starts_with(dir));
+    *book = others;
+    mine.into_iter().collect()
+}
+
+/// Asks the system to start writing `file` to disk now, without waiting: by the time the
+/// publish waits for it (fsync), most of it is written. Only a hint (Linux).
+fn start_write_back(file: &std::fs::File) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        extern "C" {
+            fn sync_file_range(fd: i32, offset: i64, nbytes: i64, flags: u32) -> i32;
+        }
+        const SYNC_FILE_RANGE_WRITE: u32 = 2;
+        // SAFETY: a plain system call on an open descriptor this function borrows; it
+        // reads no memory of ours, and its result (a hint) is ignored.
+        unsafe {
+            sync_file_range(file.as_raw_fd(), 0, 0, SYNC_FILE_RANGE_WRITE);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = file;
+}
+
+/// Whether `w` is the file at `path` now, as it was written.
+fn still_there(w: &Written, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (w.file.metadata(), std::fs::symlink_metadata(path)) {
+            (Ok(a), Ok(b)) => {
+                a.dev() == b.dev() && a.ino() == b.ino() && b.is_file() && b.len() == w.bytes
+            }
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (w, path);
+        false
+    }
 }
 
 /// Removes a folder after a failure (best effort: the error being reported matters more).
@@ -308,14 +445,18 @@ impl Ops {
         std::fs::create_dir_all(path)
     }
 
-    fn write_new(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    /// Creates `path` with `bytes`, on disk before returning when `durable`.
+    fn write_new(&self, path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<()> {
         self.step("write", path)?;
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(path)?;
         f.write_all(bytes)?;
-        f.sync_all()
+        if durable {
+            f.sync_all()?;
+        }
+        Ok(())
     }
 
     fn sync_dir(&self, dir: &Path) -> std::io::Result<()> {
@@ -373,7 +514,9 @@ impl Lock<'_> {
             source,
         };
         for _ in 0..3 {
-            match ops.write_new(&path, format!("{}\n", owner.pid).as_bytes()) {
+            // Not made durable: after a crash its writer is gone either way, and a lock
+            // of a process that is gone is cleared (below).
+            match ops.write_new(&path, format!("{}\n", owner.pid).as_bytes(), false) {
                 Ok(()) => return Ok(Lock { path, ops }),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     let holder = std::fs::read_to_string(&path)
@@ -449,6 +592,10 @@ impl Stage {
             path: dir.clone(),
             source,
         })?;
+        LIVE_STAGES
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(dir.clone());
         Ok(Stage {
             out: out.to_path_buf(),
             dir,
@@ -483,6 +630,7 @@ impl Stage {
 
 impl Drop for Stage {
     fn drop(&mut self) {
+        drop(take_written(&self.dir));
         if !self.done {
             discard(&self.dir);
         }
@@ -531,8 +679,10 @@ fn publish(stage: &Stage, how: &Publish, ops: &Ops) -> Result<Manifest, WriteErr
         let path = path.to_path_buf();
         move |source| WriteError { path, source }
     };
-    // 1. The manifest of the staged files, each read and checksummed as a task of its own
-    // (a sweep of many points stages tens of MB: on every core of the caller's rayon pool).
+    // 1. The manifest of the staged files, each on disk (fsync) and checksummed, as a task
+    // of its own (on every core of the caller's rayon pool). A file `write_atomic` wrote
+    // was checksummed as it was written; any other is read back.
+    let written = take_written(&stage.dir);
     let names = list_files(&stage.dir).map_err(werr(&stage.dir))?;
     for rel in &names {
         if rel == MANIFEST || !safe_relative(rel) {
@@ -546,14 +696,32 @@ fn publish(stage: &Stage, how: &Publish, ops: &Ops) -> Result<Manifest, WriteErr
         .into_par_iter()
         .map(|rel| {
             let path = stage.dir.join(&rel);
-            let bytes = std::fs::read(&path).map_err(werr(&path))?;
-            Ok(Entry {
-                sha256: sha256_hex(&bytes),
-                bytes: bytes.len() as u64,
-                path: rel,
-            })
+            match written.get(&path) {
+                Some(w) if still_there(w, &path) => {
+                    w.file.sync_all().map_err(werr(&path))?;
+                    Ok(Entry {
+                        sha256: w.sha256.clone(),
+                        bytes: w.bytes,
+                        path: rel,
+                    })
+                }
+                _ => {
+                    let bytes = std::fs::read(&path).map_err(werr(&path))?;
+                    std::fs::OpenOptions::new()
+                        .write(true)
+                        .open(&path)
+                        .and_then(|f| f.sync_all())
+                        .map_err(werr(&path))?;
+                    Ok(Entry {
+                        sha256: sha256_hex(&bytes),
+                        bytes: bytes.len() as u64,
+                        path: rel,
+                    })
+                }
+            }
         })
         .collect::<Result<Vec<_>, WriteError>>()?;
+    drop(written);
 
     let lock = Lock::acquire(out, stage.owner, ops)?;
     let result = (|| {
@@ -587,7 +755,7 @@ fn publish(stage: &Stage, how: &Publish, ops: &Ops) -> Result<Manifest, WriteErr
         };
         let text = serde_json::to_vec_pretty(&manifest).expect("a manifest serialises");
         let mpath = stage.dir.join(MANIFEST);
-        ops.write_new(&mpath, &text).map_err(werr(&mpath))?;
+        ops.write_new(&mpath, &text, true).map_err(werr(&mpath))?;
         ops.sync_dir(&stage.dir).map_err(werr(&stage.dir))?;
 
         // 2. The commit.
@@ -975,6 +1143,62 @@ mod tests {
             .filter(|n| n.starts_with(STAGING_PREFIX))
             .collect();
         assert!(left.is_empty(), "{left:?}");
+    }
+
+    /// Files written with `write_atomic` into the staging folder are checksummed as they
+    /// are written: the manifest holds what is on disk, also for a file written twice, a
+    /// file written in pieces, one replaced by other means after it was written, and one
+    /// written only by other means.
+    #[test]
+    fn files_checksummed_as_written_match_the_manifest() {
+        let dir = folder_with_old_run();
+        let out = dir.path();
+        let s = Stage::new_as(out, GONE).unwrap();
+        let charts = s.dir().join("charts");
+        ensure_dir(&charts).unwrap();
+        write_atomic(s.dir(), "summary.csv", b"first").unwrap();
+        write_atomic(s.dir(), "summary.csv", b"second, longer").unwrap();
+        write_atomic_with(&charts, "a.svg", |w| {
+            for i in 0..10_000 {
+                write!(w, "{i} ")?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        write_atomic(s.dir(), "run.json", b"as written").unwrap();
+        std::fs::remove_file(s.dir().join("run.json")).unwrap();
+        std::fs::write(s.dir().join("run.json"), b"as replaced").unwrap();
+        std::fs::write(s.dir().join("plan.csv"), b"not through write_atomic").unwrap();
+        let m = s.publish(Publish::NewRun).unwrap();
+        assert_eq!(m.files.len(), 4);
+        let now = whole_run(out);
+        assert!(now.contains(&("summary.csv".to_string(), b"second, longer".to_vec())));
+        assert!(now.contains(&("run.json".to_string(), b"as replaced".to_vec())));
+        let svg = &now.iter().find(|(p, _)| p == "charts/a.svg").unwrap().1;
+        assert!(svg.starts_with(b"0 1 2 ") && svg.ends_with(b"9999 "));
+        no_leftovers(out);
+        // Nothing of the published stage is kept in the book of written files.
+        assert!(WRITTEN
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|(p, _)| !p.starts_with(out)));
+    }
+
+    /// Outside a live staging folder (and after its stage is dropped) a file is written
+    /// and made durable at once, and not kept in the book.
+    #[test]
+    fn only_live_staging_folders_defer_durability() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Stage::new_as(dir.path(), GONE).unwrap();
+        let staged = s.dir().to_path_buf();
+        write_atomic(&staged, "a.csv", b"a").unwrap();
+        assert!(in_live_stage(&staged.join("a.csv")));
+        write_atomic(dir.path(), "b.csv", b"b").unwrap();
+        drop(s);
+        assert!(!in_live_stage(&staged.join("a.csv")));
+        let book = WRITTEN.lock().unwrap();
+        assert!(book.iter().all(|(p, _)| !p.starts_with(dir.path())));
     }
 
     #[test]
