@@ -338,13 +338,22 @@ pub(crate) fn chart_error(path: &Path, e: impl std::fmt::Display) -> ReportError
     }
 }
 
+thread_local! {
+    /// The pixels of the chart this thread draws (see `emit`).
+    static CANVAS: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 fn emit(ctx: &Ctx, kind: ChartKind, dir: &Path) -> Result<RenderedChart, ReportError> {
     let stem = kind.stem();
     let (w, h) = size_of(ctx, kind);
     let png = dir.join(format!("{stem}.png"));
     let svg = dir.join(format!("{stem}.svg"));
 
-    let mut rgb = vec![0u8; (w as usize) * (h as usize) * 3];
+    // Each thread draws into one canvas, cleared for every chart: a new one per chart is
+    // megabytes of fresh pages, each faulted in and zeroed by the system, then unmapped.
+    let mut rgb = CANVAS.with(|c| std::mem::take(&mut *c.borrow_mut()));
+    rgb.clear();
+    rgb.resize((w as usize) * (h as usize) * 3, 0);
     // Label boxes found while drawing the PNG are reused for the SVG (same size, same text
     // metrics, so the same boxes): see `draw::Layout`.
     let mut layout = draw::Layout::default();
@@ -356,6 +365,7 @@ fn emit(ctx: &Ctx, kind: ChartKind, dir: &Path) -> Result<RenderedChart, ReportE
         tc
     };
     let bytes = encode_png(&rgb, w, h).map_err(|e| chart_error(&png, e))?;
+    CANVAS.with(|c| *c.borrow_mut() = rgb);
     write_atomic(dir, &format!("{stem}.png"), &bytes)?;
 
     let mut svg_text = String::new();
