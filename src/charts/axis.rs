@@ -152,18 +152,27 @@ impl Axis {
     /// span more than [`LOG_RATIO`] (and `allow_log`); with `zero = false` a linear axis may
     /// start above 0 when the values are far from it.
     pub fn auto(values: &[f64], unit: Unit, allow_log: bool, zero: bool) -> Axis {
-        let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-        let pos: Vec<f64> = finite.iter().copied().filter(|v| *v > 0.0).collect();
-        if pos.is_empty() {
+        // One pass, no copies (a long run's series have tens of thousands of values): each
+        // extreme is folded over the same values in the same order as separate passes would.
+        let (mut any_pos, mut max, mut min_pos, mut min) = (false, f64::MIN, f64::MAX, f64::MAX);
+        for &v in values {
+            if !v.is_finite() {
+                continue;
+            }
+            min = f64::min(min, v);
+            if v > 0.0 {
+                any_pos = true;
+                max = f64::max(max, v);
+                min_pos = f64::min(min_pos, v);
+            }
+        }
+        if !any_pos {
             let top = if unit == Unit::Percent { 0.01 } else { 1.0 };
             return Axis::linear(0.0, top, unit);
         }
-        let max = pos.iter().copied().fold(f64::MIN, f64::max);
-        let min_pos = pos.iter().copied().fold(f64::MAX, f64::min);
         if allow_log && max / min_pos > LOG_RATIO {
             return Axis::log(floor_125(min_pos / 1.4), max, unit);
         }
-        let min = finite.iter().copied().fold(f64::MAX, f64::min);
         let lo = if zero || min < 0.4 * max {
             min.min(0.0)
         } else {
