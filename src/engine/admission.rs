@@ -222,7 +222,7 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
             None
         };
         self.with_account(account, |a| a.busy += 1);
-        self.busy_total += 1;
+        self.busy_up();
         let r = &mut self.requests.items[rid as usize];
         r.phase = Phase::Serving;
         r.account = account;
@@ -278,7 +278,7 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
             a.busy -= 1;
             a.last_used = Some(now);
         });
-        self.busy_total -= 1;
+        self.busy_down();
     }
 }
 

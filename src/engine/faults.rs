@@ -137,7 +137,7 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
             self.count_fault(kind);
         }
         self.with_account(account, |a| a.busy -= 1);
-        self.busy_total -= 1;
+        self.busy_down();
         if self.cfg.gateway.wait == WaitMode::Fifo {
             self.fifo_handoff_account(account);
         }

@@ -625,15 +625,19 @@ struct Sim<'a, const PLAIN: bool = false> {
     counts: Counts,
     busy_total: u64,
     waiting_total: u64,
+    /// Integrated up to here outside steady stretches (see `integrate_to`).
     last_integrated: Time,
-    /// Integrations from `last_integrated` to a time before `steady_end` stay in minute
-    /// `steady_minute` and in [warm-up, horizon) (see `integrate_to`).
+    /// The current steady stretch: from `steady_start` to before `steady_end` (0: none),
+    /// in minute `steady_minute` and in [warm-up, horizon) (see `integrate_to`).
     steady_end: Time,
+    steady_start: Time,
     steady_minute: usize,
-    /// Busy and waiting integrals of the current steady stretch, not yet in the totals
-    /// and bins (see `flush_steady`).
-    steady_busy_us: u128,
-    steady_waiting_us: u128,
+    /// Busy slots and account waiters when the stretch started, and the sums of the times
+    /// of their changes since, +1 or -1 each (wrapping; see `flush_steady`).
+    steady_busy_start: u64,
+    steady_waiting_start: u64,
+    busy_moments: u128,
+    waiting_moments: u128,
     busy_slot_us: u128,
     waiting_us: u128,
     wait_hist: Histogram<u64>,
@@ -799,9 +803,12 @@ impl<'a, const PLAIN: bool> Sim<'a, PLAIN> {
             waiting_total: 0,
             last_integrated: 0,
             steady_end: 0,
+            steady_start: 0,
             steady_minute: 0,
-            steady_busy_us: 0,
-            steady_waiting_us: 0,
+            steady_busy_start: 0,
+            steady_waiting_start: 0,
+            busy_moments: 0,
+            waiting_moments: 0,
             busy_slot_us: 0,
             waiting_us: 0,
             wait_hist: Histogram::new(3)
@@ -826,7 +833,10 @@ impl<'a, const PLAIN: bool> Sim<'a, PLAIN> {
     }
 
     fn into_output(mut self) -> RepOutput {
-        self.flush_steady();
+        if self.steady_end > 0 {
+            // The run ended inside a stretch, at its last event (nothing changes after it).
+            self.flush_steady(self.now);
+        }
         if self.zero_waits > 0 {
             // 0 is always within the histogram's range.
             self.wait_hist

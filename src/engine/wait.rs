@@ -32,7 +32,7 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
             return self.acquire(rid, account, Acquired::WaitSuccess);
         }
         self.with_account(account, |a| a.waiting += 1);
-        self.waiting_total += 1;
+        self.waiting_up();
         let r = &mut self.requests.items[rid as usize];
         r.phase = Phase::AccountWait;
         r.account = account;
@@ -131,7 +131,7 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
         r.token = token;
         let account = r.account;
         self.with_account(account, |a| a.waiting -= 1);
-        self.waiting_total -= 1;
+        self.waiting_down();
     }
 
     pub(super) fn leave_user_wait(&mut self, rid: u32, user: u32) {
