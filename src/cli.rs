@@ -675,11 +675,17 @@ fn finish(
     let w = |e: crate::output::WriteError| CliError::Other(e.into());
     let mut warnings = overload_warnings(s);
     warnings.extend(warmup_warnings(s, result));
+    // The quick account search simulates too, often more than the sweep: its events and
+    // time are reported on their own, after the sweep's.
+    let mut search_cost = None;
     if matches!(
         runner::recommendation(s, &result.points),
         crate::recommend::Recommendation::NoneMeets { .. }
     ) {
-        warnings.extend(what_would_reach(s, search));
+        if let Some((warning, cost)) = what_would_reach(s, search) {
+            warnings.push(warning);
+            search_cost = Some(cost);
+        }
     }
     warnings.extend(precision_warnings(s, result));
     // Files, charts and the manifest's checksums are made in parallel on no more threads
@@ -717,9 +723,8 @@ fn finish(
         "wrote {} (summary.csv, replications.csv, timeseries.csv, wait_quantiles.csv, run.json, report.html, charts/, manifest.json)",
         out.display()
     );
-    match shards {
-        None => outln!(
-            o,
+    let mut last = match shards {
+        None => format!(
             "{} events in {:.2} s on {} thread{} ({:.1} million events/s)",
             result.events,
             result.wall_time_s,
@@ -727,14 +732,19 @@ fn finish(
             if result.threads == 1 { "" } else { "s" },
             crate::stats::ratio(result.events as f64, result.wall_time_s) / 1e6
         ),
-        Some(n) => outln!(
-            o,
+        Some(n) => format!(
             "merged {n} shard{}: {} events in {:.2} s of simulation (the shards' times added)",
             if n == 1 { "" } else { "s" },
             result.events,
             result.wall_time_s,
         ),
+    };
+    if let Some((events, secs)) = search_cost {
+        last.push_str(&format!(
+            "; the quick account search: {events} events more in {secs:.2} s"
+        ));
     }
+    outln!(o, "{last}");
     emit(&o)
 }
 
@@ -1104,6 +1114,12 @@ fn plan(a: PlanArgs) -> Result<(), CliError> {
         "wrote {} (plan.csv, report.html, charts/plan_feasible.png, charts/plan_feasible.svg)",
         out.display()
     );
+    let (events, secs) = outcome.simulated();
+    outln!(
+        o,
+        "{events} events in {secs:.2} s of simulation over {} candidates",
+        outcome.candidates.len()
+    );
     emit(&o)
 }
 
@@ -1133,7 +1149,9 @@ fn overrides(a: &RunArgs) -> Vec<String> {
 
 /// When no setting meets the targets: a quick account search (`plan` with at most 4
 /// replications and no decision rounds) from one account more than the largest swept pool.
-pub fn what_would_reach(s: &Scenario, settings: &RunSettings) -> Option<String> {
+///
+/// Returns the warning, and the events and seconds the search simulated.
+pub fn what_would_reach(s: &Scenario, settings: &RunSettings) -> Option<(String, (u64, f64))> {
     use crate::plan::{plan, Search};
     let mut q = s.clone();
     q.replications = q.replications.min(4);
@@ -1169,7 +1187,7 @@ pub fn what_would_reach(s: &Scenario, settings: &RunSettings) -> Option<String> 
     }
     let o = plan(&q, Search::Accounts, settings, &|_| {}).ok()?;
     let name = &s.pools[pool].name;
-    Some(match o.answer {
+    let warning = match o.answer {
         Some(a) => {
             let c = &o.candidates[a];
             format!(
@@ -1183,7 +1201,8 @@ pub fn what_would_reach(s: &Scenario, settings: &RunSettings) -> Option<String> 
             "no setting meets the targets. What would reach them: not even {} accounts of pool {name:?} do in a quick account search; lower the load or relax the targets",
             q.plan.max_accounts
         ),
-    })
+    };
+    Some((warning, o.simulated()))
 }
 
 /// Sweep points whose offered load exceeds their slots; points with the same load and

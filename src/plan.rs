@@ -43,6 +43,10 @@ pub struct Candidate {
     pub points: Vec<(i64, PointSummary)>,
     /// The recommendation among the reserved values.
     pub recommendation: Recommendation,
+    /// Events simulated to evaluate it (every reserved value and replication).
+    pub events: u64,
+    /// Wall time of its simulation, seconds (as `wall_time_s` of a run).
+    pub wall_time_s: f64,
 }
 
 impl Candidate {
@@ -87,6 +91,16 @@ pub struct PlanOutcome {
     pub grid_size: usize,
     /// Remarks: a non-monotone neighbour, a borderline candidate, the range edge.
     pub notes: Vec<String>,
+}
+
+impl PlanOutcome {
+    /// What the search simulated: events and wall time of simulation, summed over the
+    /// candidates it evaluated.
+    pub fn simulated(&self) -> (u64, f64) {
+        self.candidates
+            .iter()
+            .fold((0, 0.0), |(e, t), c| (e + c.events, t + c.wall_time_s))
+    }
 }
 
 /// Runs the search. `progress` counts replications across candidates.
@@ -274,6 +288,8 @@ pub fn evaluate(
         load,
         points: s.plan.reserved.iter().copied().zip(summaries).collect(),
         recommendation,
+        events: result.events,
+        wall_time_s: result.wall_time_s,
     })
 }
 

@@ -295,6 +295,15 @@ fn unreachable_target_is_reported_with_what_would_reach_it() {
     assert!(text.contains("No setting meets the targets"), "{text}");
     assert!(text.contains("What would reach them"), "{text}");
     assert!(text.contains("accounts of pool \"p\""), "{text}");
+    // The search's simulation is reported after the sweep's, on the last line.
+    let last = text.lines().last().unwrap();
+    let searched: u64 = last
+        .split("; the quick account search: ")
+        .nth(1)
+        .and_then(|x| x.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no search events on the last line: {last}"));
+    assert!(searched > 0, "{last}");
 }
 
 /// A clear-cut case gives the same answer for 8 seeds; a near tie (R = 0's exact continuity
@@ -413,6 +422,20 @@ fn plan_command_writes_its_files_and_rejects_bad_input() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("Smallest pool:"), "{text}");
+    // The last line counts what the search simulated, over every candidate in plan.csv.
+    let csv = std::fs::read_to_string(dir.path().join("plan/plan.csv")).unwrap();
+    let candidates: std::collections::BTreeSet<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap())
+        .collect();
+    let last = text.lines().last().unwrap();
+    let words: Vec<&str> = last.split(' ').collect();
+    assert!(words[0].parse::<u64>().unwrap() > 0, "{last}");
+    assert!(
+        last.ends_with(&format!("over {} candidates", candidates.len())),
+        "{last}"
+    );
     for f in [
         "plan.csv",
         "report.html",
