@@ -21,13 +21,29 @@ use rand_pcg::Pcg64;
 const HOUR_S: f64 = 3600.0;
 const DAY_S: f64 = 86_400.0;
 
-/// The session arrival clock: the base process's operational time and the profile.
+/// The session arrival clock: the base process's gaps, its operational time and the
+/// profile.
 pub(super) struct ArrivalClock {
+    /// Sessions mode only: the gaps, read off the workload once rather than at every
+    /// arrival.
+    gaps: Option<Gaps>,
     /// Operational time of the last arrival, microseconds.
     op_us: Time,
     /// Real time of the last arrival (arrivals never go back in time after rounding).
     last_real: Time,
     profile: Option<Profile>,
+}
+
+/// How the base process's gaps are drawn (the same draws, in the same order, as reading
+/// the workload's settings at each arrival).
+#[derive(Clone, Copy)]
+enum Gaps {
+    /// Periodic: always this gap.
+    Fixed(Time),
+    /// Bursty: a renewal process at `rate` with coefficient of variation `cv`.
+    Renewal { rate: f64, cv: f64 },
+    /// Poisson at this rate.
+    Exponential(f64),
 }
 
 /// A daily profile: multipliers m_h (average 1) and the operational time at the start of
@@ -65,13 +81,32 @@ impl Profile {
 
 impl ArrivalClock {
     pub(super) fn new(w: &Workload) -> ArrivalClock {
-        let profile = match w {
-            Workload::Sessions { arrivals, .. } => {
-                arrivals.daily_profile.as_deref().map(Profile::new)
+        let (gaps, profile) = match *w {
+            Workload::Sessions {
+                arrival_rate,
+                periodic,
+                ref arrivals,
+                ..
+            } => {
+                let gaps = if periodic {
+                    Gaps::Fixed(secs_to_time(1.0 / arrival_rate).max(1))
+                } else if let Some(cv) = arrivals.bursty_cv {
+                    Gaps::Renewal {
+                        rate: arrival_rate,
+                        cv,
+                    }
+                } else {
+                    Gaps::Exponential(arrival_rate)
+                };
+                (
+                    Some(gaps),
+                    arrivals.daily_profile.as_deref().map(Profile::new),
+                )
             }
-            _ => None,
+            _ => (None, None),
         };
         ArrivalClock {
+            gaps,
             op_us: 0,
             last_real: 0,
             profile,
@@ -105,23 +140,15 @@ pub(super) fn renewal_gap_s(rng: &mut Pcg64, rate: f64, cv: f64) -> f64 {
 impl<const PLAIN: bool> Sim<'_, PLAIN> {
     /// The real time of the next session arrival.
     pub(super) fn next_session_time(&mut self) -> Time {
-        let Workload::Sessions {
-            arrival_rate,
-            periodic,
-            ref arrivals,
-            ..
-        } = self.cfg.workload
-        else {
-            unreachable!("session arrivals happen only in sessions mode")
-        };
-        let gap = if periodic {
-            secs_to_time(1.0 / arrival_rate).max(1)
-        } else if let Some(cv) = arrivals.bursty_cv {
-            secs_to_time(renewal_gap_s(&mut self.arrivals_rng, arrival_rate, cv)).max(1)
-        } else {
-            exp_gap(&mut self.arrivals_rng, arrival_rate)
-        };
         let clock = &mut self.clock;
+        let gap = match clock.gaps {
+            Some(Gaps::Exponential(rate)) => exp_gap(&mut self.arrivals_rng, rate),
+            Some(Gaps::Fixed(gap)) => gap,
+            Some(Gaps::Renewal { rate, cv }) => {
+                secs_to_time(renewal_gap_s(&mut self.arrivals_rng, rate, cv)).max(1)
+            }
+            None => unreachable!("session arrivals happen only in sessions mode"),
+        };
         clock.op_us = clock.op_us.saturating_add(gap);
         let real = match &clock.profile {
             None => clock.op_us,
