@@ -3,7 +3,7 @@
 //! request ([`schedulable`]), and taking and releasing an account slot.
 
 use super::limits::{rpm_zone, RpmZone};
-use super::select_index::{fallback_key, load_aware_key, pick_min};
+use super::select_index::{fallback_key, load_aware_key, pick_min, under_full_load};
 use super::workload::service_time;
 use super::{Account, Acquired, Cause, Ev, Phase, Reject, Sim};
 use crate::scenario::{FallbackSelection, PoolConfig};
@@ -105,6 +105,18 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
     /// at random. A session limit that refuses the pick sends it to the next one.
     /// Returns true when the request took a slot.
     fn load_aware_layer(&mut self, rid: u32) -> bool {
+        if !self.guards() && self.accounts.len() == 1 {
+            // One account, and no fault or limit that could set it aside (nor an index:
+            // those are kept for many accounts): the scan below would have it as its
+            // only candidate exactly when it is under full load, and a lone candidate
+            // draws nothing for ties. Decided directly, without the load rate's
+            // division and the scan.
+            if !under_full_load(&self.accounts[0]) {
+                return false;
+            }
+            self.acquire(rid, 0, Acquired::LoadAware);
+            return true;
+        }
         let sid = self.requests.items[rid as usize].session;
         let mut refused: Vec<u32> = Vec::new();
         loop {
@@ -501,6 +513,40 @@ mod tests {
         set(&mut sim, 1, 0, 0, Some(5));
         arrive(&mut sim, None);
         assert_eq!((sim.accounts[0].busy, sim.accounts[1].busy), (2, 1));
+    }
+
+    /// One account (3 slots, 1 reserved: 2 for new sessions), no queue: a new session's
+    /// request is placed exactly while busy + waiting < 2, the load rate under 100% (the
+    /// direct path for a single account decides as the scan over accounts would).
+    #[test]
+    fn one_account_takes_new_sessions_under_full_load() {
+        let cfg = model(
+            r#"
+            horizon = 1000
+            replications = 1
+            [gateway]
+            fallback_max_waiting = 0
+            [[pools]]
+            accounts = 1
+            concurrency = 3
+            reserved = 1
+            [workload]
+            arrival = { process = "periodic", rate = "1/h" }
+            requests_per_session = { dist = "constant", value = 1 }
+            service_time = { dist = "constant", value = "10s" }
+            "#,
+        );
+        for busy in 0..=3 {
+            for waiting in 0..=2 {
+                let mut sim = Sim::new(&cfg, 1, false);
+                set(&mut sim, 0, busy, waiting, None);
+                let by_scan = load_aware_key(&sim.accounts[0]).is_some();
+                arrive(&mut sim, None);
+                let served = sim.accounts[0].busy == busy + 1;
+                assert_eq!(served, busy + waiting < 2, "busy {busy} waiting {waiting}");
+                assert_eq!(served, by_scan, "busy {busy} waiting {waiting}");
+            }
+        }
     }
 
     /// A sticky request takes a free slot of its account even when others are waiting

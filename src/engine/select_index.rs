@@ -66,14 +66,19 @@ pub(super) fn load_rate(a: &Account) -> u64 {
     (a.busy as u64 + a.waiting as u64) * 100 / a.cap_new as u64
 }
 
+/// Whether the load-aware layer may pick an account by load: it has new-session capacity
+/// and its load rate is under 100%, that is busy + waiting < capacity (the whole percent
+/// (busy + waiting) * 100 / capacity is under 100 exactly then; no capacity, never).
+#[inline]
+pub(super) fn under_full_load(a: &Account) -> bool {
+    (a.busy as u64 + a.waiting as u64) < a.cap_new as u64
+}
+
 /// The load-aware key of an account, or None when the layer cannot pick it by load.
 #[inline]
 pub(super) fn load_aware_key(a: &Account) -> Option<LoadAwareKey> {
-    if a.cap_new == 0 {
-        return None;
-    }
-    let load = load_rate(a);
-    (load < 100).then_some((a.priority, load, a.last_used))
+    // (The capacity is not 0 in the division: under full load needs some.)
+    under_full_load(a).then(|| (a.priority, load_rate(a), a.last_used))
 }
 
 /// The fallback key of an account, or None without new-session capacity.
