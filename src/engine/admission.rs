@@ -176,6 +176,11 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
             let pick = match self.index.as_ref().filter(|_| !PLAIN) {
                 Some(index) if !guarded => index.pick_fallback(None, choices),
                 Some(index) => index.pick_fallback(Some(&mut allowed), choices),
+                // One account: the scan's only candidate, or none; a lone candidate draws
+                // nothing for ties (as in the load-aware layer).
+                None if !guarded && accounts.len() == 1 => {
+                    fallback_key(&accounts[0], by_lru).map(|_| 0)
+                }
                 None => {
                     let candidates = (accounts.iter().zip(0..)).filter_map(|(a, i)| {
                         let key = fallback_key(a, by_lru)?;
