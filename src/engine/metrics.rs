@@ -237,10 +237,18 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
         };
     }
 
-    /// The current minute's bin, when a time series is recorded.
+    /// The current minute's bin, when a time series is recorded. Events are measured
+    /// after `integrate_to` their time, which leaves the minute of the current steady
+    /// stretch, or of the event itself outside one, in `steady_minute`: the minute of
+    /// `now` with a time series, read here without a division at every completion.
     fn bin(&mut self) -> Option<&mut MinuteBin> {
-        let m = (self.now / MINUTE) as usize;
-        self.timeseries.as_mut().and_then(|b| b.get_mut(m))
+        let bins = self.timeseries.as_mut()?;
+        debug_assert_eq!(
+            self.steady_minute as Time,
+            self.now / MINUTE,
+            "measured at the time integrated to"
+        );
+        bins.get_mut(self.steady_minute)
     }
 
     /// A measured request (attempt) arrived, bound or not, its binding expired or not.
