@@ -2,8 +2,9 @@
 //!
 //! Each chart is drawn by one generic function over the plotters backend, once into an RGB
 //! buffer (encoded as PNG here, so no file is ever half written) and once into an SVG
-//! string. Text uses DejaVu Sans, embedded in the binary (see `assets/fonts/`), so a fresh
-//! machine without any system font library still renders labelled axes.
+//! string (by `svg`, byte for byte what plotters' SVG backend writes). Text uses DejaVu
+//! Sans, embedded in the binary (see `assets/fonts/`), so a fresh machine without any
+//! system font library still renders labelled axes.
 //!
 //! Sub-modules: [`axis`] picks scales from the data, `draw` holds the shared drawing
 //! pieces (titles, legends, panels, label placement), and one module per chart family.
@@ -12,6 +13,7 @@ pub mod axis;
 mod draw;
 mod fill;
 pub mod plan;
+mod svg;
 mod sweep;
 mod text;
 mod timeseries;
@@ -370,7 +372,7 @@ fn emit(ctx: &Ctx, kind: ChartKind, dir: &Path) -> Result<RenderedChart, ReportE
 
     let mut svg_text = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg_text, (w, h)).into_drawing_area();
+        let root = svg::FastSvg::with_string(&mut svg_text, (w, h)).into_drawing_area();
         layout.replay();
         draw_kind(ctx, kind, &root, &mut layout).map_err(|e| chart_error(&svg, e))?;
         root.present().map_err(|e| chart_error(&svg, e))?;

@@ -140,7 +140,7 @@ pub fn render_plan(
     crate::output::write_atomic(dir, &format!("{stem}.png"), &bytes)?;
     let mut svg_text = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg_text, (w, h)).into_drawing_area();
+        let root = super::svg::FastSvg::with_string(&mut svg_text, (w, h)).into_drawing_area();
         draw_plan(o, t, concurrency, &root).map_err(|e| super::chart_error(&svg, e))?;
         root.present().map_err(|e| super::chart_error(&svg, e))?;
     }
