@@ -82,11 +82,14 @@ pub fn fill_polygon<DB: DrawingBackend, S: BackendStyle>(
     let ms = |p: BackendCoord| if horizontal { p } else { (p.1, p.0) };
 
     let n = vertices.len();
-    let mut edges: Vec<(BackendCoord, BackendCoord)> = (0..n)
-        .map(|i| (ms(vertices[i]), ms(vertices[(i + 1) % n])))
-        .collect();
+    // The lists are kept from one polygon to the next (a dashed line is thousands of small
+    // polygons, each of which would otherwise allocate and free both).
+    let (mut edges, mut active) = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    edges.clear();
+    active.clear();
+    edges.extend((0..n).map(|i| (ms(vertices[i]), ms(vertices[(i + 1) % n]))));
     // Stable, by the lower master coordinate: plotters' order.
-    edges.sort_by_key(|(a, b)| a.0.min(b.0));
+    stable_sort_by(&mut edges, |(a, b), (c, d)| a.0.min(b.0) < c.0.min(d.0));
     for e in &mut edges {
         if e.0 .0 > e.1 .0 {
             std::mem::swap(&mut e.0, &mut e.1);
@@ -94,9 +97,92 @@ pub fn fill_polygon<DB: DrawingBackend, S: BackendStyle>(
     }
     let (low, high) = if horizontal { x_span } else { y_span };
     let color = style.color();
+    let result = scan(back, &edges, &mut active, low, high, horizontal, color);
+    SCRATCH.with(|s| *s.borrow_mut() = (edges, active));
+    result
+}
 
+type EdgeList = Vec<(BackendCoord, BackendCoord)>;
+
+thread_local! {
+    /// The edge lists of [`fill_polygon`], reused.
+    static SCRATCH: std::cell::RefCell<(EdgeList, Vec<Edge>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Sorts `v` stably by `less` (a strict order): an insertion sort for the few edges of
+/// a dash, the standard stable sort otherwise. A stable sort's result is defined by the
+/// order alone, so both give the same sequence.
+fn stable_sort_by<T: Copy>(v: &mut [T], less: impl Fn(&T, &T) -> bool) {
+    if v.len() > 12 {
+        v.sort_by(|a, b| {
+            if less(a, b) {
+                std::cmp::Ordering::Less
+            } else if less(b, a) {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        });
+        return;
+    }
+    for i in 1..v.len() {
+        let x = v[i];
+        let mut j = i;
+        // Only past elements strictly after `x`: equal ones keep their order.
+        while j > 0 && less(&x, &v[j - 1]) {
+            v[j] = v[j - 1];
+            j -= 1;
+        }
+        v[j] = x;
+    }
+}
+
+/// `x.floor()` for a crossing, inline (the baseline x86-64 target has no instruction for
+/// it, so `floor` is a call into the maths library): the same value for any `x` below
+/// 2^52 in size, the library's beyond (and for what is not finite). Only a zero result
+/// may lose its sign (-0.3 gives 0, not -0), which neither the conversion to a pixel nor
+/// the coverage `from - floor(from)` (never -0 itself: crossings start at +0) can see.
+#[inline]
+fn floor(x: f64) -> f64 {
+    if x.abs() < 4_503_599_627_370_496.0 {
+        let t = x as i64 as f64;
+        if t > x {
+            t - 1.0
+        } else {
+            t
+        }
+    } else {
+        x.floor()
+    }
+}
+
+/// `x.ceil()`, inline, as [`floor`].
+#[inline]
+fn ceil(x: f64) -> f64 {
+    if x.abs() < 4_503_599_627_370_496.0 {
+        let t = x as i64 as f64;
+        if t < x {
+            t + 1.0
+        } else {
+            t
+        }
+    } else {
+        x.ceil()
+    }
+}
+
+/// The scan lines of [`fill_polygon`], `edges` sorted.
+fn scan<DB: DrawingBackend>(
+    back: &mut DB,
+    edges: &[(BackendCoord, BackendCoord)],
+    active: &mut Vec<Edge>,
+    low: i32,
+    high: i32,
+    horizontal: bool,
+    color: plotters_backend::BackendColor,
+) -> Result<(), DrawingErrorKind<DB::ErrorType>> {
     let mut idx = 0;
-    let mut active: Vec<Edge> = Vec::new();
     for line in low..=high {
         // Edges that end before this line leave; the others move on one line (in order).
         active.retain_mut(|e| {
@@ -112,15 +198,16 @@ pub fn fill_polygon<DB: DrawingBackend, S: BackendStyle>(
             }
             idx += 1;
         }
-        for e in &mut active {
+        for e in active.iter_mut() {
             e.at = e.position();
         }
         // Stable, like plotters' `sort()` of edges by position: the same order.
-        active.sort_by(|a, b| a.at.partial_cmp(&b.at).expect("finite crossings"));
+        debug_assert!(active.iter().all(|e| e.at.is_finite()));
+        stable_sort_by(active, |a, b| a.at < b.at);
 
         // Pairs of crossings, skipping edges that end on this line where plotters does.
         let (mut first, mut second): (Option<Edge>, Option<Edge>) = (None, None);
-        for &edge in &active {
+        for &edge in active.iter() {
             if first.is_none() {
                 first = Some(edge);
             } else if second.is_none() {
@@ -145,21 +232,13 @@ pub fn fill_polygon<DB: DrawingBackend, S: BackendStyle>(
                 continue;
             }
             if horizontal {
-                back.draw_line(
-                    (line, from.ceil() as i32),
-                    (line, to.floor() as i32),
-                    &color,
-                )?;
-                back.draw_pixel((line, from.floor() as i32), color.mix(from.ceil() - from))?;
-                back.draw_pixel((line, to.ceil() as i32), color.mix(to - to.floor()))?;
+                back.draw_line((line, ceil(from) as i32), (line, floor(to) as i32), &color)?;
+                back.draw_pixel((line, floor(from) as i32), color.mix(ceil(from) - from))?;
+                back.draw_pixel((line, ceil(to) as i32), color.mix(to - floor(to)))?;
             } else {
-                back.draw_line(
-                    (from.ceil() as i32, line),
-                    (to.floor() as i32, line),
-                    &color,
-                )?;
-                back.draw_pixel((from.floor() as i32, line), color.mix(from.ceil() - from))?;
-                back.draw_pixel((to.ceil() as i32, line), color.mix(to.floor() - to))?;
+                back.draw_line((ceil(from) as i32, line), (floor(to) as i32, line), &color)?;
+                back.draw_pixel((floor(from) as i32, line), color.mix(ceil(from) - from))?;
+                back.draw_pixel((ceil(to) as i32, line), color.mix(floor(to) - to))?;
             }
             first = None;
             second = None;
@@ -223,6 +302,36 @@ mod tests {
         }
         fn stroke_width(&self) -> u32 {
             self.1
+        }
+    }
+
+    /// Whole numbers, their neighbours one unit in the last place away, and random values
+    /// of either sign, large and small: the library's `floor` and `ceil`.
+    #[test]
+    fn inline_floor_and_ceil_are_the_library_ones() {
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(3);
+        let mut xs = vec![0.0, -0.0, 4.5e15, -4.5e15, 1e300, f64::NAN, f64::INFINITY];
+        for k in -3000..3000 {
+            let b = (k as f64 + 0.5).to_bits();
+            xs.extend([k as f64, f64::from_bits(b + 1), f64::from_bits(b - 1)]);
+        }
+        for _ in 0..100_000 {
+            let scale = 10f64.powi(rng.random_range(-3..16));
+            xs.push(rng.random_range(-1.0..1.0) * scale);
+        }
+        for x in xs {
+            assert_eq!(
+                floor(x).to_bits() | (1 << 63),
+                x.floor().to_bits() | (1 << 63),
+                "{x:e}"
+            );
+            assert_eq!(
+                ceil(x).to_bits() | (1 << 63),
+                x.ceil().to_bits() | (1 << 63),
+                "{x:e}"
+            );
+            assert_eq!(floor(x) as i32, x.floor() as i32);
+            assert_eq!(ceil(x) as i32, x.ceil() as i32);
         }
     }
 

@@ -295,7 +295,22 @@ pub(crate) fn pixel_envelope(pts: &[(f64, f64)], column: impl Fn(f64) -> i32) ->
 
 /// [`pixel_envelope`] for the plot of `chart`.
 fn envelope<DB: DrawingBackend>(chart: &Chart<DB>, pts: &[(f64, f64)]) -> Vec<(f64, f64)> {
-    pixel_envelope(pts, |x| chart.backend_coord(&(x, 0.0)).0)
+    // The column of a point is what `backend_coord` gives for its x, worked out from the
+    // x axis alone (the y half of `backend_coord` is thrown away, and a long run maps
+    // every minute). Checked against `backend_coord` on the first and last points; should
+    // the two ever differ, `backend_coord` is used throughout.
+    let spec = chart.as_coord_spec();
+    let range = spec.get_x_axis_pixel_range();
+    let column = |x: f64| spec.x_spec().map(&x, (range.start, range.end));
+    let same = |p: Option<&(f64, f64)>| match p {
+        Some(p) if p.0.is_finite() => column(p.0) == chart.backend_coord(&(p.0, 0.0)).0,
+        _ => true,
+    };
+    if same(pts.first()) && same(pts.last()) {
+        pixel_envelope(pts, column)
+    } else {
+        pixel_envelope(pts, |x| chart.backend_coord(&(x, 0.0)).0)
+    }
 }
 
 fn shade_warmup<DB: DrawingBackend>(chart: &mut Chart<DB>, y: &Axis, warmup: f64) -> DrawResult
