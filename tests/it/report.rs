@@ -344,6 +344,30 @@ fn ten_points_none_meets() -> Fixture {
     }
 }
 
+/// 200 settings along one line, some of which meet the targets: more than the trade-off
+/// chart labels one by one.
+fn two_hundred_points() -> Fixture {
+    let points = (0..200)
+        .map(|r| {
+            let r = r as f64 / 20.0;
+            pt(
+                [r, 0.0],
+                0.0003 * (1.0 + r * r),
+                0.05 / (1.0 + 2.0 * r),
+                0.01 / (1.0 + r),
+            )
+        })
+        .collect();
+    Fixture {
+        name: "two-hundred-points",
+        parameters: vec!["reserved"],
+        points,
+        replications: 3,
+        targets: (Some(0.05), Some(0.02)),
+        total_slots: 100.0,
+    }
+}
+
 const CHARTS: &[&str] = &[
     "continuity",
     "new_session_rejection",
@@ -770,4 +794,62 @@ service_time = { dist = "lognormal", median = "8s", p95 = "40s" }
         );
         assert_eq!(held.timeseries, read.timeseries, "{sweep}");
     }
+}
+
+/// A sweep of more settings than the trade-off chart can label readably labels at most
+/// `MAX_LABELS` of them (the recommended one, the ends of the range that meets the targets
+/// and of the line, evenly spaced ones), and the caption says so; a small sweep labels all.
+#[test]
+fn a_large_sweep_labels_some_points_of_the_tradeoff_and_says_which() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    write_fixture(out, &two_hundred_points());
+    let outcome = render(out).unwrap();
+    check_outputs(out);
+    let Recommendation::Recommended { best, meeting, .. } = &outcome.recommendation else {
+        panic!(
+            "expected a recommendation, got {:?}",
+            outcome.recommendation
+        );
+    };
+    let t = svg(out, "tradeoff");
+    let labels: Vec<&str> = t
+        .split("</text>")
+        .filter_map(|p| p.rsplit('>').next())
+        .map(str::trim)
+        .collect();
+    // A point's label is its value, or `reserved=value` for a line's first point.
+    let has = |v: f64| {
+        let v = format!("{v}");
+        labels
+            .iter()
+            .any(|l| *l == v || *l == format!("reserved={v}"))
+    };
+    let labelled = (0..200).filter(|&p| has(p as f64 / 20.0)).count();
+    assert!((20..=40).contains(&labelled), "{labelled} point labels");
+    let x = |p: usize| p as f64 / 20.0;
+    assert!(has(0.0) && has(x(199)), "the ends of the line");
+    assert!(has(x(best.point)), "the recommended setting");
+    assert!(has(x(meeting[0].point)) && has(x(meeting[meeting.len() - 1].point)));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("With 200 settings,"),
+        "the caption says which are labelled"
+    );
+
+    // Ten settings: every one labelled, no such caption.
+    let small = tempfile::tempdir().unwrap();
+    write_fixture(small.path(), &ten_points_none_meets());
+    render(small.path()).unwrap();
+    let t = svg(small.path(), "tradeoff");
+    let labels: Vec<&str> = t
+        .split("</text>")
+        .filter_map(|p| p.rsplit('>').next())
+        .map(str::trim)
+        .collect();
+    for r in 1..10 {
+        assert!(labels.contains(&format!("{r}").as_str()), "label {r}");
+    }
+    let html = std::fs::read_to_string(small.path().join("report.html")).unwrap();
+    assert!(!html.contains(" settings, "), "no caption about labels");
 }
