@@ -353,9 +353,16 @@ fn emit(ctx: &Ctx, kind: ChartKind, dir: &Path) -> Result<RenderedChart, ReportE
 
     // Each thread draws into one canvas, cleared for every chart: a new one per chart is
     // megabytes of fresh pages, each faulted in and zeroed by the system, then unmapped.
+    // What it held is not cleared: `draw_kind` starts by filling the whole canvas white,
+    // every byte (clearing first wrote each byte twice). Only a canvas that grows gets
+    // new bytes, which must be initialised.
     let mut rgb = CANVAS.with(|c| std::mem::take(&mut *c.borrow_mut()));
-    rgb.clear();
-    rgb.resize((w as usize) * (h as usize) * 3, 0);
+    let len = (w as usize) * (h as usize) * 3;
+    if rgb.len() > len {
+        rgb.truncate(len);
+    } else {
+        rgb.resize(len, 0);
+    }
     // Label boxes found while drawing the PNG are reused for the SVG (same size, same text
     // metrics, so the same boxes): see `draw::Layout`.
     let mut layout = draw::Layout::default();
