@@ -10,6 +10,38 @@ use super::draw::{self, Chart, DrawResult, LegendEntry, Placer, Rect, Symbol};
 use super::{palette, Ctx};
 use crate::recommend::fmt_pct;
 
+/// The markers to draw, without those that repeat the one just before them: same pixel,
+/// same kind (open or filled). A sweep of thousands of settings puts runs of neighbours on
+/// one pixel (most often a 0, drawn open on the edge of a log axis); a marker drawn again
+/// over itself adds nothing to the picture (it only darkens its smoothed rim, by drawing
+/// it twice), so each run is drawn once. Lines of at most `MAX_LABELS` settings keep every
+/// marker, so that the charts of small sweeps stay those of earlier versions, byte for byte.
+pub(crate) fn once_per_pixel<DB: DrawingBackend>(
+    chart: &Chart<DB>,
+    pts: &[(f64, f64)],
+    hollow: &[bool],
+) -> (Vec<(f64, f64)>, Vec<bool>) {
+    if pts.len() <= super::tradeoff::MAX_LABELS {
+        return (pts.to_vec(), hollow.to_vec());
+    }
+    let mut at = Vec::with_capacity(pts.len());
+    let mut open = Vec::with_capacity(pts.len());
+    let mut last = None;
+    for (i, &p) in pts.iter().enumerate() {
+        let h = hollow.get(i).copied().unwrap_or(false);
+        if p.0.is_finite() && p.1.is_finite() {
+            let key = (chart.backend_coord(&p), h);
+            if last == Some(key) {
+                continue;
+            }
+            last = Some(key);
+        }
+        at.push(p);
+        open.push(h);
+    }
+    (at, open)
+}
+
 /// True for a rate per bound request, which is 0/0 (undefined) at a point without any bound
 /// request.
 fn per_bound_request(metric: &str) -> bool {
@@ -155,7 +187,8 @@ where
                 .collect();
             draw::ci_bars(chart, &bars, color)?;
         }
-        draw::markers(chart, &pts, &hollow, color, 5)?;
+        let (at, open) = once_per_pixel(chart, &pts, &hollow);
+        draw::markers(chart, &at, &open, color, 5)?;
         if ring_featured {
             if let Some(f) = featured {
                 if let Some(k) = s.members.iter().position(|&i| i == f) {

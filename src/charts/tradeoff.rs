@@ -395,7 +395,8 @@ where
             .filter(|&&i| !ctx.no_bound_requests(i))
             .map(|&i| x.clamped(points[i].mean(nsr)) || y.clamped(points[i].mean(cf)))
             .collect();
-        draw::markers(&mut chart, &live, &hollow, s.color, 6)?;
+        let (at, open) = super::sweep::once_per_pixel(&chart, &live, &hollow);
+        draw::markers(&mut chart, &at, &open, s.color, 6)?;
         draw::crosses(&mut chart, &undefined)?;
         if let Some(f) = ctx.featured_index() {
             if let Some(k) = s.members.iter().position(|&i| i == f) {

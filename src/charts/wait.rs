@@ -69,23 +69,34 @@ where
         v
     };
     // The shown points' rows in one pass (a filter per point is quadratic in large
-    // sweeps; rows of every point would copy them all).
-    let mut by_point: std::collections::HashMap<usize, Vec<(f64, f64)>> = shown
+    // sweeps; rows of every point would copy them all). Which curve a row belongs to is
+    // searched for among the few shown (sorted by point number), not hashed: a large
+    // sweep has millions of rows.
+    let mut slot: Vec<(usize, usize)> = shown
         .iter()
-        .map(|&i| (ctx.data.summary.points[i].point, Vec::new()))
+        .enumerate()
+        .map(|(k, &i)| (ctx.data.summary.points[i].point, k))
         .collect();
+    // The first curve of a point number gets its rows (as a map's first removal would).
+    slot.sort_unstable();
+    slot.dedup_by_key(|e| e.0);
+    let curve_of = |point: usize| {
+        slot.binary_search_by_key(&point, |e| e.0)
+            .ok()
+            .map(|j| slot[j].1)
+    };
+    let mut rows_of: Vec<Vec<(f64, f64)>> = vec![Vec::new(); shown.len()];
     for w in ctx.data.waits.iter().filter(|w| w.wait_s.is_finite()) {
-        if let Some(rows) = by_point.get_mut(&w.point) {
-            rows.push((w.quantile, w.wait_s));
+        if let Some(k) = curve_of(w.point) {
+            rows_of[k].push((w.quantile, w.wait_s));
         }
     }
     let dead = |i: usize| ctx.no_bound_requests(i);
     let curves: Vec<Curve> = shown
         .iter()
         .enumerate()
-        .map(|(k, &i)| (k, i, &ctx.data.summary.points[i]))
-        .map(|(k, i, p)| {
-            let mut rows: Vec<(f64, f64)> = by_point.remove(&p.point).unwrap_or_default();
+        .map(|(k, &i)| {
+            let mut rows: Vec<(f64, f64)> = std::mem::take(&mut rows_of[k]);
             rows.sort_by(|a, b| a.0.total_cmp(&b.0));
             let q_zero = rows
                 .iter()
