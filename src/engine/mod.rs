@@ -683,6 +683,20 @@ pub(super) fn prefetch<T>(value: &T) {
     let _ = value;
 }
 
+/// Hints the processor to load the cache line of address `at`, which need not be valid
+/// (see [`prefetch`]: a prefetch never faults).
+#[inline(always)]
+pub(super) fn prefetch_address<T>(at: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: as in `prefetch`: a prefetch reads nothing and never faults.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(at as *const i8) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = at;
+}
+
 /// Hints the processor to load the cache line where `value` starts (see [`prefetch`]).
 #[inline(always)]
 pub(super) fn prefetch_line<T>(value: &T) {
