@@ -698,11 +698,54 @@ pub struct Placer<'a> {
 /// first drawing (PNG) for its second (SVG). Both are drawn at the same size with the same
 /// text metrics from the same data, so the search would find the same boxes again, and on
 /// a sweep of thousands of points it is most of the trade-off chart's time.
+///
+/// It also keeps the time-series chart's pixel envelopes (see `timeseries`), each with
+/// what it was made from, for the same reason: a long run has hundreds of thousands of
+/// points to reduce, and the SVG's plots have the same pixel columns as the PNG's.
 #[derive(Debug, Default)]
 pub struct Layout {
     boxes: Vec<Rect>,
     /// The next box to hand out, once the layout is being replayed.
     next: Option<usize>,
+    /// Envelopes in the order they were made, with their keys.
+    envelopes: Vec<(EnvelopeKey, Vec<(f64, f64)>)>,
+    /// The next envelope to hand out, once the layout is being replayed.
+    next_envelope: usize,
+}
+
+/// What a kept envelope was made from: the series (its rows' address and number, which
+/// stay put while both drawings of a chart are made from the same data, and which of
+/// their values) and the plot's pixel columns (the x axis' pixels and range).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnvelopeKey {
+    pub rows: usize,
+    pub len: usize,
+    pub value: u8,
+    pub pixels: (i32, i32),
+    pub range: (u64, u64),
+}
+
+impl Layout {
+    /// The envelope made for `key` when the layout was kept, when replaying; otherwise
+    /// (or if the next kept one was made from something else) `make`'s, kept.
+    pub fn envelope(
+        &mut self,
+        key: EnvelopeKey,
+        make: impl FnOnce() -> Vec<(f64, f64)>,
+    ) -> Vec<(f64, f64)> {
+        if self.replaying() {
+            if let Some((k, env)) = self.envelopes.get_mut(self.next_envelope) {
+                if *k == key {
+                    self.next_envelope += 1;
+                    return std::mem::take(env);
+                }
+            }
+            return make();
+        }
+        let env = make();
+        self.envelopes.push((key, env.clone()));
+        env
+    }
 }
 
 impl Layout {
@@ -1006,6 +1049,28 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A replay hands out the kept envelopes in order while their keys match, and makes
+    /// any other anew.
+    #[test]
+    fn kept_envelopes_are_handed_out_only_for_the_same_key() {
+        let key = |value| EnvelopeKey {
+            rows: 64,
+            len: 3,
+            value,
+            pixels: (10, 500),
+            range: (0, 1),
+        };
+        let mut layout = Layout::default();
+        assert_eq!(layout.envelope(key(0), || vec![(0.0, 1.0)]), [(0.0, 1.0)]);
+        assert_eq!(layout.envelope(key(1), || vec![(0.0, 2.0)]), [(0.0, 2.0)]);
+        layout.replay();
+        let unused = || -> Vec<(f64, f64)> { panic!("made anew") };
+        assert_eq!(layout.envelope(key(0), unused), [(0.0, 1.0)]);
+        assert_eq!(layout.envelope(key(2), || vec![(9.0, 9.0)]), [(9.0, 9.0)]);
+        assert_eq!(layout.envelope(key(1), unused), [(0.0, 2.0)]);
+        assert_eq!(layout.envelope(key(1), || vec![(5.0, 5.0)]), [(5.0, 5.0)]);
+    }
 
     /// Halves, their neighbours one unit in the last place away, and random offsets of
     /// either sign, large and small: the same integer as `round`.

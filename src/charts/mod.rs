@@ -328,7 +328,7 @@ where
         ChartKind::NewSessionRejection => sweep::new_session_rejection(ctx, root),
         ChartKind::ThroughputUtilization => sweep::throughput_utilization(ctx, root),
         ChartKind::Tradeoff => tradeoff::tradeoff(ctx, root, layout),
-        ChartKind::Timeseries => timeseries::timeseries(ctx, root),
+        ChartKind::Timeseries => timeseries::timeseries(ctx, root, layout),
         ChartKind::WaitCdf => wait::wait_distribution(ctx, root),
     }
 }

@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::axis::{Axis, Unit};
-use super::draw::{self, Chart, DrawResult, LegendEntry, Symbol};
+use super::draw::{self, Chart, DrawResult, EnvelopeKey, Layout, LegendEntry, Symbol};
 use super::{palette, Ctx};
 use crate::report::input::TimeRow;
 
@@ -18,6 +18,7 @@ struct Shown<'a> {
 pub fn timeseries<DB: DrawingBackend>(
     ctx: &Ctx,
     root: &DrawingArea<DB, Shift>,
+    layout: &mut Layout,
 ) -> DrawResult<(String, String)>
 where
     DB::ErrorType: 'static,
@@ -184,12 +185,7 @@ where
         )?;
     }
     for s in &shown {
-        let pts: Vec<(f64, f64)> = s
-            .rows
-            .iter()
-            .map(|r| ((r.minute + 0.5) * scale, r.busy_slots))
-            .collect();
-        let pts = envelope(&c, &pts);
+        let pts = series(&c, layout, s, scale, Value::Busy);
         draw::line(&mut c, &pts, s.color, 2, false)?;
     }
 
@@ -206,12 +202,7 @@ where
     )?;
     shade_warmup(&mut c, y, warmup)?;
     for s in &shown {
-        let pts: Vec<(f64, f64)> = s
-            .rows
-            .iter()
-            .map(|r| ((r.minute + 0.5) * scale, r.waiting))
-            .collect();
-        let pts = envelope(&c, &pts);
+        let pts = series(&c, layout, s, scale, Value::Waiting);
         draw::line(&mut c, &pts, s.color, 2, false)?;
     }
 
@@ -228,19 +219,9 @@ where
     )?;
     shade_warmup(&mut c, y, warmup)?;
     for s in &shown {
-        let cf: Vec<(f64, f64)> = s
-            .rows
-            .iter()
-            .map(|r| ((r.minute + 0.5) * scale, r.continuity_failures))
-            .collect();
-        let nsr: Vec<(f64, f64)> = s
-            .rows
-            .iter()
-            .map(|r| ((r.minute + 0.5) * scale, r.new_session_rejections))
-            .collect();
-        let nsr = envelope(&c, &nsr);
+        let nsr = series(&c, layout, s, scale, Value::NewSessionRejections);
         draw::line(&mut c, &nsr, draw::lighten(s.color, 0.2), 2, true)?;
-        let cf = envelope(&c, &cf);
+        let cf = series(&c, layout, s, scale, Value::ContinuityFailures);
         draw::line(&mut c, &cf, s.color, 2, false)?;
     }
 
@@ -291,6 +272,54 @@ pub(crate) fn pixel_envelope(pts: &[(f64, f64)], column: impl Fn(f64) -> i32) ->
         }
     }
     out
+}
+
+/// Which value of a row a line shows.
+#[derive(Clone, Copy)]
+enum Value {
+    Busy,
+    Waiting,
+    NewSessionRejections,
+    ContinuityFailures,
+}
+
+/// The line of `value` of a shown point, its x in minutes times `scale` (the middle of
+/// each minute), reduced to its [`envelope`] on `chart`. The SVG drawing takes the one
+/// the PNG drawing made (see `draw::Layout`): same rows, same pixel columns.
+fn series<DB: DrawingBackend>(
+    chart: &Chart<DB>,
+    layout: &mut Layout,
+    s: &Shown,
+    scale: f64,
+    value: Value,
+) -> Vec<(f64, f64)> {
+    let range = chart.x_range();
+    let pixels = chart.as_coord_spec().get_x_axis_pixel_range();
+    let key = EnvelopeKey {
+        // The rows' own address (in the run's data): the list of references to them is
+        // made anew for each drawing.
+        rows: s.rows.first().map_or(0, |r| *r as *const TimeRow as usize),
+        len: s.rows.len(),
+        value: value as u8,
+        pixels: (pixels.start, pixels.end),
+        range: (range.start.to_bits(), range.end.to_bits()),
+    };
+    layout.envelope(key, || {
+        let pts: Vec<(f64, f64)> = s
+            .rows
+            .iter()
+            .map(|r| {
+                let y = match value {
+                    Value::Busy => r.busy_slots,
+                    Value::Waiting => r.waiting,
+                    Value::NewSessionRejections => r.new_session_rejections,
+                    Value::ContinuityFailures => r.continuity_failures,
+                };
+                ((r.minute + 0.5) * scale, y)
+            })
+            .collect();
+        envelope(chart, &pts)
+    })
 }
 
 /// [`pixel_envelope`] for the plot of `chart`.
