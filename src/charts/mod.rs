@@ -11,6 +11,7 @@
 
 pub mod axis;
 mod draw;
+mod encode;
 mod fill;
 pub mod plan;
 mod svg;
@@ -32,6 +33,7 @@ use crate::report::input::{fmt_num, RunData};
 use crate::report::ReportError;
 
 pub use draw::DrawResult;
+pub(crate) use encode::encode_png;
 
 /// The font family name under which the embedded font is registered.
 pub const FONT_FAMILY: &str = "sans-serif";
@@ -399,22 +401,4 @@ fn emit(ctx: &Ctx, kind: ChartKind, dir: &Path) -> Result<RenderedChart, ReportE
         svg,
         svg_text,
     })
-}
-
-pub(crate) fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, png::EncodingError> {
-    let mut out = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut out, w, h);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        // Fast deflate with the Paeth filter: measured on the example's six charts, 20x
-        // faster to encode than the default level (6 ms against 133 ms) for files 1.6x
-        // larger (0.70 MB against 0.44 MB in all). Encoding was most of a small run's time.
-        enc.set_compression(png::Compression::Fast);
-        enc.set_filter(png::FilterType::Paeth);
-        let mut writer = enc.write_header()?;
-        writer.write_image_data(rgb)?;
-        writer.finish()?;
-    }
-    Ok(out)
 }
