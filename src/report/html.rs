@@ -28,6 +28,17 @@ pre{background:#f7f7f7;padding:10px;overflow-x:auto;font-size:.9em}
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    escape_into(&mut out, s);
+    out
+}
+
+/// [`escape`], appended to `out`: text without any character to escape (most numbers and
+/// words of a table) is copied at once.
+fn escape_into(out: &mut String, s: &str) {
+    if !s.contains(['&', '<', '>', '"', '\'']) {
+        out.push_str(s);
+        return;
+    }
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -38,7 +49,6 @@ pub fn escape(s: &str) -> String {
             _ => out.push(c),
         }
     }
-    out
 }
 
 /// A number with about three significant digits.
@@ -283,22 +293,23 @@ fn summary_table(h: &mut String, data: &RunData, rec: &Recommendation) {
         if reps_vary {
             let _ = write!(h, "<td>{}</td>", fmt_num(p.replications));
         }
-        let pct = |m: &str| cell(&fmt_pct(p.mean(m)), &ci_text(p.ci(m), fmt_pct));
-        let num = |m: &str| cell(&fmt_sig(p.mean(m)), &ci_text(p.ci(m), fmt_sig));
-        let cells = [
-            pct("new_session_rejection_rate"),
-            pct("continuity_failure_rate"),
-            escape(&fmt_pct(ps.continuity_upper())),
-            pct("migration_rate"),
-            pct("bound_rejection_rate"),
-            num("throughput_rps"),
-            pct("slot_utilization"),
-            num("wait_p95_s"),
-            pct("sessions_intact_rate"),
-        ];
-        for c in cells {
-            let _ = write!(h, "<td>{c}</td>");
-        }
+        // Each cell written straight into the page (a sweep of many points has a row
+        // each): the same text as `<td>` + [`cell`] + `</td>`.
+        let pct =
+            |h: &mut String, m: &str| td_cell(h, &fmt_pct(p.mean(m)), &ci_text(p.ci(m), fmt_pct));
+        let num =
+            |h: &mut String, m: &str| td_cell(h, &fmt_sig(p.mean(m)), &ci_text(p.ci(m), fmt_sig));
+        pct(h, "new_session_rejection_rate");
+        pct(h, "continuity_failure_rate");
+        h.push_str("<td>");
+        escape_into(h, &fmt_pct(ps.continuity_upper()));
+        h.push_str("</td>");
+        pct(h, "migration_rate");
+        pct(h, "bound_rejection_rate");
+        num(h, "throughput_rps");
+        pct(h, "slot_utilization");
+        num(h, "wait_p95_s");
+        pct(h, "sessions_intact_rate");
         if costs_vary {
             let _ = write!(h, "<td>{}</td>", fmt_sig(ps.cost));
         }
@@ -549,6 +560,15 @@ fn round_sig2(v: f64) -> f64 {
     let e = v.abs().log10().floor() as i32;
     let f = 10f64.powi(1 - e);
     (v * f).round() / f
+}
+
+/// `<td>` + [`cell`] + `</td>`, appended to `h`.
+fn td_cell(h: &mut String, mean: &str, ci: &str) {
+    h.push_str("<td>");
+    escape_into(h, mean);
+    h.push_str("<br><span class=\"ci\">");
+    escape_into(h, ci);
+    h.push_str("</span></td>");
 }
 
 /// A table cell: the mean, and the CI half-width in small type below it.
