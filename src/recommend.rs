@@ -434,11 +434,7 @@ impl Recommendation {
                         " Equivalent within noise (their new-session rejections do not differ \
                          significantly, paired over the same replications): {}; chosen among \
                          them: the one holding back the fewest slots for bound sessions ({}).",
-                        equivalent
-                            .iter()
-                            .map(|p| p.label.as_str())
-                            .collect::<Vec<_>>()
-                            .join("; "),
+                        list_settings(equivalent.iter().map(|p| p.label.as_str())),
                         best.held_back
                     ));
                 }
@@ -446,11 +442,7 @@ impl Recommendation {
                     s.push_str(&format!(
                         " Also meeting the targets, with significantly more new-session \
                          rejections: {}.",
-                        same_cost_worse
-                            .iter()
-                            .map(|p| p.label.as_str())
-                            .collect::<Vec<_>>()
-                            .join("; ")
+                        list_settings(same_cost_worse.iter().map(|p| p.label.as_str()))
                     ));
                 }
                 if meeting.len() == 1 {
@@ -510,6 +502,51 @@ impl Recommendation {
             }
         }
     }
+}
+
+/// Settings named one after another ("reserved=1; reserved=2"), with every run of four
+/// or more that differ in one whole-number parameter counting up by one written as its
+/// ends and its length ("reserved=1 … 57 (57 settings)"): the run leaves no value out,
+/// so nothing is lost, and a sweep of thousands of settings gives a sentence, not a page.
+fn list_settings<'a>(labels: impl Iterator<Item = &'a str>) -> String {
+    let labels: Vec<Vec<&str>> = labels.map(|l| l.split(", ").collect()).collect();
+    // The position of the one part in which `b` is `a` with a whole number one higher.
+    let next = |a: &[&str], b: &[&str]| -> Option<usize> {
+        if a.len() != b.len() {
+            return None;
+        }
+        let mut differs = (0..a.len()).filter(|&i| a[i] != b[i]);
+        let (i, None) = (differs.next()?, differs.next()) else {
+            return None;
+        };
+        let (ka, va) = a[i].split_once('=')?;
+        let (kb, vb) = b[i].split_once('=')?;
+        let (va, vb) = (va.parse::<i64>().ok()?, vb.parse::<i64>().ok()?);
+        (ka == kb && va.checked_add(1) == Some(vb)).then_some(i)
+    };
+    let mut out: Vec<String> = Vec::new();
+    let mut s = 0;
+    while s < labels.len() {
+        let mut e = s;
+        if let Some(i) = labels.get(s + 1).and_then(|b| next(&labels[s], b)) {
+            e = s + 1;
+            while e + 1 < labels.len() && next(&labels[e], &labels[e + 1]) == Some(i) {
+                e += 1;
+            }
+            if e - s >= 3 {
+                let mut parts: Vec<String> = labels[s].iter().map(|p| p.to_string()).collect();
+                let last = labels[e][i].split_once('=').map_or("", |(_, v)| v);
+                parts[i] = format!("{} … {last}", labels[s][i]);
+                out.push(format!("{} ({} settings)", parts.join(", "), e - s + 1));
+                s = e + 1;
+                continue;
+            }
+            e = s;
+        }
+        out.push(labels[e].join(", "));
+        s = e + 1;
+    }
+    out.join("; ")
 }
 
 fn plural(n: usize) -> &'static str {
@@ -1070,6 +1107,64 @@ fn unknown_ci_note(p: &PointSummary, decided: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_of_settings_are_written_by_their_ends() {
+        let list = |l: &[&str]| list_settings(l.iter().copied());
+        assert_eq!(list(&[]), "");
+        assert_eq!(list(&["reserved=1"]), "reserved=1");
+        // Three in a row stay as they are; four or more become a run.
+        assert_eq!(
+            list(&["reserved=1", "reserved=2", "reserved=3", "reserved=5"]),
+            "reserved=1; reserved=2; reserved=3; reserved=5"
+        );
+        assert_eq!(
+            list(&[
+                "reserved=1",
+                "reserved=2",
+                "reserved=3",
+                "reserved=4",
+                "reserved=6"
+            ]),
+            "reserved=1 … 4 (4 settings); reserved=6"
+        );
+        // A gap, a step other than one, or a fraction ends a run.
+        assert_eq!(
+            list(&["reserved=0", "reserved=2", "reserved=4", "reserved=6"]),
+            "reserved=0; reserved=2; reserved=4; reserved=6"
+        );
+        assert_eq!(
+            list(&["load=0.5", "load=1.5", "load=2.5", "load=3.5"]),
+            "load=0.5; load=1.5; load=2.5; load=3.5"
+        );
+        // The other parameters must stay the same, and only one may change.
+        assert_eq!(
+            list(&[
+                "reserved=1, accounts=4",
+                "reserved=2, accounts=4",
+                "reserved=3, accounts=4",
+                "reserved=4, accounts=4",
+                "reserved=4, accounts=5",
+                "reserved=5, accounts=6",
+            ]),
+            "reserved=1 … 4, accounts=4 (4 settings); reserved=4, accounts=5; \
+             reserved=5, accounts=6"
+        );
+        // A run may vary a later parameter, and two runs may follow one another.
+        assert_eq!(
+            list(&[
+                "reserved=1, accounts=4",
+                "reserved=1, accounts=5",
+                "reserved=1, accounts=6",
+                "reserved=1, accounts=7",
+                "reserved=2, accounts=1",
+                "reserved=3, accounts=1",
+                "reserved=4, accounts=1",
+                "reserved=5, accounts=1",
+            ]),
+            "reserved=1, accounts=4 … 7 (4 settings); reserved=2 … 5, accounts=1 (4 settings)"
+        );
+    }
 
     fn pt(point: usize, nsr: f64, nsr_ci: f64, cf: f64, cf_ci: f64) -> PointSummary {
         PointSummary {
