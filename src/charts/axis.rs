@@ -183,7 +183,9 @@ impl Axis {
     }
 
     /// A categorical-looking axis for sweep values: ticks at the distinct values, range
-    /// padded by half a step on each side. Thinned when there are many values.
+    /// padded by half a step on each side. More than 14 values are thinned to those that
+    /// are multiples of a round step (1, 2 or 5 times a power of ten: 0, 1000, 2000, … for
+    /// a sweep of 0 to 9999) when that leaves 2 to 14 of them, else to every k-th value.
     pub fn sweep(values: &[f64]) -> Axis {
         let mut xs: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
         xs.sort_by(f64::total_cmp);
@@ -192,8 +194,14 @@ impl Axis {
             xs.push(0.0);
         }
         let step = min_step(&xs);
-        let every = xs.len().div_ceil(14).max(1);
-        let ticks: Vec<f64> = xs.iter().copied().step_by(every).collect();
+        let ticks = if xs.len() <= 14 {
+            xs.clone()
+        } else {
+            round_ticks(&xs).unwrap_or_else(|| {
+                let every = xs.len().div_ceil(14);
+                xs.iter().copied().step_by(every).collect()
+            })
+        };
         let labels = ticks.iter().map(|v| super::fmt_num(*v)).collect();
         Axis {
             log: false,
@@ -206,6 +214,33 @@ impl Axis {
             labels: Some(labels),
         }
     }
+}
+
+/// The values among `xs` (sorted, distinct, more than 14) that are multiples of the
+/// smallest round step (1, 2 or 5 times a power of ten, from the largest one at most a
+/// fourteenth of the range up) leaving at most 14 of them, if that leaves at least 2.
+fn round_ticks(xs: &[f64]) -> Option<Vec<f64>> {
+    let span = xs[xs.len() - 1] - xs[0];
+    if !(span > 0.0 && span.is_finite()) {
+        return None;
+    }
+    let mut step = floor_125(span / 14.0);
+    for _ in 0..4 {
+        let ticks: Vec<f64> = xs
+            .iter()
+            .copied()
+            .filter(|v| {
+                let k = v / step;
+                (k - k.round()).abs() <= 1e-9 * k.abs().max(1.0)
+            })
+            .collect();
+        if ticks.len() <= 14 {
+            return (ticks.len() >= 2).then_some(ticks);
+        }
+        // The next round step up: 1 -> 2 -> 5 -> 10.
+        step = floor_125(step * 2.6);
+    }
+    None
 }
 
 /// The smallest gap between distinct sorted values (1 when there is one value).
@@ -353,6 +388,23 @@ mod tests {
         assert_eq!(a.label(2.0), "2");
         assert_eq!(a.lo, -0.5);
         assert_eq!(a.hi, 3.5);
+    }
+
+    #[test]
+    fn long_sweeps_are_ticked_at_round_values() {
+        let range = |n: usize, step: f64| (0..n).map(|i| i as f64 * step).collect::<Vec<_>>();
+        assert_eq!(Axis::sweep(&range(10_000, 1.0)).ticks, range(10, 1000.0));
+        assert_eq!(Axis::sweep(&range(60, 1.0)).ticks, range(12, 5.0));
+        assert_eq!(Axis::sweep(&range(30, 1.0)).ticks, range(6, 5.0));
+        let tenths = Axis::sweep(&range(41, 0.1)).ticks;
+        assert_eq!(tenths.len(), 9, "{tenths:?}");
+        assert!((tenths[8] - 4.0).abs() < 1e-9, "{tenths:?}");
+        // Up to 14 values: every one is a tick.
+        assert_eq!(Axis::sweep(&range(14, 7.0)).ticks, range(14, 7.0));
+        // Values with no round multiples among them: every k-th value.
+        let odd: Vec<f64> = (0..20).map(|i| 1.0 + 2.0 * i as f64 + 0.37).collect();
+        let ticks = Axis::sweep(&odd).ticks;
+        assert_eq!(ticks, odd.iter().copied().step_by(2).collect::<Vec<_>>());
     }
 
     #[test]
