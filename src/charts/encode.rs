@@ -121,31 +121,31 @@ pub(crate) fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, png::Enc
     let zlib = compress(rgb, w)?;
     let mut out = Vec::new();
     {
-        let mut enc = png::Encoder::new(&mut out, w, h);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        enc.set_compression(png::Compression::Fast);
-        enc.set_filter(png::FilterType::Paeth);
-        let mut writer = enc.write_header()?;
+        let mut writer = encoder(&mut out, w, h).write_header()?;
         writer.write_chunk(png::chunk::IDAT, &zlib)?;
         writer.finish()?;
     }
     Ok(out)
 }
 
+/// The `png` crate's encoder as charts use it: 8-bit RGB, fast deflate, Paeth filter.
+fn encoder(out: &mut Vec<u8>, w: u32, h: u32) -> png::Encoder<'_, &mut Vec<u8>> {
+    let mut enc = png::Encoder::new(out, w, h);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    // Fast deflate with the Paeth filter: measured on the example's six charts, 20x
+    // faster to encode than the default level (6 ms against 133 ms) for files 1.6x
+    // larger (0.70 MB against 0.44 MB in all). Encoding was most of a small run's time.
+    enc.set_compression(png::Compression::Fast);
+    enc.set_filter(png::FilterType::Paeth);
+    enc
+}
+
 /// The `png` crate's own encoding, the reference of [`encode_png`].
 pub(crate) fn crate_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, png::EncodingError> {
     let mut out = Vec::new();
     {
-        let mut enc = png::Encoder::new(&mut out, w, h);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        // Fast deflate with the Paeth filter: measured on the example's six charts, 20x
-        // faster to encode than the default level (6 ms against 133 ms) for files 1.6x
-        // larger (0.70 MB against 0.44 MB in all). Encoding was most of a small run's time.
-        enc.set_compression(png::Compression::Fast);
-        enc.set_filter(png::FilterType::Paeth);
-        let mut writer = enc.write_header()?;
+        let mut writer = encoder(&mut out, w, h).write_header()?;
         writer.write_image_data(rgb)?;
         writer.finish()?;
     }
