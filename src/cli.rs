@@ -229,29 +229,13 @@ impl CliError {
 
 /// Runs a parsed command line, printing results to stdout.
 pub fn execute(cli: Cli) -> Result<(), CliError> {
-    execute_leaving(cli).map(drop)
-}
-
-/// What a command holds once everything is written, published and printed: a run's
-/// results (a large sweep's are tens of thousands of allocations). [`execute_leaving`]
-/// hands them to its caller instead of freeing them itself, so that a program about to
-/// exit can leave them to the operating system.
-#[derive(Default)]
-pub struct Leftovers {
-    /// Held, never read: only its memory matters.
-    _results: Option<runner::RunResult>,
-}
-
-/// [`execute`], handing back what the command holds at its end (see [`Leftovers`]).
-pub fn execute_leaving(cli: Cli) -> Result<Leftovers, CliError> {
-    let none = |r: Result<(), CliError>| r.map(|()| Leftovers::default());
     match cli.command {
-        Command::Check { scenario, force } => none(check(&scenario, force)),
+        Command::Check { scenario, force } => check(&scenario, force),
         Command::Run(args) => run(args),
-        Command::Validate { quick, threads } => none(validate(quick, threads)),
-        Command::Plan(args) => none(plan(args)),
-        Command::Report { out } => none(report(&out)),
-        Command::Merge(args) => none(merge(args)),
+        Command::Validate { quick, threads } => validate(quick, threads),
+        Command::Plan(args) => plan(args),
+        Command::Report { out } => report(&out),
+        Command::Merge(args) => merge(args),
     }
 }
 
@@ -451,7 +435,7 @@ fn apply_overrides(s: &mut Scenario, a: &RunArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn run(a: RunArgs) -> Result<Leftovers, CliError> {
+fn run(a: RunArgs) -> Result<(), CliError> {
     let mut s = load_scenario(&a.scenario)?;
     apply_overrides(&mut s, &a)?;
     let shard = a
@@ -485,7 +469,7 @@ fn run(a: RunArgs) -> Result<Leftovers, CliError> {
     };
     within_budget(&estimate, a.force)?;
     if let Some(spec) = shard {
-        return run_shard(&s, &a, spec).map(|()| Leftovers::default());
+        return run_shard(&s, &a, spec);
     }
     let out = a
         .out
@@ -512,10 +496,7 @@ fn run(a: RunArgs) -> Result<Leftovers, CliError> {
         &search_settings(a.threads, settings.common_random_numbers),
         &overrides(&a),
         None,
-    )?;
-    Ok(Leftovers {
-        _results: Some(result),
-    })
+    )
 }
 
 /// Set by the Ctrl-C handler; the watchdog of every replication reads it.
