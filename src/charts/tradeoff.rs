@@ -97,6 +97,11 @@ pub fn labelled_points(
     Some(out)
 }
 
+/// The `n` settings from `first` to `last` drawn at one spot, in a label's words.
+fn span_words(first: &str, last: &str, n: usize) -> String {
+    format!("{first} … {last} ({n} settings)")
+}
+
 pub fn tradeoff<DB: DrawingBackend>(
     ctx: &Ctx,
     root: &DrawingArea<DB, Shift>,
@@ -358,12 +363,8 @@ where
             // The first point of a line names the parameter; the others just the value.
             let value = fmt_num(ctx.x_of(i));
             let text = if let Some(&(a, b, n @ 2..)) = at_spot.get(&px[k]) {
-                format!(
-                    "{}={} … {} ({n} settings)",
-                    ctx.x_name,
-                    fmt_num(ctx.x_of(a)),
-                    fmt_num(ctx.x_of(b))
-                )
+                let (a, b) = (fmt_num(ctx.x_of(a)), fmt_num(ctx.x_of(b)));
+                format!("{}={}", ctx.x_name, span_words(&a, &b, n))
             } else if k == 0 {
                 format!("{}={value}", ctx.x_name)
             } else {
@@ -378,12 +379,7 @@ where
             // In a large sweep one spot can gather thousands of settings: the first, the
             // last and how many.
             let values = if rank.is_some() && values.len() > 3 {
-                format!(
-                    "{} … {} ({} settings)",
-                    values[0],
-                    values[values.len() - 1],
-                    values.len()
-                )
+                span_words(&values[0], &values[values.len() - 1], values.len())
             } else {
                 values.join(", ")
             };
