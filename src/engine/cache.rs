@@ -63,12 +63,11 @@ impl<T: Copy + Default, const N: usize> Few<T, N> {
         }
     }
 
-    /// Empties the list in place (one on the heap keeps its memory).
+    /// Empties the list in place, inline again: a list that once spilled to the heap
+    /// (a session warm on more than `N` accounts) would otherwise leave every later
+    /// session reusing its slab slot reading the heap, a cache miss at every completion.
     pub(super) fn clear(&mut self) {
-        match self {
-            Few::Inline { len, .. } => *len = 0,
-            Few::Heap(v) => v.clear(),
-        }
+        *self = Few::default();
     }
 
     /// Keeps the items `keep` says yes to, in their order.
@@ -212,6 +211,15 @@ mod tests {
             matches!(few, Few::Inline { .. }),
             "within capacity stays inline"
         );
+        // A list that spilled to the heap is inline again once cleared (a reused
+        // session slot starts with its copies in the session's own memory).
+        for i in 0..5 {
+            few.push(i);
+        }
+        assert!(matches!(few, Few::Heap(_)), "past capacity spills");
+        few.clear();
+        assert!(few.as_slice().is_empty());
+        assert!(matches!(few, Few::Inline { .. }), "cleared is inline");
     }
 
     #[test]
