@@ -80,6 +80,15 @@ pub fn fill_polygon<DB: DrawingBackend, S: BackendStyle>(
     let horizontal = x_span.1 - x_span.0 > y_span.1 - y_span.0;
     // (master, slave): the master coordinate numbers the scan lines.
     let ms = |p: BackendCoord| if horizontal { p } else { (p.1, p.0) };
+    if is_rectangle(vertices, x_span, y_span) {
+        return fill_rectangle(
+            back,
+            ms((x_span.0, y_span.0)),
+            ms((x_span.1, y_span.1)),
+            horizontal,
+            style.color(),
+        );
+    }
 
     let n = vertices.len();
     // The lists are kept from one polygon to the next (a dashed line is thousands of small
@@ -100,6 +109,99 @@ pub fn fill_polygon<DB: DrawingBackend, S: BackendStyle>(
     let result = scan(back, &edges, &mut active, low, high, horizontal, color);
     SCRATCH.with(|s| *s.borrow_mut() = (edges, active));
     result
+}
+
+/// Whether `vertices` are the four corners of the box `x_span` by `y_span` (both of
+/// some extent), each a side of the box from the one before: a rectangle whose sides run
+/// along the scan lines and across them. A wide horizontal or vertical line (as every
+/// error bar is made of) is one.
+fn is_rectangle(vertices: &[BackendCoord], x_span: (i32, i32), y_span: (i32, i32)) -> bool {
+    let corner = |&(x, y): &BackendCoord| {
+        (x == x_span.0 || x == x_span.1) && (y == y_span.0 || y == y_span.1)
+    };
+    vertices.len() == 4
+        && vertices.iter().all(corner)
+        && (0..4).all(|i| {
+            let (a, b) = (vertices[i], vertices[(i + 1) % 4]);
+            (a.0 == b.0) != (a.1 == b.1)
+        })
+}
+
+/// What [`scan`] does for a rectangle from `low` to `high` in (master, slave)
+/// coordinates, without its edge lists: its two sides across the scan lines never enter
+/// (they run along one), and the two along them are crossed at their own slave
+/// coordinates, `low.1` and `high.1`, on every scan line from `low.0` to `high.0`. So each
+/// line is the same span; only on the last, where both sides end, the span is left out
+/// when it is wider than one pixel (plotters' rule for two edges ending together).
+fn fill_rectangle<DB: DrawingBackend>(
+    back: &mut DB,
+    low: BackendCoord,
+    high: BackendCoord,
+    horizontal: bool,
+    color: plotters_backend::BackendColor,
+) -> Result<(), DrawingErrorKind<DB::ErrorType>> {
+    let (from, to) = (f64::from(low.1), f64::from(high.1));
+    let last = if to - from > 1.0 { high.0 - 1 } else { high.0 };
+    for line in low.0..=last {
+        span(back, line, from, to, horizontal, color)?;
+    }
+    Ok(())
+}
+
+/// Fills scan line `line` from crossing `from` to crossing `to` (`from <= to`), as
+/// plotters does: whole pixels between them, and the pixel at each end blended by how
+/// much of it the span covers.
+#[inline]
+fn span<DB: DrawingBackend>(
+    back: &mut DB,
+    line: i32,
+    from: f64,
+    to: f64,
+    horizontal: bool,
+    color: plotters_backend::BackendColor,
+) -> Result<(), DrawingErrorKind<DB::ErrorType>> {
+    if horizontal {
+        back.draw_line((line, ceil(from) as i32), (line, floor(to) as i32), &color)?;
+        back.draw_pixel((line, floor(from) as i32), color.mix(ceil(from) - from))?;
+        back.draw_pixel((line, ceil(to) as i32), color.mix(to - floor(to)))
+    } else {
+        back.draw_line((ceil(from) as i32, line), (floor(to) as i32, line), &color)?;
+        back.draw_pixel((floor(from) as i32, line), color.mix(ceil(from) - from))?;
+        back.draw_pixel((ceil(to) as i32, line), color.mix(floor(to) - to))
+    }
+}
+
+/// What plotters' `rasterizer::draw_line` does for a line wider than one pixel (which is
+/// what the bitmap backend's `draw_line` ends in): the polygon of its outline, filled
+/// by [`fill_polygon`].
+pub fn draw_wide_line<DB: DrawingBackend, S: BackendStyle>(
+    back: &mut DB,
+    from: BackendCoord,
+    to: BackendCoord,
+    style: &S,
+) -> Result<(), DrawingErrorKind<DB::ErrorType>> {
+    if style.color().alpha == 0.0 || style.stroke_width() == 0 {
+        return Ok(());
+    }
+    let v = (i64::from(to.0 - from.0), i64::from(to.1 - from.1));
+    let l = ((v.0 * v.0 + v.1 * v.1) as f64).sqrt();
+    if l < 1e-5 {
+        return Ok(());
+    }
+    let v = (v.0 as f64 / l, v.1 as f64 / l);
+    let r = f64::from(style.stroke_width()) / 2.0;
+    let mut trans = [(v.1 * r, -v.0 * r), (-v.1 * r, v.0 * r)];
+    let mut vertices = [(0, 0); 4];
+    for (k, point) in [from, to].iter().enumerate() {
+        for (j, t) in trans.iter().enumerate() {
+            vertices[2 * k + j] = (
+                (f64::from(point.0) + t.0) as i32,
+                (f64::from(point.1) + t.1) as i32,
+            );
+        }
+        trans.swap(0, 1);
+    }
+    fill_polygon(back, &vertices, style)
 }
 
 type EdgeList = Vec<(BackendCoord, BackendCoord)>;
@@ -231,15 +333,7 @@ fn scan<DB: DrawingBackend>(
                 second = None;
                 continue;
             }
-            if horizontal {
-                back.draw_line((line, ceil(from) as i32), (line, floor(to) as i32), &color)?;
-                back.draw_pixel((line, floor(from) as i32), color.mix(ceil(from) - from))?;
-                back.draw_pixel((line, ceil(to) as i32), color.mix(to - floor(to)))?;
-            } else {
-                back.draw_line((ceil(from) as i32, line), (floor(to) as i32, line), &color)?;
-                back.draw_pixel((floor(from) as i32, line), color.mix(ceil(from) - from))?;
-                back.draw_pixel((ceil(to) as i32, line), color.mix(floor(to) - to))?;
-            }
+            span(back, line, from, to, horizontal, color)?;
             first = None;
             second = None;
         }
@@ -332,6 +426,89 @@ mod tests {
             );
             assert_eq!(floor(x) as i32, x.floor() as i32);
             assert_eq!(ceil(x) as i32, x.ceil() as i32);
+        }
+    }
+
+    /// Rectangles of every small size and some large ones, their corners in any order
+    /// (so some are not rectangles but crossed outlines), partly off the canvas, opaque
+    /// and translucent: the same bytes as plotters' own fill.
+    #[test]
+    fn rectangles_fill_as_plotters() {
+        let (w, h) = (160u32, 120u32);
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(5);
+        for case in 0..4000u64 {
+            let big = if case % 3 == 0 { 150 } else { 6 };
+            let (x0, y0) = (rng.random_range(-20..170), rng.random_range(-20..130));
+            let (x1, y1) = (
+                x0 + rng.random_range(1..=big),
+                y0 + rng.random_range(1..=big),
+            );
+            let mut pts = vec![(x0, y0), (x1, y0), (x1, y1), (x0, y1)];
+            if case % 2 == 0 {
+                pts.reverse();
+            }
+            pts.rotate_left(rng.random_range(0..4));
+            if case % 7 == 0 {
+                pts.swap(rng.random_range(0..4), rng.random_range(0..4));
+            }
+            let style = Style(
+                BackendColor {
+                    alpha: if case % 4 == 0 { 0.35 } else { 1.0 },
+                    rgb: (rng.random(), rng.random(), rng.random()),
+                },
+                rng.random_range(1..=3),
+            );
+            let mut a = canvas(w, h, case);
+            let mut b = a.clone();
+            {
+                let mut back = BitMapBackend::with_buffer(&mut a, (w, h));
+                plotters_backend::rasterizer::fill_polygon(&mut back, &pts, &style).unwrap();
+            }
+            {
+                let mut back = BitMapBackend::with_buffer(&mut b, (w, h));
+                fill_polygon(&mut back, &pts, &style).unwrap();
+            }
+            assert!(a == b, "case {case}: {pts:?}");
+        }
+    }
+
+    /// Lines wider than a pixel (horizontal, vertical and slanted, short and long, partly
+    /// off the canvas, opaque and translucent): the same bytes as the bitmap backend's own
+    /// `draw_line`.
+    #[test]
+    fn wide_lines_as_the_bitmap_backend() {
+        let (w, h) = (160u32, 120u32);
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(9);
+        for case in 0..4000u64 {
+            let from = (rng.random_range(-20..180), rng.random_range(-20..140));
+            let reach = if case % 3 == 0 { 200 } else { 12 };
+            let mut to = (
+                from.0 + rng.random_range(-reach..=reach),
+                from.1 + rng.random_range(-reach..=reach),
+            );
+            match case % 4 {
+                0 => to.0 = from.0,
+                1 => to.1 = from.1,
+                _ => {}
+            }
+            let style = Style(
+                BackendColor {
+                    alpha: if case % 5 == 0 { 0.35 } else { 1.0 },
+                    rgb: (rng.random(), rng.random(), rng.random()),
+                },
+                rng.random_range(2..=5),
+            );
+            let mut a = canvas(w, h, case);
+            let mut b = a.clone();
+            {
+                let mut back = BitMapBackend::with_buffer(&mut a, (w, h));
+                back.draw_line(from, to, &style).unwrap();
+            }
+            {
+                let mut back = BitMapBackend::with_buffer(&mut b, (w, h));
+                draw_wide_line(&mut back, from, to, &style).unwrap();
+            }
+            assert!(a == b, "case {case}: {from:?} to {to:?} width {}", style.1);
         }
     }
 

@@ -93,12 +93,19 @@ impl<B: DrawingBackend> DrawingBackend for CrispText<B> {
         self.0.draw_pixel(point, color)
     }
 
+    /// A line wider than a pixel is a filled polygon: filled here as `B` would (`B` must
+    /// draw such a line with plotters' `rasterizer::draw_line` and its default
+    /// `fill_polygon`, as the bitmap backend does), with less work (see `fill`). Error
+    /// bars are three such lines each, and a sweep of many points draws thousands.
     fn draw_line<S: BackendStyle>(
         &mut self,
         from: BackendCoord,
         to: BackendCoord,
         style: &S,
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        if style.stroke_width() > 1 {
+            return super::fill::draw_wide_line(&mut self.0, from, to, style);
+        }
         self.0.draw_line(from, to, style)
     }
 
