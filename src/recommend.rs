@@ -892,12 +892,23 @@ fn setting_label(label: &str) -> String {
 /// Formats a fraction as a percentage with enough digits to tell small rates apart:
 /// `0%`, `0.0123%`, `0.412%`, `3.27%`, `41.2%`.
 pub fn fmt_pct(x: f64) -> String {
+    let mut s = String::new();
+    push_pct(&mut s, x);
+    s
+}
+
+/// [`fmt_pct`], appended to `out`: a table of many points writes thousands of them, and
+/// a string of its own for each (and another for its digits) was most of their cost.
+pub fn push_pct(out: &mut String, x: f64) {
+    use std::fmt::Write as _;
     if x.is_nan() {
-        return "n/a".to_string();
+        out.push_str("n/a");
+        return;
     }
     let p = x * 100.0;
     if p == 0.0 {
-        return "0%".to_string();
+        out.push_str("0%");
+        return;
     }
     let a = p.abs();
     let decimals = if a >= 10.0 {
@@ -909,8 +920,11 @@ pub fn fmt_pct(x: f64) -> String {
         let lead = (-a.log10()).floor() as i32; // 0.412 -> 0, 0.0123 -> 1
         (lead + 3).clamp(3, 6) as usize
     };
-    let s = format!("{p:.decimals$}");
-    format!("{}%", trim_zeros(&s))
+    let start = out.len();
+    let _ = write!(out, "{p:.decimals$}");
+    let kept = start + trim_zeros(&out[start..]).len();
+    out.truncate(kept);
+    out.push('%');
 }
 
 /// `mean ± half-width` as percentages (the half-width to two significant digits); an

@@ -3,9 +3,9 @@
 
 use std::fmt::Write as _;
 
-use super::input::{fmt_num, fmt_param, RunData};
+use super::input::{fmt_num, fmt_param, is_on_off, push_num, push_param, RunData};
 use crate::charts::RenderedChart;
-use crate::recommend::{fmt_pct, Recommendation};
+use crate::recommend::{fmt_pct, push_pct, Recommendation};
 
 const CSS: &str = "
 body{font-family:'DejaVu Sans',system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;
@@ -53,11 +53,20 @@ fn escape_into(out: &mut String, s: &str) {
 
 /// A number with about three significant digits.
 fn fmt_sig(v: f64) -> String {
+    let mut s = String::new();
+    push_sig(&mut s, v);
+    s
+}
+
+/// [`fmt_sig`], appended to `out`.
+fn push_sig(out: &mut String, v: f64) {
     if !v.is_finite() {
-        return "n/a".to_string();
+        out.push_str("n/a");
+        return;
     }
     if v == 0.0 {
-        return "0".to_string();
+        out.push('0');
+        return;
     }
     let a = v.abs();
     let d = if a >= 100.0 {
@@ -69,11 +78,15 @@ fn fmt_sig(v: f64) -> String {
     } else {
         ((-a.log10()).floor() as usize + 3).min(8)
     };
-    let s = format!("{v:.d$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
+    let start = out.len();
+    let _ = write!(out, "{v:.d$}");
+    if out[start..].contains('.') {
+        let kept = start
+            + out[start..]
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .len();
+        out.truncate(kept);
     }
 }
 
@@ -120,6 +133,16 @@ pub fn write_page(
 /// The page up to and including the summary table: what does not need the charts, so
 /// that a caller can make it while they are drawn.
 pub fn page_head(data: &RunData, rec: &Recommendation) -> String {
+    page_head_of(data, rec, &data.point_summaries())
+}
+
+/// [`page_head`] for a caller that holds `data`'s point summaries already (the
+/// recommendation is made from them).
+pub fn page_head_of(
+    data: &RunData,
+    rec: &Recommendation,
+    summaries: &[crate::recommend::PointSummary],
+) -> String {
     let run = &data.run;
     let name = if run.scenario_name.is_empty() {
         "unnamed scenario".to_string()
@@ -184,7 +207,7 @@ pub fn page_head(data: &RunData, rec: &Recommendation) -> String {
         h.push_str("</ul></div>\n");
     }
 
-    summary_table(&mut h, data, rec);
+    summary_table(&mut h, data, rec, summaries);
     h
 }
 
@@ -240,7 +263,12 @@ fn targets_words(data: &RunData) -> String {
     }
 }
 
-fn summary_table(h: &mut String, data: &RunData, rec: &Recommendation) {
+fn summary_table(
+    h: &mut String,
+    data: &RunData,
+    rec: &Recommendation,
+    summaries: &[crate::recommend::PointSummary],
+) {
     let s = &data.summary;
     let targets = data.run.targets;
     let featured = rec.featured_point();
@@ -248,8 +276,11 @@ fn summary_table(h: &mut String, data: &RunData, rec: &Recommendation) {
     for p in &s.parameters {
         let _ = write!(h, "<th>{}</th>", escape(p));
     }
-    let reps: Vec<String> = s.points.iter().map(|p| fmt_num(p.replications)).collect();
-    let reps_vary = reps.windows(2).any(|w| w[0] != w[1]);
+    // Whether the points' replications read differently (the same bits read the same).
+    let reps_vary = s.points.windows(2).any(|w| {
+        w[0].replications.to_bits() != w[1].replications.to_bits()
+            && fmt_num(w[0].replications) != fmt_num(w[1].replications)
+    });
     if reps_vary {
         h.push_str("<th>replications</th>");
     }
@@ -258,7 +289,6 @@ fn summary_table(h: &mut String, data: &RunData, rec: &Recommendation) {
          <th>CI upper</th><th>by migration</th><th>by rejection</th><th>throughput (req/s)</th>\
          <th>slot utilisation</th><th>wait p95 (s)</th><th>sessions intact</th>",
     );
-    let summaries = data.point_summaries();
     let costs_vary = summaries
         .windows(2)
         .any(|w| w[0].cost.to_bits() != w[1].cost.to_bits());
@@ -273,76 +303,92 @@ fn summary_table(h: &mut String, data: &RunData, rec: &Recommendation) {
         h.push_str("<th>targets (95%)</th>");
     }
     h.push_str("<th class=\"l\">note</th></tr>\n");
-    for (p, ps) in s.points.iter().zip(&summaries) {
-        let mut classes = Vec::new();
-        if Some(p.point) == featured {
-            classes.push("featured");
-        }
-        if p.point == data.run.baseline_point {
-            classes.push("baseline");
-        }
-        let _ = write!(
-            h,
-            "<tr class=\"{}\"><td>{}</td>",
-            classes.join(" "),
-            p.point
-        );
-        for (n, v) in s.parameters.iter().zip(&p.params) {
-            let _ = write!(h, "<td>{}</td>", escape(&fmt_param(n, *v)));
+    // A row per point, each cell written straight into the page (a sweep of many points
+    // has thousands): no string of its own per cell, number or row.
+    let on_off: Vec<bool> = s.parameters.iter().map(|n| is_on_off(n)).collect();
+    let featured_word = match rec {
+        Recommendation::Recommended { .. } => "recommended",
+        Recommendation::NoneMeets { .. } => "closest to targets",
+        _ => "fewest continuity failures",
+    };
+    let at = |m: &str| super::input::metric_index(m).expect("a summary metric");
+    let (nsr, cf, migr, bound_rej, thr, util, p95, intact) = (
+        at("new_session_rejection_rate"),
+        at("continuity_failure_rate"),
+        at("migration_rate"),
+        at("bound_rejection_rate"),
+        at("throughput_rps"),
+        at("slot_utilization"),
+        at("wait_p95_s"),
+        at("sessions_intact_rate"),
+    );
+    for (p, ps) in s.points.iter().zip(summaries) {
+        let is_featured = Some(p.point) == featured;
+        let is_baseline = p.point == data.run.baseline_point;
+        h.push_str(match (is_featured, is_baseline) {
+            (true, true) => "<tr class=\"featured baseline\"><td>",
+            (true, false) => "<tr class=\"featured\"><td>",
+            (false, true) => "<tr class=\"baseline\"><td>",
+            (false, false) => "<tr class=\"\"><td>",
+        });
+        let _ = write!(h, "{}</td>", p.point);
+        for (&on_off, v) in on_off.iter().zip(&p.params) {
+            h.push_str("<td>");
+            push_param(h, on_off, *v);
+            h.push_str("</td>");
         }
         if reps_vary {
-            let _ = write!(h, "<td>{}</td>", fmt_num(p.replications));
+            h.push_str("<td>");
+            push_num(h, p.replications);
+            h.push_str("</td>");
         }
-        // Each cell written straight into the page (a sweep of many points has a row
-        // each): the same text as `<td>` + [`cell`] + `</td>`.
-        let pct =
-            |h: &mut String, m: &str| td_cell(h, &fmt_pct(p.mean(m)), &ci_text(p.ci(m), fmt_pct));
-        let num =
-            |h: &mut String, m: &str| td_cell(h, &fmt_sig(p.mean(m)), &ci_text(p.ci(m), fmt_sig));
-        pct(h, "new_session_rejection_rate");
-        pct(h, "continuity_failure_rate");
+        let pct = |h: &mut String, i: usize| {
+            let (mean, ci) = p.at(i);
+            push_cell(h, mean, ci, push_pct)
+        };
+        let num = |h: &mut String, i: usize| {
+            let (mean, ci) = p.at(i);
+            push_cell(h, mean, ci, push_sig)
+        };
+        pct(h, nsr);
+        pct(h, cf);
         h.push_str("<td>");
-        escape_into(h, &fmt_pct(ps.continuity_upper()));
+        push_pct(h, ps.continuity_upper());
         h.push_str("</td>");
-        pct(h, "migration_rate");
-        pct(h, "bound_rejection_rate");
-        num(h, "throughput_rps");
-        pct(h, "slot_utilization");
-        num(h, "wait_p95_s");
-        pct(h, "sessions_intact_rate");
+        pct(h, migr);
+        pct(h, bound_rej);
+        num(h, thr);
+        pct(h, util);
+        num(h, p95);
+        pct(h, intact);
         if costs_vary {
-            let _ = write!(h, "<td>{}</td>", fmt_sig(ps.cost));
+            h.push_str("<td>");
+            push_sig(h, ps.cost);
+            h.push_str("</td>");
         }
         if targets.any() {
             let _ = write!(h, "<td>{}</td>", ps.verdict(&targets).word());
         }
-        let mut notes = Vec::new();
-        if p.point == data.run.baseline_point {
-            notes.push("baseline".to_string());
+        h.push_str("<td class=\"l note\">");
+        if is_baseline {
+            h.push_str("baseline");
         }
-        if Some(p.point) == featured {
-            notes.push(
-                match rec {
-                    Recommendation::Recommended { .. } => "recommended",
-                    Recommendation::NoneMeets { .. } => "closest to targets",
-                    _ => "fewest continuity failures",
-                }
-                .to_string(),
-            );
+        if is_featured {
+            if is_baseline {
+                h.push_str(", ");
+            }
+            h.push_str(featured_word);
         }
-        let _ = writeln!(
-            h,
-            "<td class=\"l note\">{}</td></tr>",
-            escape(&notes.join(", "))
-        );
+        h.push_str("</td></tr>\n");
     }
     let reps_note = if reps_vary {
         String::new()
     } else {
+        let first = s.points.first().map(|p| fmt_num(p.replications));
         format!(
             " Every point ran {} replication{}.",
-            reps.first().map_or("?", |r| r.as_str()),
-            if reps.first().is_some_and(|r| r == "1") {
+            first.as_deref().unwrap_or("?"),
+            if first.as_deref() == Some("1") {
                 ""
             } else {
                 "s"
@@ -553,6 +599,22 @@ fn ci_text(ci: f64, fmt: fn(f64) -> String) -> String {
     }
 }
 
+/// A summary table's cell of a metric's mean and [`ci_text`], each written by `push`
+/// (`push_pct` or `push_sig`): the text of `<td>` + [`cell`] + `</td>`, written straight
+/// into the page. Neither number's text has a character to escape (digits, sign, point,
+/// `%`, `n/a`, `?`, `inf`).
+fn push_cell(h: &mut String, mean: f64, ci: f64, push: fn(&mut String, f64)) {
+    h.push_str("<td>");
+    push(h, mean);
+    h.push_str("<br><span class=\"ci\">± ");
+    if ci.is_nan() {
+        h.push('?');
+    } else {
+        push(h, round_sig2(ci));
+    }
+    h.push_str("</span></td>");
+}
+
 fn round_sig2(v: f64) -> f64 {
     if v == 0.0 || !v.is_finite() {
         return v;
@@ -560,15 +622,6 @@ fn round_sig2(v: f64) -> f64 {
     let e = v.abs().log10().floor() as i32;
     let f = 10f64.powi(1 - e);
     (v * f).round() / f
-}
-
-/// `<td>` + [`cell`] + `</td>`, appended to `h`.
-fn td_cell(h: &mut String, mean: &str, ci: &str) {
-    h.push_str("<td>");
-    escape_into(h, mean);
-    h.push_str("<br><span class=\"ci\">");
-    escape_into(h, ci);
-    h.push_str("</span></td>");
 }
 
 /// A table cell: the mean, and the CI half-width in small type below it.
@@ -774,5 +827,122 @@ mod tests {
         assert_eq!(fmt_duration(21600.0), "6h");
         assert_eq!(fmt_duration(1800.0), "30m");
         assert_eq!(fmt_duration(45.0), "45s");
+    }
+
+    /// The number texts as strings of their own were made before they were written in
+    /// place: the reference for the test below.
+    fn old_pct(x: f64) -> String {
+        if x.is_nan() {
+            return "n/a".to_string();
+        }
+        let p = x * 100.0;
+        if p == 0.0 {
+            return "0%".to_string();
+        }
+        let a = p.abs();
+        let decimals = if a >= 10.0 {
+            1
+        } else if a >= 1.0 {
+            2
+        } else {
+            ((-a.log10()).floor() as i32 + 3).clamp(3, 6) as usize
+        };
+        let s = format!("{p:.decimals$}");
+        let s = if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            &s
+        };
+        format!("{s}%")
+    }
+
+    fn old_sig(v: f64) -> String {
+        if !v.is_finite() {
+            return "n/a".to_string();
+        }
+        if v == 0.0 {
+            return "0".to_string();
+        }
+        let a = v.abs();
+        let d = if a >= 100.0 {
+            0
+        } else if a >= 10.0 {
+            1
+        } else if a >= 1.0 {
+            2
+        } else {
+            ((-a.log10()).floor() as usize + 3).min(8)
+        };
+        let s = format!("{v:.d$}");
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    }
+
+    fn old_num(v: f64) -> String {
+        if v.is_nan() {
+            return "?".to_string();
+        }
+        if v == v.trunc() && v.abs() < 1e15 {
+            format!("{}", v as i64)
+        } else {
+            let s = format!("{v:.4}");
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        }
+    }
+
+    /// Numbers of every size and sign, whole numbers, zero, NaN and infinities: a summary
+    /// cell written straight into the page is the text the strings of its numbers made,
+    /// escaped; so are a number and a parameter's value.
+    #[test]
+    fn cells_written_in_place_are_the_escaped_strings() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(4);
+        let mut xs = vec![0.0, -0.0, 1.0, 0.5, 1e15, 1e20, -3.0, f64::NAN];
+        xs.extend([f64::INFINITY, f64::NEG_INFINITY, 0.0]);
+        for k in 0..20_000 {
+            let scale = 10f64.powi(rng.random_range(-9..17));
+            let x = rng.random_range(-1.0..1.0) * scale;
+            xs.push(if k % 5 == 0 { x.round() } else { x });
+        }
+        type Old = fn(f64) -> String;
+        type Push = fn(&mut String, f64);
+        let fmts: [(Old, Push); 2] = [(old_pct, push_pct), (old_sig, push_sig)];
+        for w in xs.windows(2) {
+            let (mean, ci) = (w[0], w[1].abs());
+            for (old, push) in fmts {
+                let ci_words = if ci.is_nan() {
+                    "± ?".to_string()
+                } else {
+                    format!("± {}", old(round_sig2(ci)))
+                };
+                let want = format!(
+                    "<td>{}<br><span class=\"ci\">{}</span></td>",
+                    escape(&old(mean)),
+                    escape(&ci_words)
+                );
+                let mut got = String::from("before");
+                push_cell(&mut got, mean, ci, push);
+                assert_eq!(got, format!("before{want}"), "{mean:e} ± {ci:e}");
+            }
+            let mut got = String::from("x");
+            push_num(&mut got, mean);
+            assert_eq!(got, format!("x{}", escape(&old_num(mean))), "{mean:e}");
+        }
+        for v in [0.0, 1.0, 0.5, 2.0, f64::NAN] {
+            for name in ["sticky_wait", "spillover_rebinds", "reserved"] {
+                let setting = name != "reserved" && (v == 0.0 || v == 1.0);
+                let want = if setting {
+                    (v == 1.0).to_string()
+                } else {
+                    old_num(v)
+                };
+                let mut got = String::new();
+                push_param(&mut got, is_on_off(name), v);
+                assert_eq!(got, want, "{name} {v}");
+            }
+        }
     }
 }

@@ -196,6 +196,12 @@ impl SummaryPoint {
         metric_index(metric).map_or(f64::NAN, |i| self.values[i].1)
     }
 
+    /// Mean and 95% CI half-width of the metric at index `i` of [`METRICS`] (a table of
+    /// many points looks each index up once, not each name per row).
+    pub fn at(&self, i: usize) -> (f64, f64) {
+        self.values[i]
+    }
+
     /// `reserved=2, concurrency=5`.
     pub fn label(&self, names: &[String]) -> String {
         names
@@ -210,13 +216,25 @@ impl SummaryPoint {
 /// A sweep parameter's value in words: true/false for the gateway's on/off settings (read
 /// as 1/0), the number otherwise.
 pub fn fmt_param(name: &str, v: f64) -> String {
-    let setting = crate::scenario::GatewayKey::ALL
+    let mut s = String::new();
+    push_param(&mut s, is_on_off(name), v);
+    s
+}
+
+/// Whether sweep parameter `name` is one of the gateway's on/off settings (see
+/// [`fmt_param`]).
+pub fn is_on_off(name: &str) -> bool {
+    crate::scenario::GatewayKey::ALL
         .iter()
-        .any(|k| k.is_bool() && k.name() == name);
-    if setting && (v == 0.0 || v == 1.0) {
-        (v == 1.0).to_string()
+        .any(|k| k.is_bool() && k.name() == name)
+}
+
+/// [`fmt_param`] of a parameter whose [`is_on_off`] is `on_off`, appended to `out`.
+pub fn push_param(out: &mut String, on_off: bool, v: f64) {
+    if on_off && (v == 0.0 || v == 1.0) {
+        out.push_str(if v == 1.0 { "true" } else { "false" });
     } else {
-        fmt_num(v)
+        push_num(out, v);
     }
 }
 
@@ -278,20 +296,35 @@ pub struct WaitQuantile {
     pub wait_s: f64,
 }
 
-fn metric_index(metric: &str) -> Option<usize> {
+pub(crate) fn metric_index(metric: &str) -> Option<usize> {
     METRICS.iter().position(|m| *m == metric)
 }
 
 /// A number for a label: integers without a decimal point, others trimmed.
 pub fn fmt_num(v: f64) -> String {
+    let mut s = String::new();
+    push_num(&mut s, v);
+    s
+}
+
+/// [`fmt_num`], appended to `out` (tables of many points write one per cell).
+pub fn push_num(out: &mut String, v: f64) {
+    use std::fmt::Write as _;
     if v.is_nan() {
-        return "?".to_string();
+        out.push('?');
+        return;
     }
     if v == v.trunc() && v.abs() < 1e15 {
-        format!("{}", v as i64)
+        let _ = write!(out, "{}", v as i64);
     } else {
-        let s = format!("{v:.4}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
+        let start = out.len();
+        let _ = write!(out, "{v:.4}");
+        let kept = start
+            + out[start..]
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .len();
+        out.truncate(kept);
     }
 }
 

@@ -87,7 +87,7 @@ fn render_from(mut data: input::RunData, dest: &Path) -> Result<ReportOutcome, R
     // are drawn: it does not need them.
     let (rendered, head) = rayon::join(
         || charts::render_all(&data, &recommendation, &charts_dir),
-        || html::page_head(&data, &recommendation),
+        || html::page_head_of(&data, &recommendation, &points),
     );
     let rendered = rendered?;
     // Only the charts read the per-minute rows and the wait quantiles (the largest parts of
