@@ -273,12 +273,19 @@ pub fn significantly_different(a: &PointSummary, b: &PointSummary) -> bool {
 /// One setting the recommendation chooses among: a sweep point, or (with a load sweep) the
 /// points of one setting at every load.
 #[derive(Debug, Clone, PartialEq)]
-struct Unit {
-    /// The worst case over the members (the point itself without a load sweep).
-    summary: PointSummary,
+struct Unit<'a> {
+    /// The worst case over the members (the point itself without a load sweep, borrowed:
+    /// a sweep of many points would otherwise copy every point twice).
+    summary: std::borrow::Cow<'a, PointSummary>,
     /// The member points.
-    members: Vec<PointSummary>,
+    members: Vec<&'a PointSummary>,
     verdict: Verdict,
+}
+
+impl Unit<'_> {
+    fn summary(&self) -> &PointSummary {
+        &self.summary
+    }
 }
 
 /// The outcome of [`recommend`]. Points are carried by value so that the text needs
@@ -619,7 +626,7 @@ pub fn recommend(points: &[PointSummary], targets: &Targets) -> Recommendation {
     if !targets.any() {
         let least_nsr = units
             .iter()
-            .map(|u| &u.summary)
+            .map(|u| u.summary())
             .min_by(|a, b| {
                 cmp_nan_last(a.new_session_rejection_rate, b.new_session_rejection_rate)
                     .then(cmp_nan_last(
@@ -631,7 +638,7 @@ pub fn recommend(points: &[PointSummary], targets: &Targets) -> Recommendation {
             .expect("points is not empty");
         let least_cf = units
             .iter()
-            .map(|u| &u.summary)
+            .map(|u| u.summary())
             .min_by(|a, b| {
                 cmp_nan_last(a.continuity_failure_rate, b.continuity_failure_rate)
                     .then(cmp_nan_last(
@@ -696,24 +703,25 @@ pub fn recommend(points: &[PointSummary], targets: &Targets) -> Recommendation {
             .copied()
             .filter(|u| could_beat(&u.summary, &best.summary, &leader.summary))
             .collect();
-        let mut meeting_s: Vec<PointSummary> = meeting.iter().map(|u| u.summary.clone()).collect();
+        let mut meeting_s: Vec<PointSummary> =
+            meeting.iter().map(|u| u.summary().clone()).collect();
         meeting_s.sort_by_key(|p| p.point);
         return Recommendation::Recommended {
-            best: best.summary.clone(),
+            best: best.summary().clone(),
             meeting: meeting_s,
             equivalent: group
                 .iter()
                 .filter(|u| u.summary.point != best.summary.point)
-                .map(|u| u.summary.clone())
+                .map(|u| u.summary().clone())
                 .collect(),
             refine: refine_of(&pending),
-            pending: pending.iter().map(|u| u.summary.clone()).collect(),
+            pending: pending.iter().map(|u| u.summary().clone()).collect(),
             targets: *targets,
         };
     }
     let closest = units
         .iter()
-        .map(|u| &u.summary)
+        .map(|u| u.summary())
         .min_by(|a, b| {
             cmp_nan_last(a.shortfall(targets), b.shortfall(targets))
                 .then(cmp_nan_last(
@@ -731,7 +739,7 @@ pub fn recommend(points: &[PointSummary], targets: &Targets) -> Recommendation {
         closest: closest.clone(),
         shortfall: closest.shortfall(targets),
         refine: refine_of(&undecided),
-        pending: undecided.iter().map(|u| u.summary.clone()).collect(),
+        pending: undecided.iter().map(|u| u.summary().clone()).collect(),
         targets: *targets,
     }
 }
@@ -768,13 +776,13 @@ fn by_held_back(a: &PointSummary, b: &PointSummary) -> Ordering {
 }
 
 /// The settings to choose among: each point, or with a load sweep one unit per setting.
-fn units(points: &[PointSummary], targets: &Targets) -> Vec<Unit> {
+fn units<'a>(points: &'a [PointSummary], targets: &Targets) -> Vec<Unit<'a>> {
     if !points.iter().any(|p| p.load.is_some()) {
         return points
             .iter()
             .map(|p| Unit {
-                summary: p.clone(),
-                members: vec![p.clone()],
+                summary: std::borrow::Cow::Borrowed(p),
+                members: vec![p],
                 verdict: p.verdict(targets),
             })
             .collect();
@@ -795,8 +803,8 @@ fn units(points: &[PointSummary], targets: &Targets) -> Vec<Unit> {
                 .map(|p| p.verdict(targets))
                 .fold(Verdict::Meets, Verdict::and);
             Unit {
-                summary: worst_case(&key, &g),
-                members: g.into_iter().cloned().collect(),
+                summary: std::borrow::Cow::Owned(worst_case(&key, &g)),
+                members: g,
                 verdict,
             }
         })
@@ -808,7 +816,7 @@ fn units(points: &[PointSummary], targets: &Targets) -> Vec<Unit> {
 pub fn worst_case_over_load(points: &[PointSummary]) -> Vec<PointSummary> {
     units(points, &Targets::default())
         .into_iter()
-        .map(|u| u.summary)
+        .map(|u| u.summary.into_owned())
         .collect()
 }
 

@@ -70,8 +70,7 @@ impl PointResult {
     /// Mean and CI of metric `name` across this point's replications.
     pub fn estimate(&self, name: &str) -> Estimate {
         let i = metric_index(name).expect("known metric name");
-        let xs: Vec<f64> = self.reps.iter().map(|r| r.metrics[i]).collect();
-        Estimate::of(&xs)
+        Estimate::of_values(self.reps.iter().map(|r| r.metrics[i]))
     }
 }
 

@@ -159,6 +159,12 @@ pub struct Estimate {
 impl Estimate {
     /// Mean and Student-t half-width of `xs`, summed in order (deterministic).
     pub fn of(xs: &[f64]) -> Estimate {
+        Estimate::of_values(xs.iter().copied())
+    }
+
+    /// [`Estimate::of`] the values `xs` yields, in order, without a slice of them (the
+    /// same arithmetic, so the same bits): a sweep of many points asks for thousands.
+    pub fn of_values(xs: impl ExactSizeIterator<Item = f64>) -> Estimate {
         let n = xs.len();
         if n == 0 {
             return Estimate {
@@ -169,7 +175,7 @@ impl Estimate {
         }
         // Welford's online mean and variance.
         let (mut mean, mut m2) = (0.0, 0.0);
-        for (i, &x) in xs.iter().enumerate() {
+        for (i, x) in xs.enumerate() {
             let d = x - mean;
             mean += d / (i + 1) as f64;
             m2 += d * (x - mean);
