@@ -140,14 +140,15 @@ struct User {
 
 /// Aligned on cache lines: at thousands of accounts sessions are far out of the caches
 /// and each is fetched ahead of its event whole; aligned, its 256 bytes are four lines,
-/// not five.
-#[repr(align(64))]
+/// not five. Laid out by hand (`repr(C)`): the gateway's stream, all that a missed poll
+/// reads of its session, is the first line, so that a poll fetches that line alone.
+#[repr(C, align(64))]
 struct Session {
-    /// The session's own draws: length, user, service and think times.
-    rng: Pcg64,
     /// The gateway's random choices for this session's requests (ties, poll jitter), kept
     /// apart so that they do not shift the session's own draws, nor other sessions'.
     choices: LazyStream,
+    /// The session's own draws: length, user, service and think times.
+    rng: Pcg64,
     /// (account, expiry): live while now < expiry.
     binding: Option<(u32, Time)>,
     /// False in open mode, where requests write no binding.
@@ -307,39 +308,43 @@ enum Phase {
     Serving,
 }
 
-/// Aligned on cache lines, as [`Session`]: three lines a request, not three or four.
-#[repr(align(64))]
+/// Aligned on cache lines, as [`Session`]: three lines a request, not three or four. Laid
+/// out by hand (`repr(C)`), as [`Account`]: what a poll reads and writes, the most common
+/// event at thousands of accounts (most waiting requests poll several times), comes first
+/// and fits the first line, so that a poll's request is one line fetched ahead, not three.
+#[repr(C, align(64))]
 struct Request {
+    // The first cache line.
     session: u32,
-    measured: bool,
-    /// The account its session's binding named at arrival.
-    bound: Option<u32>,
-    phase: Phase,
-    holds_user_slot: bool,
     /// Account waited on or served by.
     account: u32,
     /// Slots the wait may use (C for sticky waiters, C - R for fallback waiters).
     wait_cap: u32,
-    deadline: Time,
-    /// The delay before the next poll, seconds (already jittered).
-    poll_delay_s: f64,
     /// A fresh value from the simulation-wide counter at creation, at every wait start and
     /// whenever the request leaves a wait: an event or queue entry carrying another value is
     /// stale (it may even name a slab slot that a newer request now uses) and is ignored.
     token: u32,
+    deadline: Time,
+    /// The delay before the next poll, seconds (already jittered).
+    poll_delay_s: f64,
+    /// The account its session's binding named at arrival.
+    bound: Option<u32>,
+    phase: Phase,
+    holds_user_slot: bool,
+    measured: bool,
+    /// Why the last sticky-layer pass did not serve the request on its bound account.
+    cause: Option<Cause>,
     /// When the current attempt started (arrival, or the failover): waits are measured
     /// from here.
     attempt_start: Time,
-    /// Accounts an attempt of this request failed on: excluded from selection.
-    failed: Vec<u32>,
-    /// Why the last sticky-layer pass did not serve the request on its bound account.
-    cause: Option<Cause>,
+    /// When the request arrived (its session's cache is judged as it was then).
+    arrived: Time,
+    // The rest: read when a slot is taken or freed, or on a failure.
     /// The attempt holding a slot fails when its slot time ends (decided at the slot).
     fails: Option<Failure>,
     work: RequestWork,
-    /// The accounts holding a warm copy of its session's cache when it arrived.
-    /// When the request arrived (its session's cache is judged as it was then).
-    arrived: Time,
+    /// Accounts an attempt of this request failed on: excluded from selection.
+    failed: Vec<u32>,
     /// Replayed sessions only (their requests may overlap): the accounts holding a warm
     /// copy of the session's cache when the request arrived. Other sessions have one
     /// request in flight at a time, so their cache is unchanged from the request's arrival
@@ -347,9 +352,14 @@ struct Request {
     warm_copies: cache::WarmCopies,
 }
 
+/// What a poll reads and writes is in a request's first cache line.
+const _: () = assert!(std::mem::offset_of!(Request, arrived) + 8 <= 64);
+
 /// A session is four cache lines and a request three (see their alignment).
 const _: () = assert!(std::mem::size_of::<Session>() <= 256);
 const _: () = assert!(std::mem::size_of::<Request>() <= 192);
+/// The gateway's stream is a session's first line.
+const _: () = assert!(std::mem::size_of::<LazyStream>() <= 64);
 
 impl Request {
     /// A request of session `session` arriving now (`now`), before the user gate.
@@ -964,25 +974,42 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
     /// that their memory is on its way while the current event is handled: at thousands
     /// of accounts these are hundreds of thousands of structures, and the first touch of
     /// one is otherwise a wait on memory (small runs, whose queue is small too, skip this).
+    /// A poll, the most common event, is asked only the lines it reads unless it takes a
+    /// slot: its request's first line and its session's gateway stream (see `Request`
+    /// and `Session`); the processor has room for only so many lines on their way, and
+    /// whole structures for the several events ahead would fill it.
     /// A hint only: no state changes.
     #[inline]
     fn prefetch_for(&self, ev: &Ev) {
         let (requests, sessions) = (&self.requests.items, &self.sessions.items);
-        let fetch = |ev: &Ev| {
-            let (req, session) = match *ev {
-                Ev::Complete { req, session } | Ev::Poll { req, session, .. } => {
-                    (Some(req), Some(session))
+        let fetch = |ev: &Ev| match *ev {
+            Ev::Complete { req, session } => {
+                if let Some(r) = requests.get(req as usize) {
+                    prefetch(r);
                 }
-                Ev::Timeout { req, .. } => (Some(req), None),
-                Ev::Issue { session } => (None, Some(session)),
-                _ => (None, None),
-            };
-            if let Some(r) = req.and_then(|r| requests.get(r as usize)) {
-                prefetch(r);
+                if let Some(s) = sessions.get(session as usize) {
+                    prefetch(s);
+                }
             }
-            if let Some(s) = session.and_then(|s| sessions.get(s as usize)) {
-                prefetch(s);
+            Ev::Poll { req, session, .. } => {
+                if let Some(r) = requests.get(req as usize) {
+                    prefetch_line(r);
+                }
+                if let Some(s) = sessions.get(session as usize) {
+                    prefetch_line(&s.choices);
+                }
             }
+            Ev::Timeout { req, .. } => {
+                if let Some(r) = requests.get(req as usize) {
+                    prefetch(r);
+                }
+            }
+            Ev::Issue { session } => {
+                if let Some(s) = sessions.get(session as usize) {
+                    prefetch(s);
+                }
+            }
+            _ => {}
         };
         fetch(ev);
         self.queue.peek_soon(fetch);
@@ -990,16 +1017,11 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
         // they are near by now: what they point to is asked for at once, so that these
         // waits overlap instead of coming one after another as the handler meets them
         // (the account of a completion or a poll, and its places in the indexes; the
-        // bound account of a new request; a poll's jitter stream).
+        // bound account of a new request).
         match *ev {
             Ev::Complete { req, .. } | Ev::Poll { req, .. } => {
                 if let Some(r) = requests.get(req as usize) {
                     self.prefetch_account(r.account);
-                }
-                if let Ev::Poll { session, .. } = *ev {
-                    if let Some(s) = sessions.get(session as usize) {
-                        s.choices.prefetch();
-                    }
                 }
             }
             Ev::Issue { session } => {

@@ -101,14 +101,6 @@ pub(crate) struct LazyStream {
 }
 
 impl LazyStream {
-    /// Hints the processor to load the generator, if it is built (see `engine::prefetch`).
-    #[inline]
-    pub(crate) fn prefetch(&self) {
-        if let Some(rng) = &self.rng {
-            super::prefetch(rng);
-        }
-    }
-
     #[inline]
     fn get(&mut self) -> &mut Pcg64 {
         let (family, index) = (self.family, self.index);
