@@ -529,6 +529,10 @@ enum Acquired {
 
 const MINUTE: Time = 60_000_000;
 
+/// How many events ahead the request and session of an event are asked for (see
+/// [`Sim::prefetch_for`]): the furthest the queue shows.
+const FETCH_AT: usize = queue::LOOK_AHEAD - 1;
+
 /// Gateways with at most this many accounts are scanned at each selection; larger ones
 /// keep ordered indexes (the same picks and draws either way; see `select_index`).
 const SCAN_MAX_ACCOUNTS: usize = 24;
@@ -968,21 +972,65 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
         Ok(())
     }
 
-    /// Asks the processor to bring into its caches the request and session of the event
-    /// `ev` about to be handled (the session's memory then comes while the request's is
-    /// awaited) and those of the events that come next (see `EventQueue::peek_soon`), so
-    /// that their memory is on its way while the current event is handled: at thousands
-    /// of accounts these are hundreds of thousands of structures, and the first touch of
-    /// one is otherwise a wait on memory (small runs, whose queue is small too, skip this).
-    /// A poll, the most common event, is asked only the lines it reads unless it takes a
-    /// slot: its request's first line and its session's gateway stream (see `Request`
-    /// and `Session`); the processor has room for only so many lines on their way, and
-    /// whole structures for the several events ahead would fill it.
+    /// Asks the processor to bring into its caches, ahead of the events that need them,
+    /// the request and session of an event and then what they point to: at thousands of
+    /// accounts these are hundreds of thousands of structures, and the first touch of one
+    /// is otherwise a wait on memory (small runs, whose queue is small too, skip this).
+    /// In two stages, over the next events in order (see `EventQueue::peek`): the request
+    /// and session of the event [`FETCH_AT`] events ahead; then, once they are near, the
+    /// account they name (and its places in the indexes) of the next event, so that it
+    /// comes while the current event is handled. A poll, the most common event, is asked
+    /// only the lines it reads unless it takes a slot: its request's first line and its
+    /// session's gateway stream (see `Request` and `Session`); the processor has room for
+    /// only so many lines on their way. The current event's own are asked for again, in
+    /// case it came into the queue too late to be seen ahead (the lines are then near,
+    /// and asking costs little).
     /// A hint only: no state changes.
     #[inline]
     fn prefetch_for(&self, ev: &Ev) {
+        self.prefetch_event(ev);
+        if let Some(e) = self.queue.peek(FETCH_AT - 1) {
+            self.prefetch_event(e);
+        }
+        if let Some(e) = self.queue.peek(FETCH_AT - 2) {
+            self.prefetch_pointed(e);
+        }
+        if let Some(e) = self.queue.peek(0) {
+            self.prefetch_taking(e);
+        }
+        self.prefetch_pointed(ev);
+    }
+
+    /// The third stage of [`Sim::prefetch_for`], for a poll: if its account has a slot
+    /// for it now (it most likely will when the poll comes), what taking the slot reads
+    /// and changes: the rest of its request and session, and the account's places in the
+    /// indexes. Reads the request and account, so they should be near.
+    #[inline(always)]
+    fn prefetch_taking(&self, ev: &Ev) {
+        if let Ev::Poll { req, session, .. } = *ev {
+            let Some(r) = self.requests.items.get(req as usize) else {
+                return;
+            };
+            let Some(a) = self.accounts.get(r.account as usize) else {
+                return;
+            };
+            if r.phase == Phase::AccountWait && a.busy < r.wait_cap {
+                prefetch(r);
+                if let Some(s) = self.sessions.items.get(session as usize) {
+                    prefetch(s);
+                }
+                if let Some(index) = self.index() {
+                    index.prefetch(r.account);
+                }
+            }
+        }
+    }
+
+    /// The first stage of [`Sim::prefetch_for`]: the request and session of `ev`.
+    #[inline(always)]
+    fn prefetch_event(&self, ev: &Ev) {
         let (requests, sessions) = (&self.requests.items, &self.sessions.items);
-        let fetch = |ev: &Ev| match *ev {
+        match *ev {
             Ev::Complete { req, session } => {
                 if let Some(r) = requests.get(req as usize) {
                     prefetch(r);
@@ -1010,18 +1058,28 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
                 }
             }
             _ => {}
-        };
-        fetch(ev);
-        self.queue.peek_soon(fetch);
-        // The current event's request and session were asked for when it was next, so
-        // they are near by now: what they point to is asked for at once, so that these
-        // waits overlap instead of coming one after another as the handler meets them
-        // (the account of a completion or a poll, and its places in the indexes; the
-        // bound account of a new request).
+        }
+    }
+
+    /// The second stage of [`Sim::prefetch_for`]: what the request and session of `ev`
+    /// point to (the account of a completion or a poll, and its places in the indexes;
+    /// the bound account of a new request). Reads them, so they should be near.
+    #[inline(always)]
+    fn prefetch_pointed(&self, ev: &Ev) {
+        let (requests, sessions) = (&self.requests.items, &self.sessions.items);
         match *ev {
-            Ev::Complete { req, .. } | Ev::Poll { req, .. } => {
+            Ev::Complete { req, .. } => {
                 if let Some(r) = requests.get(req as usize) {
                     self.prefetch_account(r.account);
+                }
+            }
+            Ev::Poll { req, .. } => {
+                // Its first line only: all a poll that finds no slot reads of it.
+                if let Some(a) = requests
+                    .get(req as usize)
+                    .and_then(|r| self.accounts.get(r.account as usize))
+                {
+                    prefetch_line(a);
                 }
             }
             Ev::Issue { session } => {
