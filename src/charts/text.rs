@@ -70,7 +70,7 @@ fn glyph_pixels(
 /// A backend whose text is drawn by [`draw_text`](DrawingBackend::draw_text) here.
 pub struct CrispText<B>(pub B);
 
-impl<B: DrawingBackend> DrawingBackend for CrispText<B> {
+impl<B: super::fill::Rectangles> DrawingBackend for CrispText<B> {
     type ErrorType = B::ErrorType;
 
     fn get_size(&self) -> (u32, u32) {
