@@ -1307,8 +1307,15 @@ pub fn write_outputs(
                     write("replications.csv", &replications)?;
                     Ok((summary.len(), replications.len()))
                 },
-                // The sizes are the files' and are filled in below.
-                || export::known_rows(s, r, (0, 0)),
+                // The sizes are the files' and are filled in below. run.json is written
+                // here, beside the short task, not after the waits (the longest).
+                || -> Result<_, CliError> {
+                    write(
+                        "run.json",
+                        &export::run_json(s, r, crn, overrides, warnings),
+                    )?;
+                    Ok(export::known_rows(s, r, (0, 0)))
+                },
             )
         },
         || {
@@ -1320,17 +1327,13 @@ pub fn write_outputs(
                 || -> Result<_, CliError> {
                     let waits = export::wait_rows(r);
                     write("wait_quantiles.csv", &export::wait_quantiles_csv_of(&waits))?;
-                    write(
-                        "run.json",
-                        &export::run_json(s, r, crn, overrides, warnings),
-                    )?;
                     Ok(waits)
                 },
             )
         },
     );
     let (summary_bytes, replications_bytes) = sizes?;
-    let (mut summary_rows, mut replication_rows) = known;
+    let (mut summary_rows, mut replication_rows) = known?;
     summary_rows.bytes = summary_bytes;
     replication_rows.bytes = replications_bytes;
     Ok(crate::report::input::Known {
