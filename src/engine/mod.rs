@@ -533,6 +533,10 @@ const MINUTE: Time = 60_000_000;
 /// [`Sim::prefetch_for`]): the furthest the queue shows.
 const FETCH_AT: usize = queue::LOOK_AHEAD - 1;
 
+/// How many events ahead the account of an event is asked for (see
+/// [`Sim::prefetch_for`]): after its request, before the event.
+const POINT_AT: usize = FETCH_AT.div_ceil(2);
+
 /// Gateways with at most this many accounts are scanned at each selection; larger ones
 /// keep ordered indexes (the same picks and draws either way; see `select_index`).
 const SCAN_MAX_ACCOUNTS: usize = 24;
@@ -976,15 +980,16 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
     /// the request and session of an event and then what they point to: at thousands of
     /// accounts these are hundreds of thousands of structures, and the first touch of one
     /// is otherwise a wait on memory (small runs, whose queue is small too, skip this).
-    /// In two stages, over the next events in order (see `EventQueue::peek`): the request
+    /// In stages, over the next events in order (see `EventQueue::peek`): the request
     /// and session of the event [`FETCH_AT`] events ahead; then, once they are near, the
-    /// account they name (and its places in the indexes) of the next event, so that it
-    /// comes while the current event is handled. A poll, the most common event, is asked
-    /// only the lines it reads unless it takes a slot: its request's first line and its
-    /// session's gateway stream (see `Request` and `Session`); the processor has room for
-    /// only so many lines on their way. The current event's own are asked for again, in
-    /// case it came into the queue too late to be seen ahead (the lines are then near,
-    /// and asking costs little).
+    /// account they name (and its places in the indexes) of the event [`POINT_AT`] events
+    /// ahead; then, for the next event if it is a poll that will take a slot, the rest of
+    /// what taking it reads. A poll, the most common event, is asked only the lines it
+    /// reads unless it takes a slot: its request's first line and its session's gateway
+    /// stream (see `Request` and `Session`); the processor has room for only so many
+    /// lines on their way. The current event's own are asked for again, in case it came
+    /// into the queue too late to be seen ahead (the lines are then near, and asking
+    /// costs little).
     /// A hint only: no state changes.
     #[inline]
     fn prefetch_for(&self, ev: &Ev) {
@@ -992,7 +997,7 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
         if let Some(e) = self.queue.peek(FETCH_AT - 1) {
             self.prefetch_event(e);
         }
-        if let Some(e) = self.queue.peek(FETCH_AT - 2) {
+        if let Some(e) = self.queue.peek(POINT_AT - 1) {
             self.prefetch_pointed(e);
         }
         if let Some(e) = self.queue.peek(0) {

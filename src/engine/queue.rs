@@ -457,8 +457,8 @@ const AHEAD: usize = 8;
 const KEEP: usize = 1024;
 
 /// How many of its earliest entries a radix heap holds apart, in order, before they are
-/// handed out (see `Radix::ahead`): the one handed out next and the three after it.
-pub const LOOK_AHEAD: usize = 4;
+/// handed out (see `Radix::ahead`): the one handed out next and the five after it.
+pub const LOOK_AHEAD: usize = 6;
 
 /// The radix heap of the large queue (see the module comment).
 struct Radix<E> {
