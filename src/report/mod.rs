@@ -84,10 +84,12 @@ fn render_from(mut data: input::RunData, dest: &Path) -> Result<ReportOutcome, R
     let charts_dir = dest.join("charts");
     crate::output::ensure_dir(&charts_dir)?;
     // The page's head (with the summary table, a row per point) is made while the charts
-    // are drawn: it does not need them.
-    let (rendered, head) = rayon::join(
-        || charts::render_all(&data, &recommendation, &charts_dir),
+    // are drawn: it does not need them. It is one task and the charts are six, so it goes
+    // first: begun last, it ran alone after the charts (the terminal's table, made beside
+    // the report, kept the other thread until the charts had begun).
+    let (head, rendered) = rayon::join(
         || html::page_head_of(&data, &recommendation, &points),
+        || charts::render_all(&data, &recommendation, &charts_dir),
     );
     let rendered = rendered?;
     // Only the charts read the per-minute rows and the wait quantiles (the largest parts of
