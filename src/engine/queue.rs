@@ -74,7 +74,6 @@
 //! with the limit at 145 MB (the vectors' regrowth costs little next to spreading).
 
 use crate::units::Time;
-use std::collections::VecDeque;
 
 #[derive(Clone, Copy)]
 struct Entry<E> {
@@ -249,7 +248,7 @@ impl<E: Copy> EventQueue<E> {
             Some(r) if item.time >= r.last => r.push(item),
             // Earlier than the radix heap's entries, but the look-ahead list, which
             // holds the earliest entries in order, takes it (see `Radix::ahead`).
-            Some(r) if !r.ahead.is_empty() => r.insert_ahead(item),
+            Some(r) if !r.ahead.is_empty() && r.ahead.len() < AHEAD_ROOM => r.insert_ahead(item),
             Some(_) => self.become_heap(item),
             None if self.heap.len() >= self.radix_from as usize => self.become_radix(item),
             None => {
@@ -407,7 +406,7 @@ impl<E: Copy> EventQueue<E> {
     fn become_heap(&mut self, item: Entry<E>) {
         let r = self.radix.take().expect("a radix heap");
         let mut heap = Vec::with_capacity(r.len + r.ahead.len() + 1);
-        heap.extend(r.ahead.iter().copied());
+        heap.extend((0..r.ahead.len()).filter_map(|k| r.ahead.get(k).copied()));
         heap.extend_from_slice(&r.due[r.head..]);
         for b in &r.buckets {
             heap.extend_from_slice(b);
@@ -460,6 +459,69 @@ const KEEP: usize = 1024;
 /// handed out (see `Radix::ahead`): the one handed out next and the five after it.
 pub const LOOK_AHEAD: usize = 6;
 
+/// Room in the look-ahead list: a push earlier than `last` into a full list turns the
+/// queue into a heap (the engine never fills it: it holds [`LOOK_AHEAD`] entries, and
+/// pushes that go into it are rare).
+const AHEAD_ROOM: usize = 16;
+const AHEAD_MASK: usize = AHEAD_ROOM - 1;
+
+/// The look-ahead list of a radix heap: a ring of at most [`AHEAD_ROOM`] entries.
+struct Ahead<E> {
+    buf: [Option<Entry<E>>; AHEAD_ROOM],
+    head: usize,
+    len: usize,
+}
+
+impl<E: Copy> Default for Ahead<E> {
+    fn default() -> Self {
+        Ahead {
+            buf: [None; AHEAD_ROOM],
+            head: 0,
+            len: 0,
+        }
+    }
+}
+
+impl<E: Copy> Ahead<E> {
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline(always)]
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The `k`-th entry (0: the first).
+    #[inline(always)]
+    fn get(&self, k: usize) -> Option<&Entry<E>> {
+        if k < self.len {
+            self.buf[(self.head + k) & AHEAD_MASK].as_ref()
+        } else {
+            None
+        }
+    }
+
+    /// Adds an entry at the end (there is room: the list is refilled to [`LOOK_AHEAD`]).
+    #[inline(always)]
+    fn push_back(&mut self, e: Entry<E>) {
+        self.buf[(self.head + self.len) & AHEAD_MASK] = Some(e);
+        self.len += 1;
+    }
+
+    #[inline(always)]
+    fn pop_front(&mut self) -> Option<Entry<E>> {
+        if self.len == 0 {
+            return None;
+        }
+        let e = self.buf[self.head];
+        self.head = (self.head + 1) & AHEAD_MASK;
+        self.len -= 1;
+        e
+    }
+}
+
 /// The radix heap of the large queue (see the module comment).
 struct Radix<E> {
     /// The time of the last event handed out (or, before any, the earliest time held).
@@ -488,7 +550,7 @@ struct Radix<E> {
     /// entry pushed earlier than `last` is put here in its place (the engine's events
     /// rarely are: they are due a delay after the current time, usually well past the
     /// next few events).
-    ahead: VecDeque<Entry<E>>,
+    ahead: Ahead<E>,
     /// The entry last handed out.
     out: Option<Entry<E>>,
 }
@@ -503,7 +565,7 @@ impl<E: Copy> Radix<E> {
             filled: [0; WORDS],
             earliest: [Time::MAX; BUCKETS],
             len: 0,
-            ahead: VecDeque::with_capacity(2 * LOOK_AHEAD),
+            ahead: Ahead::default(),
             out: None,
         }
     }
@@ -564,8 +626,19 @@ impl<E: Copy> Radix<E> {
     #[cold]
     #[inline(never)]
     fn insert_ahead(&mut self, e: Entry<E>) {
-        let at = self.ahead.partition_point(|a| a.time <= e.time);
-        self.ahead.insert(at, e);
+        let a = &mut self.ahead;
+        // From the end, move the later entries one place on.
+        let mut k = a.len;
+        while k > 0 {
+            let before = a.buf[(a.head + k - 1) & AHEAD_MASK].expect("in the list");
+            if before.time <= e.time {
+                break;
+            }
+            a.buf[(a.head + k) & AHEAD_MASK] = Some(before);
+            k -= 1;
+        }
+        a.buf[(a.head + k) & AHEAD_MASK] = Some(e);
+        a.len += 1;
     }
 
     /// Removes the earliest entry of `due` and the buckets and returns it (it stays in
