@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::input::{fmt_num, fmt_param, is_on_off, push_num, push_param, RunData};
+use super::input::{fmt_num, fmt_param, is_on_off, push_num, push_param, trim_fraction, RunData};
 use crate::charts::RenderedChart;
 use crate::recommend::{fmt_pct, push_pct, Recommendation};
 
@@ -80,14 +80,7 @@ fn push_sig(out: &mut String, v: f64) {
     };
     let start = out.len();
     let _ = write!(out, "{v:.d$}");
-    if out[start..].contains('.') {
-        let kept = start
-            + out[start..]
-                .trim_end_matches('0')
-                .trim_end_matches('.')
-                .len();
-        out.truncate(kept);
-    }
+    trim_fraction(out, start);
 }
 
 /// `6h`, `30m`, `90s`.

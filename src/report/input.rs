@@ -319,6 +319,15 @@ pub fn push_num(out: &mut String, v: f64) {
     } else {
         let start = out.len();
         let _ = write!(out, "{v:.4}");
+        trim_fraction(out, start);
+    }
+}
+
+/// Drops the trailing zeros of the fraction of the number written at `out[start..]`, and
+/// its point when nothing is left after it (`2.5000` to `2.5`, `3.0000` to `3`); a number
+/// without a point is left as it is.
+pub(super) fn trim_fraction(out: &mut String, start: usize) {
+    if out[start..].contains('.') {
         let kept = start
             + out[start..]
                 .trim_end_matches('0')
