@@ -1366,144 +1366,256 @@ pub fn warmup_warnings(s: &Scenario, r: &RunResult) -> Vec<String> {
     warnings
 }
 
-fn pct(e: &crate::stats::Estimate) -> String {
-    match e.ci95 {
-        Some(h) => format!("{:.2}±{:.2}", 100.0 * e.mean, 100.0 * h),
-        None => format!("{:.2}", 100.0 * e.mean),
+/// A table's cells written one after another into one text, each with where it ends and
+/// its width in characters: a sweep of 10,000 points has a row each, and a String per cell
+/// and a `format!` per number were most of the terminal table's time.
+struct Grid {
+    text: String,
+    /// (end in `text`, width in characters) of each cell, row after row.
+    cells: Vec<(usize, usize)>,
+    cols: usize,
+}
+
+impl Grid {
+    fn new(header: &[&str], params: &[String], rows: usize) -> Grid {
+        let cols = 1 + params.len() + header.len();
+        let mut g = Grid {
+            text: String::with_capacity(cols * (rows + 1) * 8),
+            cells: Vec::with_capacity(cols * (rows + 1)),
+            cols,
+        };
+        g.cell("point");
+        for c in params {
+            g.cell(c);
+        }
+        for c in header {
+            g.cell(c);
+        }
+        g
     }
+
+    /// Ends the cell written since the previous one ended.
+    fn end_cell(&mut self) {
+        let start = self.cells.last().map_or(0, |c| c.0);
+        let width = self.text[start..].chars().count();
+        self.cells.push((self.text.len(), width));
+    }
+
+    /// Ends a cell of ASCII but for `extra` two-byte characters: its width needs no count.
+    fn end_ascii(&mut self, extra: usize) {
+        let start = self.cells.last().map_or(0, |c| c.0);
+        self.cells
+            .push((self.text.len(), self.text.len() - start - extra));
+    }
+
+    fn cell(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.end_cell();
+    }
+
+    /// A row's first cells: the point's index and its parameters ('-' for an empty one).
+    fn point_cells(&mut self, s: &Scenario, p: &runner::PointResult) {
+        push_u64(&mut self.text, p.point.index as u64, 1, 0);
+        self.end_ascii(0);
+        for cell in export::param_cells(s, p) {
+            self.cell(if cell.is_empty() { "-" } else { &cell });
+        }
+    }
+
+    /// `digits` decimals of `x`, as `{:.digits$}` writes them.
+    fn fixed(&mut self, x: f64, digits: usize) {
+        push_fixed(&mut self.text, x, digits);
+        self.end_ascii(0);
+    }
+
+    /// The mean, and `±` the 95% half-width when there is one, each to `digits` decimals.
+    fn estimate(&mut self, e: &crate::stats::Estimate, scale: f64, digits: usize) {
+        push_fixed(&mut self.text, scale * e.mean, digits);
+        if let Some(h) = e.ci95 {
+            self.text.push('±');
+            push_fixed(&mut self.text, scale * h, digits);
+            // '±' is two bytes and one character.
+            self.end_ascii(1);
+        } else {
+            self.end_ascii(0);
+        }
+    }
+
+    /// Right-aligned columns, two spaces apart: each cell padded on the left to its
+    /// column's width in characters (as `{:>w$}` pads), trailing blanks of a row trimmed.
+    fn render(&self, text: &mut String) {
+        const SPACES: &str = "                                ";
+        let mut widths = vec![0; self.cols];
+        for row in self.cells.chunks(self.cols) {
+            for (w, c) in widths.iter_mut().zip(row) {
+                *w = (*w).max(c.1);
+            }
+        }
+        let rows = self.cells.len() / self.cols;
+        let line: usize = widths.iter().sum::<usize>() + 2 * self.cols;
+        text.reserve(rows * line);
+        let mut start = 0;
+        for row in self.cells.chunks(self.cols) {
+            let line_start = text.len();
+            for (k, (&(end, width), &w)) in row.iter().zip(&widths).enumerate() {
+                if k > 0 {
+                    text.push_str("  ");
+                }
+                let pad = w - width;
+                if pad <= SPACES.len() {
+                    text.push_str(&SPACES[..pad]);
+                } else {
+                    text.extend((0..pad).map(|_| ' '));
+                }
+                text.push_str(&self.text[start..end]);
+                start = end;
+            }
+            let kept = line_start + text[line_start..].trim_end().len();
+            text.truncate(kept);
+            text.push('\n');
+        }
+    }
+}
+
+/// `n` in decimal, at least `min_digits` digits (zeros in front), with a point before the
+/// last `point` of them when `point` > 0.
+fn push_u64(out: &mut String, mut n: u64, min_digits: usize, point: usize) {
+    let mut buf = [b'0'; 48];
+    let mut i = buf.len();
+    let mut written = 0;
+    while n > 0 || written < min_digits.max(1) {
+        if point > 0 && written == point {
+            i -= 1;
+            buf[i] = b'.';
+        }
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        written += 1;
+    }
+    out.reserve(buf.len() - i);
+    for &b in &buf[i..] {
+        out.push(char::from(b));
+    }
+}
+
+/// `x` with `digits` decimals (at most 6), the same bytes as `{:.digits$}`, written in
+/// place. Rust prints the exact binary value correctly rounded; `x * 10^digits` carries a
+/// rounding error of at most half an ulp, so when its fraction is clear of one half by
+/// more than that, the nearest integer to it is the nearest to the exact value and gives
+/// the digits. Ties and near-ties, huge numbers, infinities and NaN go to the formatter.
+fn push_fixed(out: &mut String, x: f64, digits: usize) {
+    use std::fmt::Write as _;
+    const POW10: [f64; 7] = [1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6];
+    if digits < POW10.len() && x.is_finite() {
+        let scaled = x.abs() * POW10[digits];
+        if scaled < 2f64.powi(50) {
+            let whole = scaled.floor();
+            let frac = scaled - whole; // exact
+                                       // Far above the multiplication's error (at most scaled * 2^-53).
+            let margin = scaled * 2f64.powi(-48) + f64::MIN_POSITIVE;
+            if (frac - 0.5).abs() > margin {
+                let n = whole as u64 + u64::from(frac > 0.5);
+                if x.is_sign_negative() {
+                    out.push('-');
+                }
+                push_u64(out, n, digits + 1, digits);
+                return;
+            }
+        }
+    }
+    let _ = write!(out, "{x:.digits$}");
 }
 
 /// The human-readable summary printed by `run`.
 pub fn summary_table(s: &Scenario, r: &RunResult) -> String {
-    let mut header: Vec<String> = vec!["point".into()];
-    header.extend(export::param_column_names(s));
-    header.extend(
-        [
-            "reps",
-            "new-sess rej %",
-            "continuity fail %",
-            "migr %",
-            "bound rej %",
-            "thr rps",
-            "util %",
-            "wait p95 s",
-        ]
-        .map(String::from),
-    );
+    use crate::stats::{metric_index, Estimate};
+    let params = export::param_column_names(s);
     // Migrations split by cause, shown when something other than capacity can cause them.
     let causes = s.has_faults_or_limits();
+    let mut header = vec![
+        "reps",
+        "new-sess rej %",
+        "continuity fail %",
+        "migr %",
+        "bound rej %",
+        "thr rps",
+        "util %",
+        "wait p95 s",
+    ];
     if causes {
-        header.extend(["migr capacity %", "migr fault %", "migr limit %"].map(String::from));
+        header.extend(["migr capacity %", "migr fault %", "migr limit %"]);
     }
-    let mut rows = vec![header];
+    let metric = |name| metric_index(name).expect("known metric name");
+    let [new_rej, cont, migr, bound, thr, util, wait, migr_cap, migr_fault, migr_limit] = [
+        "new_session_rejection_rate",
+        "continuity_failure_rate",
+        "migration_rate",
+        "bound_rejection_rate",
+        "throughput_rps",
+        "slot_utilization",
+        "wait_p95_s",
+        "migration_rate_capacity",
+        "migration_rate_fault",
+        "migration_rate_limit",
+    ]
+    .map(metric);
+    let mut g = Grid::new(&header, &params, r.points.len());
     for p in &r.points {
-        let mut row = vec![p.point.index.to_string()];
-        for cell in export::param_cells(s, p) {
-            row.push(if cell.is_empty() { "-".into() } else { cell });
-        }
-        row.push(p.reps.len().to_string());
-        row.push(pct(&p.estimate("new_session_rejection_rate")));
-        row.push(pct(&p.estimate("continuity_failure_rate")));
-        row.push(format!("{:.2}", 100.0 * p.estimate("migration_rate").mean));
-        row.push(format!(
-            "{:.2}",
-            100.0 * p.estimate("bound_rejection_rate").mean
-        ));
-        row.push(format!("{:.3}", p.estimate("throughput_rps").mean));
-        row.push(format!(
-            "{:.1}",
-            100.0 * p.estimate("slot_utilization").mean
-        ));
-        row.push(format!("{:.2}", p.estimate("wait_p95_s").mean));
+        // What `PointResult::estimate` gives, without looking the metric up by name.
+        let est = |i: usize| Estimate::of_values(p.reps.iter().map(|r| r.metrics[i]));
+        g.point_cells(s, p);
+        push_u64(&mut g.text, p.reps.len() as u64, 1, 0);
+        g.end_ascii(0);
+        g.estimate(&est(new_rej), 100.0, 2);
+        g.estimate(&est(cont), 100.0, 2);
+        g.fixed(100.0 * est(migr).mean, 2);
+        g.fixed(100.0 * est(bound).mean, 2);
+        g.fixed(est(thr).mean, 3);
+        g.fixed(100.0 * est(util).mean, 1);
+        g.fixed(est(wait).mean, 2);
         if causes {
-            for m in [
-                "migration_rate_capacity",
-                "migration_rate_fault",
-                "migration_rate_limit",
-            ] {
-                row.push(format!("{:.2}", 100.0 * p.estimate(m).mean));
+            for m in [migr_cap, migr_fault, migr_limit] {
+                g.fixed(100.0 * est(m).mean, 2);
             }
         }
-        rows.push(row);
     }
-    let mut text = align(rows);
+    let mut text = String::new();
+    g.render(&mut text);
     if r.points.iter().any(|p| p.reps.len() > 1) {
         text.push_str("(± is the 95% confidence half-width across replications)\n");
     }
-    text.push_str(&causes_table(s, r));
-    text.push_str(&cache_table(s, r));
+    causes_table(&mut text, s, r);
+    cache_table(&mut text, s, r);
     text
 }
 
 /// Cache moves and their cost per point (docs/workloads.md), for scenarios with a
 /// `[cost]` table.
-fn cache_table(s: &Scenario, r: &RunResult) -> String {
+fn cache_table(text: &mut String, s: &Scenario, r: &RunResult) {
     if !s.cost_given {
-        return String::new();
+        return;
     }
-    let money = |e: &crate::stats::Estimate, digits: usize| match e.ci95 {
-        Some(h) => format!("{:.digits$}±{:.digits$}", e.mean, h),
-        None => format!("{:.digits$}", e.mean),
-    };
-    let mut header: Vec<String> = vec!["point".into()];
-    header.extend(export::param_column_names(s));
-    header.extend(
-        [
-            "cache moves",
-            "moved tokens",
-            "move cost $",
-            "$ per 1k requests",
-            "$ per hour",
-        ]
-        .map(String::from),
-    );
-    let mut rows = vec![header];
+    let header = [
+        "cache moves",
+        "moved tokens",
+        "move cost $",
+        "$ per 1k requests",
+        "$ per hour",
+    ];
+    let mut g = Grid::new(&header, &export::param_column_names(s), r.points.len());
     for p in &r.points {
-        let mut row = vec![p.point.index.to_string()];
-        for cell in export::param_cells(s, p) {
-            row.push(if cell.is_empty() { "-".into() } else { cell });
-        }
-        row.push(money(&p.estimate("cache_moves"), 1));
-        row.push(format!("{:.0}", p.estimate("cache_move_tokens").mean));
-        row.push(money(&p.estimate("cache_move_cost_usd"), 2));
-        row.push(money(&p.estimate("cache_move_cost_usd_per_1k_requests"), 3));
-        row.push(money(&p.estimate("cache_move_cost_usd_per_hour"), 2));
-        rows.push(row);
+        g.point_cells(s, p);
+        g.estimate(&p.estimate("cache_moves"), 1.0, 1);
+        g.fixed(p.estimate("cache_move_tokens").mean, 0);
+        g.estimate(&p.estimate("cache_move_cost_usd"), 1.0, 2);
+        g.estimate(&p.estimate("cache_move_cost_usd_per_1k_requests"), 1.0, 3);
+        g.estimate(&p.estimate("cache_move_cost_usd_per_hour"), 1.0, 2);
     }
-    let mut text = String::from(
+    text.push_str(
         "\nCache moves (a session served where its prompt cache is cold while it is warm elsewhere) and their cost, per replication's measured window:\n",
     );
-    text.push_str(&align(rows));
-    text
-}
-
-/// Right-aligned columns, two spaces apart.
-fn align(rows: Vec<Vec<String>>) -> String {
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    // Each cell right-aligned (padded on the left to its column's width in characters, as
-    // `{:>w$}` pads), two spaces between cells, trailing blanks trimmed: written straight
-    // into the text, since a sweep of many points has a row each and a string per padded
-    // cell and per joined row was most of this table's time.
-    let mut text = String::new();
-    for row in rows {
-        let start = text.len();
-        for (k, (c, &w)) in row.iter().zip(&widths).enumerate() {
-            if k > 0 {
-                text.push_str("  ");
-            }
-            let pad = w.saturating_sub(c.chars().count());
-            for _ in 0..pad {
-                text.push(' ');
-            }
-            text.push_str(c);
-        }
-        let kept = start + text[start..].trim_end().len();
-        text.truncate(kept);
-        text.push('\n');
-    }
-    text
+    g.render(text);
 }
 
 /// Rejected requests by cause at one point, each as a share of request attempts pooled
@@ -1525,37 +1637,30 @@ pub fn rejection_causes(p: &runner::PointResult) -> [f64; 5] {
 }
 
 /// The tables of rejections and migrations by cause (each only when something happened).
-fn causes_table(s: &Scenario, r: &RunResult) -> String {
+fn causes_table(text: &mut String, s: &Scenario, r: &RunResult) {
     // Migrations by cause are columns of the main table when faults or limits are set.
     let values: Vec<[f64; 5]> = r.points.iter().map(rejection_causes).collect();
     if values.iter().all(|c| c.iter().all(|x| *x == 0.0)) {
-        return String::new();
+        return;
     }
-    let mut header: Vec<String> = vec!["point".into()];
-    header.extend(export::param_column_names(s));
-    header.extend(
-        [
-            "user gate %",
-            "queue full %",
-            "wait timeout %",
-            "no account %",
-            "failover %",
-        ]
-        .map(String::from),
-    );
-    let mut rows = vec![header];
+    let header = [
+        "user gate %",
+        "queue full %",
+        "wait timeout %",
+        "no account %",
+        "failover %",
+    ];
+    let mut g = Grid::new(&header, &export::param_column_names(s), r.points.len());
     for (p, c) in r.points.iter().zip(&values) {
-        let mut row = vec![p.point.index.to_string()];
-        for cell in export::param_cells(s, p) {
-            row.push(if cell.is_empty() { "-".into() } else { cell });
+        g.point_cells(s, p);
+        for x in c {
+            g.fixed(100.0 * x, 2);
         }
-        row.extend(c.iter().map(|x| format!("{:.2}", 100.0 * x)));
-        rows.push(row);
     }
-    format!(
-        "\nRejected requests by cause (% of request attempts, pooled over replications):\n{}",
-        align(rows)
-    )
+    text.push_str(
+        "\nRejected requests by cause (% of request attempts, pooled over replications):\n",
+    );
+    g.render(text);
 }
 
 fn report(out: &Path) -> Result<(), CliError> {
@@ -1588,6 +1693,320 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// The terminal table as it was written before it was made in place (a String per
+    /// cell, a `format!` per number): the oracle for the new one's bytes.
+    mod old {
+        use super::super::{export, rejection_causes, RunResult, Scenario};
+
+        fn pct(e: &crate::stats::Estimate) -> String {
+            match e.ci95 {
+                Some(h) => format!("{:.2}±{:.2}", 100.0 * e.mean, 100.0 * h),
+                None => format!("{:.2}", 100.0 * e.mean),
+            }
+        }
+
+        /// The human-readable summary printed by `run`.
+        pub(super) fn summary_table(s: &Scenario, r: &RunResult) -> String {
+            let mut header: Vec<String> = vec!["point".into()];
+            header.extend(export::param_column_names(s));
+            header.extend(
+                [
+                    "reps",
+                    "new-sess rej %",
+                    "continuity fail %",
+                    "migr %",
+                    "bound rej %",
+                    "thr rps",
+                    "util %",
+                    "wait p95 s",
+                ]
+                .map(String::from),
+            );
+            // Migrations split by cause, shown when something other than capacity can cause them.
+            let causes = s.has_faults_or_limits();
+            if causes {
+                header
+                    .extend(["migr capacity %", "migr fault %", "migr limit %"].map(String::from));
+            }
+            let mut rows = vec![header];
+            for p in &r.points {
+                let mut row = vec![p.point.index.to_string()];
+                for cell in export::param_cells(s, p) {
+                    row.push(if cell.is_empty() { "-".into() } else { cell });
+                }
+                row.push(p.reps.len().to_string());
+                row.push(pct(&p.estimate("new_session_rejection_rate")));
+                row.push(pct(&p.estimate("continuity_failure_rate")));
+                row.push(format!("{:.2}", 100.0 * p.estimate("migration_rate").mean));
+                row.push(format!(
+                    "{:.2}",
+                    100.0 * p.estimate("bound_rejection_rate").mean
+                ));
+                row.push(format!("{:.3}", p.estimate("throughput_rps").mean));
+                row.push(format!(
+                    "{:.1}",
+                    100.0 * p.estimate("slot_utilization").mean
+                ));
+                row.push(format!("{:.2}", p.estimate("wait_p95_s").mean));
+                if causes {
+                    for m in [
+                        "migration_rate_capacity",
+                        "migration_rate_fault",
+                        "migration_rate_limit",
+                    ] {
+                        row.push(format!("{:.2}", 100.0 * p.estimate(m).mean));
+                    }
+                }
+                rows.push(row);
+            }
+            let mut text = align(rows);
+            if r.points.iter().any(|p| p.reps.len() > 1) {
+                text.push_str("(± is the 95% confidence half-width across replications)\n");
+            }
+            text.push_str(&causes_table(s, r));
+            text.push_str(&cache_table(s, r));
+            text
+        }
+
+        /// Cache moves and their cost per point (docs/workloads.md), for scenarios with a
+        /// `[cost]` table.
+        fn cache_table(s: &Scenario, r: &RunResult) -> String {
+            if !s.cost_given {
+                return String::new();
+            }
+            let money = |e: &crate::stats::Estimate, digits: usize| match e.ci95 {
+                Some(h) => format!("{:.digits$}±{:.digits$}", e.mean, h),
+                None => format!("{:.digits$}", e.mean),
+            };
+            let mut header: Vec<String> = vec!["point".into()];
+            header.extend(export::param_column_names(s));
+            header.extend(
+                [
+                    "cache moves",
+                    "moved tokens",
+                    "move cost $",
+                    "$ per 1k requests",
+                    "$ per hour",
+                ]
+                .map(String::from),
+            );
+            let mut rows = vec![header];
+            for p in &r.points {
+                let mut row = vec![p.point.index.to_string()];
+                for cell in export::param_cells(s, p) {
+                    row.push(if cell.is_empty() { "-".into() } else { cell });
+                }
+                row.push(money(&p.estimate("cache_moves"), 1));
+                row.push(format!("{:.0}", p.estimate("cache_move_tokens").mean));
+                row.push(money(&p.estimate("cache_move_cost_usd"), 2));
+                row.push(money(&p.estimate("cache_move_cost_usd_per_1k_requests"), 3));
+                row.push(money(&p.estimate("cache_move_cost_usd_per_hour"), 2));
+                rows.push(row);
+            }
+            let mut text = String::from(
+                "\nCache moves (a session served where its prompt cache is cold while it is warm elsewhere) and their cost, per replication's measured window:\n",
+            );
+            text.push_str(&align(rows));
+            text
+        }
+
+        /// Right-aligned columns, two spaces apart.
+        fn align(rows: Vec<Vec<String>>) -> String {
+            let widths: Vec<usize> = (0..rows[0].len())
+                .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+                .collect();
+            // Each cell right-aligned (padded on the left to its column's width in characters, as
+            // `{:>w$}` pads), two spaces between cells, trailing blanks trimmed: written straight
+            // into the text, since a sweep of many points has a row each and a string per padded
+            // cell and per joined row was most of this table's time.
+            let mut text = String::new();
+            for row in rows {
+                let start = text.len();
+                for (k, (c, &w)) in row.iter().zip(&widths).enumerate() {
+                    if k > 0 {
+                        text.push_str("  ");
+                    }
+                    let pad = w.saturating_sub(c.chars().count());
+                    for _ in 0..pad {
+                        text.push(' ');
+                    }
+                    text.push_str(c);
+                }
+                let kept = start + text[start..].trim_end().len();
+                text.truncate(kept);
+                text.push('\n');
+            }
+            text
+        }
+
+        /// The tables of rejections and migrations by cause (each only when something happened).
+        fn causes_table(s: &Scenario, r: &RunResult) -> String {
+            // Migrations by cause are columns of the main table when faults or limits are set.
+            let values: Vec<[f64; 5]> = r.points.iter().map(rejection_causes).collect();
+            if values.iter().all(|c| c.iter().all(|x| *x == 0.0)) {
+                return String::new();
+            }
+            let mut header: Vec<String> = vec!["point".into()];
+            header.extend(export::param_column_names(s));
+            header.extend(
+                [
+                    "user gate %",
+                    "queue full %",
+                    "wait timeout %",
+                    "no account %",
+                    "failover %",
+                ]
+                .map(String::from),
+            );
+            let mut rows = vec![header];
+            for (p, c) in r.points.iter().zip(&values) {
+                let mut row = vec![p.point.index.to_string()];
+                for cell in export::param_cells(s, p) {
+                    row.push(if cell.is_empty() { "-".into() } else { cell });
+                }
+                row.extend(c.iter().map(|x| format!("{:.2}", 100.0 * x)));
+                rows.push(row);
+            }
+            format!(
+                "\nRejected requests by cause (% of request attempts, pooled over replications):\n{}",
+                align(rows)
+            )
+        }
+    }
+
+    /// The in-place fixed-decimals writer gives `{:.d$}`'s bytes: ties and near-ties of
+    /// the rounding, signs (negative zero too), tiny, huge and non-finite numbers.
+    #[test]
+    fn fixed_decimals_are_the_formatters() {
+        let mut xs = vec![
+            0.0,
+            -0.0,
+            0.5,
+            1.5,
+            2.5,
+            0.125,
+            0.375,
+            1.005,
+            2.675,
+            0.045,
+            1.0 / 3.0,
+            2.0 / 3.0,
+            99.995,
+            99.9949999,
+            999.5,
+            1e-300,
+            5e-324,
+            1e15,
+            1.125e15,
+            4.5e15,
+            1e300,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::NAN,
+            -f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            0.0049999999999999,
+            0.005,
+            0.0050000000000001,
+        ];
+        // Numbers of every size, and k / 10^d + half a unit (the near-ties) as computed.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let mantissa = (state >> 11) as f64 / (1u64 << 53) as f64;
+            let exp = ((state >> 3) % 40) as i32 - 20;
+            xs.push(mantissa * 10f64.powi(exp));
+            let k = (state >> 20) % 100_000;
+            let d = (state % 4) as i32;
+            xs.push((k as f64 + 0.5) / 10f64.powi(d));
+            xs.push(100.0 * ((k as f64 + 0.5) / 10f64.powi(d + 2)));
+        }
+        let mut out = String::new();
+        for x in xs.iter().flat_map(|&x| [x, -x]) {
+            for digits in 0..=6 {
+                out.clear();
+                out.push_str("ab");
+                push_fixed(&mut out, x, digits);
+                assert_eq!(&out[2..], format!("{x:.digits$}"), "{x:e} to {digits}");
+            }
+        }
+    }
+
+    /// The summary, rejections-by-cause and cache tables are byte for byte what the
+    /// earlier code printed, on runs with and without faults and cost, a sweep whose
+    /// `reserved` differs between pools ('-' cells), one replication (no '±') and NaN,
+    /// negative and large values.
+    #[test]
+    fn summary_table_is_the_old_ones() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut scenarios: Vec<Scenario> = [
+            "quick.toml",
+            "claude-max-faults.toml",
+            "claude-code-agentic.toml",
+        ]
+        .iter()
+        .map(|f| crate::scenario::load_scenario(&dir.join(f)).unwrap())
+        .collect();
+        let pools = r#"
+            horizon = "1h"
+            replications = 3
+            [[pools]]
+            name = "max"
+            accounts = 2
+            concurrency = 3
+            reserved = 1
+            [[pools]]
+            name = "backup"
+            accounts = 1
+            concurrency = 2
+            [workload]
+            arrival = { process = "poisson", rate = "30/min" }
+            requests_per_session = { dist = "geometric", mean = 5 }
+            think_time = { dist = "exponential", mean = "20s" }
+            service_time = { dist = "exponential", mean = "15s" }
+            [cost]
+            [sweep]
+            reserved = [0, 1]
+            [sweep.pools.backup]
+            reserved = [0, 1]
+        "#;
+        scenarios.push(crate::scenario::parse_scenario(pools, "pools.toml").unwrap());
+        let settings = RunSettings {
+            threads: Some(2),
+            ..RunSettings::default()
+        };
+        let mut checked = 0;
+        for mut s in scenarios {
+            s.horizon = s.horizon.min(secs_to_time(2.0 * 3600.0));
+            s.warmup = s.warmup.min(secs_to_time(600.0));
+            s.replications = s.replications.min(3);
+            let mut r = runner::run(&s, &settings, &|_| {}).unwrap();
+            assert_eq!(
+                summary_table(&s, &r),
+                old::summary_table(&s, &r),
+                "{}",
+                s.name
+            );
+            // A point of one replication, and odd values in another.
+            r.points[0].reps.truncate(1);
+            let last = r.points.len() - 1;
+            for (k, m) in r.points[last].reps[0].metrics.iter_mut().enumerate() {
+                *m = [f64::NAN, -0.0125, 1e9 / 7.0, -3.0, 0.004999][k % 5];
+            }
+            let (new, old) = (summary_table(&s, &r), old::summary_table(&s, &r));
+            assert_eq!(new, old, "{}", s.name);
+            checked += usize::from(new.contains('±'))
+                + usize::from(new.contains("NaN"))
+                + usize::from(new.contains(" -  "))
+                + usize::from(new.contains("Cache moves"))
+                + usize::from(new.contains("Rejected requests by cause"));
+        }
+        assert!(checked >= 10, "{checked}");
     }
 
     #[test]
