@@ -1511,8 +1511,10 @@ fn push_fixed(out: &mut String, x: f64, digits: usize) {
         let scaled = x.abs() * POW10[digits];
         if scaled < 2f64.powi(50) {
             let whole = scaled.floor();
-            let frac = scaled - whole; // exact
-                                       // Far above the multiplication's error (at most scaled * 2^-53).
+            // Exact (the fraction of a double is a double).
+            let frac = scaled - whole;
+            // Far above the multiplication's error (at most scaled * 2^-53): the exact
+            // product is on the same side of one half, so its rounding is `n`.
             let margin = scaled * 2f64.powi(-48) + f64::MIN_POSITIVE;
             if (frac - 0.5).abs() > margin {
                 let n = whole as u64 + u64::from(frac > 0.5);
