@@ -1293,6 +1293,20 @@ pub fn write_outputs(
     let w = |e: crate::output::WriteError| CliError::Other(e.into());
     ensure_dir(out).map_err(w)?;
     let write = |name: &str, bytes: &[u8]| write_atomic(out, name, bytes).map(|_| ()).map_err(w);
+    // The CSV files go to their files a chunk at a time as they are made: a sweep of many
+    // points is never whole in memory (copying and faulting in its pages cost more than
+    // the formatting). The number of bytes each writer wrote is its file's size.
+    let stream = |name: &str,
+                  make: &(dyn Fn(&mut dyn std::io::Write) -> std::io::Result<u64> + Sync)|
+     -> Result<usize, CliError> {
+        let mut size = 0;
+        crate::output::write_atomic_with(out, name, |f| {
+            size = make(f)?;
+            Ok(())
+        })
+        .map_err(w)?;
+        Ok(size as usize)
+    };
     // The files do not depend on one another: each is made and written as a task of its
     // own, so that a sweep of many points writes them on every core of the caller's pool.
     let ((sizes, known), (timeseries, waits)) = rayon::join(
@@ -1300,12 +1314,14 @@ pub fn write_outputs(
             rayon::join(
                 || -> Result<(usize, usize), CliError> {
                     let (summary, replications) = rayon::join(
-                        || export::summary_csv(s, r),
-                        || export::replications_csv(s, r),
+                        || stream("summary.csv", &|f| export::write_summary_csv(s, r, f)),
+                        || {
+                            stream("replications.csv", &|f| {
+                                export::write_replications_csv(s, r, f)
+                            })
+                        },
                     );
-                    write("summary.csv", &summary)?;
-                    write("replications.csv", &replications)?;
-                    Ok((summary.len(), replications.len()))
+                    Ok((summary?, replications?))
                 },
                 // The sizes are the files' and are filled in below. run.json is written
                 // here, beside the short task, not after the waits (the longest).
@@ -1321,12 +1337,14 @@ pub fn write_outputs(
         || {
             rayon::join(
                 || -> Result<_, CliError> {
-                    write("timeseries.csv", &export::timeseries_csv(s, r))?;
+                    stream("timeseries.csv", &|f| export::write_timeseries_csv(s, r, f))?;
                     Ok(export::timeseries_rows(s, r))
                 },
                 || -> Result<_, CliError> {
-                    let waits = export::wait_rows(r);
-                    write("wait_quantiles.csv", &export::wait_quantiles_csv_of(&waits))?;
+                    let waits = export::wait_grid(r);
+                    stream("wait_quantiles.csv", &|f| {
+                        export::write_wait_quantiles_csv(&waits, f)
+                    })?;
                     Ok(waits)
                 },
             )

@@ -5,7 +5,7 @@
 
 use crate::engine::MinuteBin;
 use crate::report::input::{
-    KnownReplications, KnownSummary, KnownSummaryRow, RepRow, TimeRow, WaitQuantile,
+    KnownReplications, KnownSummary, KnownSummaryRow, RepRow, TimeRow, WaitGrid,
 };
 use crate::runner::{PointResult, RunResult};
 use crate::scenario::{Param, Point, PoolKey, Scenario};
@@ -109,6 +109,22 @@ fn summary_header(s: &Scenario) -> Vec<String> {
 
 /// `summary.csv`: one row per sweep point.
 pub fn summary_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
+    in_memory(|out| write_summary_csv(s, r, out))
+}
+
+/// Bytes a writer of a file writes, gathered in memory.
+fn in_memory(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<u64>) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    write(&mut bytes).expect("writing to memory cannot fail");
+    bytes
+}
+
+/// [`summary_csv`] written to `out`, a chunk at a time; the number of bytes written.
+pub fn write_summary_csv(
+    s: &Scenario,
+    r: &RunResult,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<u64> {
     let header = summary_header(s);
     let headline: Vec<usize> = HEADLINE
         .iter()
@@ -117,7 +133,7 @@ pub fn summary_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
     let baseline = &r.points[s.sweep.baseline.min(r.points.len() - 1)];
     // Straight into the bytes, a cell at a time: a sweep of thousands of points made a
     // string per cell first, most of the time and memory of writing this file.
-    let mut w = Cells::new();
+    let mut w = Cells::to(out);
     w.texts(&header);
     w.end();
     let mut xs = Vec::new();
@@ -162,8 +178,9 @@ pub fn summary_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
             }
         }
         w.end();
+        w.spill()?;
     }
-    w.into_bytes()
+    w.finish()
 }
 
 /// The raw counts of `replications.csv`, in column order.
@@ -218,13 +235,22 @@ fn replications_header(s: &Scenario) -> Vec<String> {
 
 /// `replications.csv`: one row per (point, replication) with the raw counts.
 pub fn replications_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
+    in_memory(|out| write_replications_csv(s, r, out))
+}
+
+/// [`replications_csv`] written to `out`, a chunk at a time; the number of bytes written.
+pub fn write_replications_csv(
+    s: &Scenario,
+    r: &RunResult,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<u64> {
     let derived_index: Vec<usize> = derived_metrics()
         .iter()
         .map(|m| crate::stats::metric_index(m).expect("derived metrics are metrics"))
         .collect();
     let header = replications_header(s);
     // Straight into the bytes, as `summary_csv`.
-    let mut w = Cells::new();
+    let mut w = Cells::to(out);
     w.texts(&header);
     w.end();
     for p in &r.points {
@@ -272,8 +298,9 @@ pub fn replications_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
             w.display(rep.events);
             w.end();
         }
+        w.spill()?;
     }
-    w.into_bytes()
+    w.finish()
 }
 
 /// The rows of `summary.csv` and `replications.csv` as the report needs them, with the
@@ -359,13 +386,18 @@ pub const TIMESERIES_COLUMNS: [&str; 10] = [
 
 /// `timeseries.csv`: per simulated minute of replication 0, per point.
 pub fn timeseries_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
+    in_memory(|out| write_timeseries_csv(s, r, out))
+}
+
+/// [`timeseries_csv`] written to `out`, a chunk at a time; the number of bytes written.
+pub fn write_timeseries_csv(
+    s: &Scenario,
+    r: &RunResult,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<u64> {
     // Row by row into the bytes, each number formatted into one reused buffer: a long
     // horizon has a row per minute, and a string per cell was most of the cost.
-    let mut w = Cells::new();
-    // Room for every row at once (a row is about 40 bytes, 60 with many events per
-    // minute): the bytes of a long horizon are then not copied over as they grow.
-    let rows: usize = r.points.iter().map(|p| p.timeseries.len()).sum();
-    w.out.reserve(128 + rows * 64);
+    let mut w = Cells::to(out);
     w.record(TIMESERIES_COLUMNS);
     for p in &r.points {
         for (m, bin) in p.timeseries.iter().enumerate() {
@@ -381,9 +413,10 @@ pub fn timeseries_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
             w.int(bin.bound_rejections);
             w.int(bin.migrations + bin.bound_rejections);
             w.end();
+            w.spill()?;
         }
     }
-    w.into_bytes()
+    w.finish()
 }
 
 /// The start of minute `m` in seconds and its busy slots and waiting requests, time
@@ -421,134 +454,158 @@ pub fn timeseries_rows(s: &Scenario, r: &RunResult) -> Vec<TimeRow> {
     rows
 }
 
-/// The rows of `wait_quantiles.csv`: the slot-wait distribution per point, all
-/// replications pooled, at [`wait_quantile_levels`]. Their values are what the report
-/// reads back from the file's cells.
-pub fn wait_rows(r: &RunResult) -> Vec<WaitQuantile> {
+/// The waits of `wait_quantiles.csv`: the slot-wait distribution per point, all
+/// replications pooled, at [`wait_quantile_levels`], in seconds: the values the report
+/// reads back from the file's cells. The points are taken in parallel on the caller's
+/// rayon pool.
+pub fn wait_grid(r: &RunResult) -> WaitGrid {
+    use rayon::prelude::*;
     let levels = wait_quantile_levels();
-    let mut rows = Vec::with_capacity(r.points.len() * levels.len());
-    for p in &r.points {
-        // Every level in one pass over the point's bins (the levels increase): the same
-        // values as the histogram's `value_at_quantile` for each (see the tests).
-        let waits = p.wait_hist.values_at_quantiles(&levels);
-        for (&q, &wait) in levels.iter().zip(&waits) {
-            rows.push(WaitQuantile {
-                point: p.point.index,
-                quantile: q,
-                wait_s: wait as f64 / US_PER_S,
-            });
-        }
-    }
-    rows
-}
-
-/// `wait_quantiles.csv` of [`wait_rows`].
-pub fn wait_quantiles_csv_of(rows: &[WaitQuantile]) -> Vec<u8> {
-    // A sweep of many points writes the same 103 levels for each, and a point's waits
-    // repeat (many quantiles fall in one bin): each distinct number is formatted once.
-    let mut w = Cells::new();
-    let (mut quantiles, mut waits) = (NumMemo::new(256), NumMemo::new(1));
-    let mut point: Option<(usize, String)> = None;
-    w.record(["point", "quantile", "wait_s"]);
-    for row in rows {
-        if point.as_ref().map(|(p, _)| *p) != Some(row.point) {
-            point = Some((row.point, row.point.to_string()));
-        }
-        w.cell(point.as_ref().map_or("", |(_, t)| t.as_str()).as_bytes());
-        w.cell(quantiles.text(row.quantile).as_bytes());
-        w.cell(waits.text(row.wait_s).as_bytes());
-        w.end();
-    }
-    w.into_bytes()
-}
-
-/// Numbers formatted as [`Cells::num`] formats them, for a column that repeats a few
-/// values: the first `keep` distinct ones are kept, and the next one in their order is
-/// tried first (a sweep writes the same quantile levels for every point), then the one
-/// before it and the latest of the others (waits repeat from one level to the next).
-struct NumMemo {
-    keep: usize,
-    kept: Vec<(u64, String)>,
-    /// Index in `kept` of the value expected next.
-    at: usize,
-    /// The latest value not kept, with its text.
-    latest: (u64, String),
-}
-
-fn num_text(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x}")
-    } else {
-        String::new()
-    }
-}
-
-impl NumMemo {
-    fn new(keep: usize) -> NumMemo {
-        NumMemo {
-            keep,
-            kept: Vec::new(),
-            at: 0,
-            latest: (0f64.to_bits(), num_text(0.0)),
-        }
-    }
-
-    fn text(&mut self, x: f64) -> &str {
-        let bits = x.to_bits();
-        let n = self.kept.len();
-        let found = (n > 0)
-            .then(|| {
-                let (next, prev) = (self.at % n, (self.at + n - 1) % n);
-                if self.kept[next].0 == bits {
-                    Some(next)
-                } else if self.kept[prev].0 == bits {
-                    Some(prev)
-                } else if self.latest.0 == bits {
-                    None
-                } else {
-                    self.kept.iter().position(|(b, _)| *b == bits)
-                }
-            })
-            .flatten();
-        if let Some(k) = found {
-            self.at = k + 1;
-            return &self.kept[k].1;
-        }
-        if self.latest.0 != bits {
-            if n < self.keep {
-                self.kept.push((bits, num_text(x)));
-                self.at = n + 1;
-                return &self.kept[n].1;
+    let mut waits_s = vec![0.0; r.points.len() * levels.len()];
+    waits_s
+        .par_chunks_mut(levels.len())
+        .zip(r.points.par_iter())
+        .for_each(|(out, p)| {
+            // Every level in one pass over the point's bins (the levels increase): the
+            // same values as the histogram's `value_at_quantile` for each (see the tests).
+            let waits = p.wait_hist.values_at_quantiles(&levels);
+            for (o, wait) in out.iter_mut().zip(waits) {
+                *o = wait as f64 / US_PER_S;
             }
-            self.latest = (bits, num_text(x));
-        }
-        &self.latest.1
+        });
+    WaitGrid {
+        levels,
+        points: r.points.iter().map(|p| p.point.index).collect(),
+        waits_s,
     }
 }
 
 /// `wait_quantiles.csv`: the slot-wait distribution per point, all replications pooled.
 pub fn wait_quantiles_csv(r: &RunResult) -> Vec<u8> {
-    wait_quantiles_csv_of(&wait_rows(r))
+    in_memory(|out| write_wait_quantiles_csv(&wait_grid(r), out))
+}
+
+/// `wait_quantiles.csv` of `grid` written to `out`, a chunk at a time; the number of bytes
+/// written.
+pub fn write_wait_quantiles_csv(
+    grid: &WaitGrid,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<u64> {
+    // A row is its point's number and `,level,wait` after it. Every point has the same
+    // levels, and neighbouring points often the same waits (none, in a sweep where no
+    // request waits): those ends of rows are formatted once, and made again only when a
+    // point's waits differ from the point before.
+    let mut w = Cells::to(out);
+    w.record(["point", "quantile", "wait_s"]);
+    let levels: Vec<Vec<u8>> = grid
+        .levels
+        .iter()
+        .map(|&q| {
+            let mut text = Vec::new();
+            push_num(&mut text, q);
+            text
+        })
+        .collect();
+    let mut tails = Vec::new();
+    let mut ends = vec![0; levels.len()];
+    let mut tails_of: Option<&[f64]> = None;
+    let mut point = Vec::new();
+    for (i, &p) in grid.points.iter().enumerate() {
+        let waits = grid.waits_of(i);
+        let same =
+            tails_of.is_some_and(|t| t.iter().zip(waits).all(|(a, b)| a.to_bits() == b.to_bits()));
+        if !same {
+            tails.clear();
+            for ((level, &wait), end) in levels.iter().zip(waits).zip(&mut ends) {
+                tails.push(b',');
+                tails.extend_from_slice(level);
+                tails.push(b',');
+                push_num(&mut tails, wait);
+                tails.push(b'\n');
+                *end = tails.len();
+            }
+            tails_of = Some(waits);
+        }
+        point.clear();
+        push_int(&mut point, p as u64);
+        let mut start = 0;
+        for &end in &ends {
+            w.out.extend_from_slice(&point);
+            w.out.extend_from_slice(&tails[start..end]);
+            start = end;
+        }
+        w.spill()?;
+    }
+    w.finish()
 }
 
 /// A CSV writer for rows of numbers, straight into bytes: a number's cell never needs
 /// quoting (digits, `.` and `-`; an unknown value is an empty cell), so the bytes are what
 /// the `csv` crate writes for the same cells, without its per-field work. Each cell is
 /// formatted into one reused buffer.
-struct Cells {
+///
+/// Given a sink, the bytes go to it in chunks of [`CHUNK`] as rows end ([`Cells::spill`]):
+/// a file of a large sweep is never whole in memory (its pages, faulted in and copied as
+/// the buffer grew, cost more than formatting it).
+struct Cells<'w> {
     out: Vec<u8>,
     buf: String,
     /// Whether the current row has a cell yet (the next one needs a comma).
     open: bool,
+    sink: Option<&'w mut dyn std::io::Write>,
+    /// Bytes already passed to the sink.
+    written: u64,
 }
 
-impl Cells {
-    fn new() -> Cells {
+/// The bytes [`Cells`] gathers before passing them on to its sink.
+const CHUNK: usize = 1 << 16;
+
+impl<'w> Cells<'w> {
+    /// Cells gathered in memory ([`Cells::into_bytes`]).
+    #[cfg(test)]
+    fn new() -> Cells<'static> {
         Cells {
             out: Vec::new(),
             buf: String::new(),
             open: false,
+            sink: None,
+            written: 0,
         }
+    }
+
+    /// Cells written to `sink`, a chunk at a time; [`Cells::finish`] writes the rest.
+    fn to(sink: &'w mut dyn std::io::Write) -> Cells<'w> {
+        Cells {
+            out: Vec::with_capacity(CHUNK + 1024),
+            buf: String::new(),
+            open: false,
+            sink: Some(sink),
+            written: 0,
+        }
+    }
+
+    /// Passes the bytes gathered so far to the sink once they fill a chunk. Called
+    /// between rows only (a row never straddles two calls to the sink, which does not
+    /// matter for the bytes but keeps each write whole rows).
+    fn spill(&mut self) -> std::io::Result<()> {
+        if self.out.len() >= CHUNK {
+            if let Some(sink) = self.sink.as_mut() {
+                sink.write_all(&self.out)?;
+                self.written += self.out.len() as u64;
+                self.out.clear();
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes what is left to the sink; the number of bytes written in all.
+    fn finish(mut self) -> std::io::Result<u64> {
+        if let Some(sink) = self.sink.as_mut() {
+            sink.write_all(&self.out)?;
+            self.written += self.out.len() as u64;
+            self.out.clear();
+        }
+        Ok(self.written)
     }
 
     /// A header row of plain names (letters, digits and `_`: nothing to quote).
@@ -572,7 +629,7 @@ impl Cells {
         use std::fmt::Write;
         self.buf.clear();
         write!(self.buf, "{x}").expect("formatting into a String cannot fail");
-        let Cells { out, buf, open } = self;
+        let Cells { out, buf, open, .. } = self;
         if *open {
             out.push(b',');
         }
@@ -580,39 +637,13 @@ impl Cells {
         *open = true;
     }
 
-    /// An unsigned integer, as `Display` writes it: its digits, written here without the
-    /// formatting machinery (a long horizon's time series is mostly such cells).
+    /// An unsigned integer, as `Display` writes it (see [`push_int`]).
     fn int(&mut self, x: u64) {
-        // Two digits at a time from a table (the standard library's way): a long
-        // horizon's time series has seven integer cells per minute.
-        const PAIRS: &[u8; 200] = b"00010203040506070809\
-                                    10111213141516171819\
-                                    20212223242526272829\
-                                    30313233343536373839\
-                                    40414243444546474849\
-                                    50515253545556575859\
-                                    60616263646566676869\
-                                    70717273747576777879\
-                                    80818283848586878889\
-                                    90919293949596979899";
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        let mut rest = x;
-        while rest >= 100 {
-            let pair = (rest % 100) as usize * 2;
-            rest /= 100;
-            at -= 2;
-            digits[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+        if self.open {
+            self.out.push(b',');
         }
-        if rest >= 10 {
-            let pair = rest as usize * 2;
-            at -= 2;
-            digits[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
-        } else {
-            at -= 1;
-            digits[at] = b'0' + rest as u8;
-        }
-        self.cell(&digits[at..]);
+        push_int(&mut self.out, x);
+        self.open = true;
     }
 
     /// A cell of any text, quoted as the `csv` crate quotes it: only when it holds a
@@ -647,24 +678,13 @@ impl Cells {
         }
     }
 
-    /// A number: shortest round-trip, empty when not finite. A whole number below 2^53
-    /// (the start of a minute, an average of 0) is written as its integer, which is what
-    /// `Display` writes for it, without formatting a float (not -0, which keeps its sign).
+    /// A number (see [`push_num`]).
     fn num(&mut self, x: f64) {
-        const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
-                                                    // Whole when converting to an integer and back gives it again (exact in this
-                                                    // range; `fract` would call the maths library's `trunc`).
-        if (0.0..EXACT).contains(&x) && (x as u64) as f64 == x && x.is_sign_positive() {
-            self.int(x as u64);
-        } else if x.is_finite() {
-            if self.open {
-                self.out.push(b',');
-            }
-            push_display_f64(&mut self.out, x);
-            self.open = true;
-        } else {
-            self.cell(b"");
+        if self.open {
+            self.out.push(b',');
         }
+        push_num(&mut self.out, x);
+        self.open = true;
     }
 
     fn end(&mut self) {
@@ -672,8 +692,62 @@ impl Cells {
         self.open = false;
     }
 
+    #[cfg(test)]
     fn into_bytes(self) -> Vec<u8> {
+        assert!(
+            self.sink.is_none(),
+            "cells written to a sink are not in memory"
+        );
         self.out
+    }
+}
+
+/// An unsigned integer, as `Display` writes it: its digits, written here without the
+/// formatting machinery (a long horizon's time series is mostly such cells).
+fn push_int(out: &mut Vec<u8>, x: u64) {
+    // Two digits at a time from a table (the standard library's way): a long
+    // horizon's time series has seven integer cells per minute.
+    const PAIRS: &[u8; 200] = b"00010203040506070809\
+                                10111213141516171819\
+                                20212223242526272829\
+                                30313233343536373839\
+                                40414243444546474849\
+                                50515253545556575859\
+                                60616263646566676869\
+                                70717273747576777879\
+                                80818283848586878889\
+                                90919293949596979899";
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = x;
+    while rest >= 100 {
+        let pair = (rest % 100) as usize * 2;
+        rest /= 100;
+        at -= 2;
+        digits[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if rest >= 10 {
+        let pair = rest as usize * 2;
+        at -= 2;
+        digits[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
+        at -= 1;
+        digits[at] = b'0' + rest as u8;
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
+/// A number's cell: shortest round-trip, empty when not finite. A whole number below 2^53
+/// (the start of a minute, an average of 0) is written as its integer, which is what
+/// `Display` writes for it, without formatting a float (not -0, which keeps its sign).
+fn push_num(out: &mut Vec<u8>, x: f64) {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+                                                // Whole when converting to an integer and back gives it again (exact in this range;
+                                                // `fract` would call the maths library's `trunc`).
+    if (0.0..EXACT).contains(&x) && (x as u64) as f64 == x && x.is_sign_positive() {
+        push_int(out, x as u64);
+    } else if x.is_finite() {
+        push_display_f64(out, x);
     }
 }
 
@@ -1108,12 +1182,17 @@ mod tests {
         );
     }
 
-    /// `wait_quantiles.csv` with its remembered numbers is what formatting every cell
-    /// writes, whatever the order of the rows.
+    /// `wait_quantiles.csv` of a grid, with the ends of rows made once for neighbouring
+    /// points of the same waits, is what formatting every cell of every row writes, and
+    /// [`Waits::rows`] are those rows, in order: on a grid of odd values (-0, NaN, tiny,
+    /// repeating) whose neighbouring points have the same waits, or differ at one level,
+    /// then on one of more rows than a chunk holds.
     #[test]
     fn wait_quantiles_write_every_number_as_formatted() {
+        use crate::report::input::{WaitQuantile, Waits};
         let levels = wait_quantile_levels();
-        let waits = [
+        let n = levels.len();
+        let odd = [
             0.0,
             0.0,
             1.5,
@@ -1125,35 +1204,96 @@ mod tests {
             1e-7,
             1.5,
         ];
-        let mut rows = Vec::new();
-        for point in [0, 1, 1, 7, 3] {
-            for (k, &q) in levels.iter().enumerate() {
-                rows.push(WaitQuantile {
-                    point,
+        let points = [0usize, 1, 2, 7, 3, 4, 12345];
+        let mut waits_s = Vec::new();
+        for &point in &points {
+            for k in 0..n {
+                // Point 2 has point 1's waits; point 4 has point 3's but at one level.
+                let j = match point {
+                    2 => 1,
+                    4 => 3,
+                    p => p,
+                };
+                let wait = odd[(k * j + k / 3) % odd.len()];
+                waits_s.push(if point == 4 && k == 50 { 0.25 } else { wait });
+            }
+        }
+        let mut x: u64 = 99;
+        let mut random = || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            x >> 11
+        };
+        let many: Vec<f64> = (0..2000 * n)
+            .map(|i| match random() % 4 {
+                0 => (random() % 100_000_000) as f64 / US_PER_S,
+                1 => 0.0,
+                _ => (i / n % 7) as f64 / 8.0,
+            })
+            .collect();
+        let grids = [
+            WaitGrid {
+                levels: levels.clone(),
+                points: points.to_vec(),
+                waits_s,
+            },
+            WaitGrid {
+                levels: levels.clone(),
+                points: (0..2000).map(|i| i * 3).collect(),
+                waits_s: many,
+            },
+        ];
+        for grid in grids {
+            let rows: Vec<WaitQuantile> = Waits::Grid(grid.clone()).rows().collect();
+            assert_eq!(rows.len(), grid.points.len() * n);
+            let mut want = String::from("point,quantile,wait_s\n");
+            for (i, r) in rows.iter().enumerate() {
+                assert_eq!(
+                    (r.point, r.quantile.to_bits(), r.wait_s.to_bits()),
+                    (
+                        grid.points[i / n],
+                        levels[i % n].to_bits(),
+                        grid.waits_s[i].to_bits()
+                    )
+                );
+                want += &format!("{},{},{}\n", r.point, num(r.quantile), num(r.wait_s));
+            }
+            let got = in_memory(|out| write_wait_quantiles_csv(&grid, out));
+            assert_eq!(String::from_utf8(got).unwrap(), want);
+        }
+    }
+
+    /// The grid of a run holds what the former rows held (a row per point and level, the
+    /// point's `values_at_quantiles` in seconds), and its file is those rows' cells.
+    #[test]
+    fn wait_grid_is_the_former_rows() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut s = crate::scenario::load_scenario(&dir.join("quick.toml")).unwrap();
+        s.horizon = crate::units::secs_to_time(7200.0);
+        s.replications = 4;
+        let r = crate::runner::run(&s, &crate::runner::RunSettings::default(), &|_| {}).unwrap();
+        let levels = wait_quantile_levels();
+        let mut former = Vec::new();
+        for p in &r.points {
+            let waits = p.wait_hist.values_at_quantiles(&levels);
+            for (&q, &wait) in levels.iter().zip(&waits) {
+                former.push(crate::report::input::WaitQuantile {
+                    point: p.point.index,
                     quantile: q,
-                    wait_s: waits[(k * point + k / 3) % waits.len()],
+                    wait_s: wait as f64 / US_PER_S,
                 });
             }
         }
-        // Out of order and unknown levels too.
-        for (k, q) in [0.5, 0.123, 0.5, 1.0, 0.0, f64::INFINITY]
-            .into_iter()
-            .enumerate()
-        {
-            rows.push(WaitQuantile {
-                point: k,
-                quantile: q,
-                wait_s: waits[k],
-            });
-        }
+        let grid = wait_grid(&r);
+        let rows: Vec<_> = crate::report::input::Waits::Grid(grid).rows().collect();
+        assert_eq!(rows, former);
+        assert!(former.iter().filter(|r| r.wait_s > 0.0).count() > 10);
         let mut want = String::from("point,quantile,wait_s\n");
-        for r in &rows {
+        for r in &former {
             want += &format!("{},{},{}\n", r.point, num(r.quantile), num(r.wait_s));
         }
-        assert_eq!(
-            String::from_utf8(wait_quantiles_csv_of(&rows)).unwrap(),
-            want
-        );
+        assert_eq!(String::from_utf8(wait_quantiles_csv(&r)).unwrap(), want);
     }
 
     /// The quantiles taken from a point's bins in one pass are the histogram's

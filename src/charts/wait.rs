@@ -86,8 +86,18 @@ where
             .map(|j| slot[j].1)
     };
     let mut rows_of: Vec<Vec<(f64, f64)>> = vec![Vec::new(); shown.len()];
-    for w in ctx.data.waits.iter().filter(|w| w.wait_s.is_finite()) {
-        if let Some(k) = curve_of(w.point) {
+    // Rows come grouped by point: the curve is looked for when the point changes.
+    let mut last: Option<(usize, Option<usize>)> = None;
+    for w in ctx.data.waits.rows().filter(|w| w.wait_s.is_finite()) {
+        let k = match last {
+            Some((point, k)) if point == w.point => k,
+            _ => {
+                let k = curve_of(w.point);
+                last = Some((w.point, k));
+                k
+            }
+        };
+        if let Some(k) = k {
             rows_of[k].push((w.quantile, w.wait_s));
         }
     }

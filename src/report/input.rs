@@ -35,7 +35,7 @@ pub struct RunData {
     pub run: RunInfo,
     pub summary: Summary,
     pub timeseries: Vec<TimeRow>,
-    pub waits: Vec<WaitQuantile>,
+    pub waits: Waits,
     /// `replications.csv`, when the folder has it (empty otherwise).
     pub replications: Vec<RepRow>,
 }
@@ -296,6 +296,71 @@ pub struct WaitQuantile {
     pub wait_s: f64,
 }
 
+/// The rows of `wait_quantiles.csv`: as read from the file, or as the run that wrote it
+/// holds them.
+#[derive(Debug, Clone)]
+pub enum Waits {
+    Rows(Vec<WaitQuantile>),
+    Grid(WaitGrid),
+}
+
+impl Default for Waits {
+    fn default() -> Self {
+        Waits::Rows(Vec::new())
+    }
+}
+
+/// `wait_quantiles.csv` as a run writes it: the same levels for every point, in order.
+/// A sweep of 10,000 points has a million rows; this holds only their waits (a third of
+/// the memory, made and read without a row each).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WaitGrid {
+    pub levels: Vec<f64>,
+    pub points: Vec<usize>,
+    /// `points[i]`'s wait at `levels[k]`, seconds: `waits_s[i * levels.len() + k]`.
+    pub waits_s: Vec<f64>,
+}
+
+impl WaitGrid {
+    /// Point `i`'s waits, one per level.
+    pub fn waits_of(&self, i: usize) -> &[f64] {
+        let n = self.levels.len();
+        &self.waits_s[i * n..(i + 1) * n]
+    }
+}
+
+impl Waits {
+    /// Every row, in the file's order.
+    pub fn rows(&self) -> impl Iterator<Item = WaitQuantile> + '_ {
+        let (rows, grid) = match self {
+            Waits::Rows(rows) => (&rows[..], None),
+            Waits::Grid(g) => (&[][..], Some(g)),
+        };
+        let from_grid = grid.into_iter().flat_map(|g| {
+            g.points.iter().enumerate().flat_map(move |(i, &point)| {
+                g.levels
+                    .iter()
+                    .zip(g.waits_of(i))
+                    .map(move |(&quantile, &wait_s)| WaitQuantile {
+                        point,
+                        quantile,
+                        wait_s,
+                    })
+            })
+        });
+        rows.iter().copied().chain(from_grid)
+    }
+
+    /// The point of every row, in the file's order (of a grid, each point once: its
+    /// rows are together).
+    pub fn row_points(&self) -> Box<dyn Iterator<Item = usize> + '_> {
+        match self {
+            Waits::Rows(rows) => Box::new(rows.iter().map(|r| r.point)),
+            Waits::Grid(g) => Box::new(g.points.iter().copied()),
+        }
+    }
+}
+
 pub(crate) fn metric_index(metric: &str) -> Option<usize> {
     METRICS.iter().position(|m| *m == metric)
 }
@@ -348,7 +413,7 @@ pub fn read_run_dir(dir: &Path) -> Result<RunData, ReportError> {
 #[derive(Debug, Clone, Default)]
 pub struct Known {
     pub timeseries: Vec<TimeRow>,
-    pub waits: Vec<WaitQuantile>,
+    pub waits: WaitGrid,
     /// `summary.csv` and `replications.csv`, when the run gives them.
     pub summary: Option<KnownSummary>,
     pub replications: Option<KnownReplications>,
@@ -537,10 +602,12 @@ pub fn read_run_dir_knowing(dir: &Path, known: Option<Known>) -> Result<RunData,
     // The file reader refuses minutes past its column range.
     let (_, max_minute, _) = column_range("minute");
     let (timeseries, waits) = match known {
-        Some(k) if k.timeseries.iter().all(|r| r.minute <= max_minute) => (k.timeseries, k.waits),
+        Some(k) if k.timeseries.iter().all(|r| r.minute <= max_minute) => {
+            (k.timeseries, Waits::Grid(k.waits))
+        }
         _ => (
             read_timeseries(&dir.join("timeseries.csv"))?,
-            read_wait_quantiles(&dir.join("wait_quantiles.csv"))?,
+            Waits::Rows(read_wait_quantiles(&dir.join("wait_quantiles.csv"))?),
         ),
     };
     let reps_path = dir.join("replications.csv");
@@ -567,7 +634,7 @@ fn check_consistency(
     run: &RunInfo,
     summary: &Summary,
     timeseries: &[TimeRow],
-    waits: &[WaitQuantile],
+    waits: &Waits,
     replications: &[RepRow],
 ) -> Result<(), ReportError> {
     let points: BTreeSet<usize> = summary.points.iter().map(|p| p.point).collect();
@@ -602,8 +669,8 @@ fn check_consistency(
     if let Some(r) = timeseries.iter().find(|r| !is_known(&r.point)) {
         return Err(unknown("timeseries.csv", r.point));
     }
-    if let Some(r) = waits.iter().find(|r| !is_known(&r.point)) {
-        return Err(unknown("wait_quantiles.csv", r.point));
+    if let Some(point) = waits.row_points().find(|p| !is_known(p)) {
+        return Err(unknown("wait_quantiles.csv", point));
     }
     if let Some(r) = replications.iter().find(|r| !is_known(&r.point)) {
         return Err(unknown("replications.csv", r.point));

@@ -95,7 +95,7 @@ fn render_from(mut data: input::RunData, dest: &Path) -> Result<ReportOutcome, R
     // Only the charts read the per-minute rows and the wait quantiles (the largest parts of
     // a long run and of a sweep of many points): they go before the page is written.
     data.timeseries = Vec::new();
-    data.waits = Vec::new();
+    data.waits = input::Waits::default();
     let report_path = crate::output::write_atomic_with(dest, "report.html", |out| {
         html::write_page_after(out, &head, &data, &rendered)
     })?;
