@@ -673,26 +673,35 @@ fn finish(
 ) -> Result<(), CliError> {
     let crn = search.common_random_numbers;
     let w = |e: crate::output::WriteError| CliError::Other(e.into());
-    let mut warnings = overload_warnings(s);
-    warnings.extend(warmup_warnings(s, result));
-    // The quick account search simulates too, often more than the sweep: its events and
-    // time are reported on their own, after the sweep's.
-    let mut search_cost = None;
-    if matches!(
-        runner::recommendation(s, &result.points),
-        crate::recommend::Recommendation::NoneMeets { .. }
-    ) {
-        if let Some((warning, cost)) = what_would_reach(s, search) {
-            warnings.push(warning);
-            search_cost = Some(cost);
+    // The warnings go into run.json and after the terminal's table: they are made in
+    // run.json's task, beside the other files (their checks of every point took about
+    // 20 ms of a 10,000-point sweep, when nothing else ran).
+    let warn = || {
+        let mut warnings = overload_warnings(s);
+        warnings.extend(warmup_warnings(s, result));
+        // The quick account search simulates too, often more than the sweep: its events
+        // and time are reported on their own, after the sweep's. Without targets the
+        // recommendation is never that none meets them.
+        let mut search_cost = None;
+        if runner::recommend_targets(s).any()
+            && matches!(
+                runner::recommendation(s, &result.points),
+                crate::recommend::Recommendation::NoneMeets { .. }
+            )
+        {
+            if let Some((warning, cost)) = what_would_reach(s, search) {
+                warnings.push(warning);
+                search_cost = Some(cost);
+            }
         }
-    }
-    warnings.extend(precision_warnings(s, result));
+        warnings.extend(precision_warnings(s, result));
+        (warnings, search_cost)
+    };
     // Files, charts and the manifest's checksums are made in parallel on no more threads
     // than the run was given; the terminal's table is made alongside the report.
     let (pool, _) = runner::thread_pool(search).map_err(|e| CliError::Other(e.into()))?;
-    let known =
-        pool.install(|| write_outputs(s, result, stage.dir(), crn, overrides, &warnings))?;
+    let (known, (warnings, search_cost)) =
+        pool.install(|| write_outputs_warning(s, result, stage.dir(), crn, overrides, warn))?;
     let (rendered, table) = pool.install(|| {
         rayon::join(
             || crate::report::render_knowing(stage.dir(), known),
@@ -1290,6 +1299,19 @@ pub fn write_outputs(
     overrides: &[String],
     warnings: &[String],
 ) -> Result<crate::report::input::Known, CliError> {
+    write_outputs_warning(s, r, out, crn, overrides, || (warnings.to_vec(), ())).map(|(k, _)| k)
+}
+
+/// [`write_outputs`] with run.json's warnings made by `warn`, in run.json's task: the
+/// warnings are returned with what `warn` gives beside them.
+fn write_outputs_warning<T: Send>(
+    s: &Scenario,
+    r: &RunResult,
+    out: &Path,
+    crn: bool,
+    overrides: &[String],
+    warn: impl FnOnce() -> (Vec<String>, T) + Send,
+) -> Result<(crate::report::input::Known, (Vec<String>, T)), CliError> {
     let w = |e: crate::output::WriteError| CliError::Other(e.into());
     ensure_dir(out).map_err(w)?;
     let write = |name: &str, bytes: &[u8]| write_atomic(out, name, bytes).map(|_| ()).map_err(w);
@@ -1326,11 +1348,12 @@ pub fn write_outputs(
                 // The sizes are the files' and are filled in below. run.json is written
                 // here, beside the short task, not after the waits (the longest).
                 || -> Result<_, CliError> {
+                    let warned = warn();
                     write(
                         "run.json",
-                        &export::run_json(s, r, crn, overrides, warnings),
+                        &export::run_json(s, r, crn, overrides, &warned.0),
                     )?;
-                    Ok(export::known_rows(s, r, (0, 0)))
+                    Ok((export::known_rows(s, r, (0, 0)), warned))
                 },
             )
         },
@@ -1351,15 +1374,16 @@ pub fn write_outputs(
         },
     );
     let (summary_bytes, replications_bytes) = sizes?;
-    let (mut summary_rows, mut replication_rows) = known?;
+    let ((mut summary_rows, mut replication_rows), warned) = known?;
     summary_rows.bytes = summary_bytes;
     replication_rows.bytes = replications_bytes;
-    Ok(crate::report::input::Known {
+    let known = crate::report::input::Known {
         timeseries: timeseries?,
         waits: waits?,
         summary: Some(summary_rows),
         replications: Some(replication_rows),
-    })
+    };
+    Ok((known, warned))
 }
 
 /// MSER-5 verdicts worth a warning: a warm-up shorter than suggested, or no steady state.
