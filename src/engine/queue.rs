@@ -44,25 +44,35 @@
 //! down one bit or two. With digits of 4 bits it moves about once a digit, half as often,
 //! for 256 buckets whose few kilobytes of bookkeeping stay in the nearest caches.)
 //!
+//! The last steps down are short of entries: near `last` a bucket spans a few
+//! microseconds, and spreading it moves about one entry for a pass over the bookkeeping.
+//! So a bucket of at most [`SORT_MAX`] entries is not spread but sorted into `due`, which
+//! then holds a short stretch of time rather than one instant; an event pushed into that
+//! stretch (rare: the engine's delays are longer) goes into `due` in its place. At 1,000
+//! accounts this made the whole run about a tenth cheaper.
+//!
 //! Why the order is exact: times are compared as integers, with no rounding. Among equal
-//! times, `due` must hold its events by sequence number. When a bucket is spread, `due` is
-//! empty and the events landing in it are sorted by sequence number (a bucket's order is
-//! not push order, as spreading appends older events after newer ones); after that, every
-//! event pushed at time `last` has a larger sequence number than all already there, so
-//! appending keeps `due` in order.
+//! times, events must come out in the order they were pushed, and the radix heap keeps
+//! that order without sequence numbers (its entries are a quarter smaller without them):
+//! events of one time always share a bucket (an event's bucket follows from its time and
+//! `last` alone, and when `last` changes the events of the buckets not emptied keep
+//! theirs), a bucket is only appended to, spreading visits a bucket in order and appends
+//! to buckets below it, which are empty (it is the lowest non-empty one), and the sort of a
+//! small bucket keeps the order of equal times. A heap turning into a radix heap hands its
+//! events over in (time, sequence) order.
 //!
 //! **Looking ahead.** A radix heap takes its earliest [`LOOK_AHEAD`] events out of the
 //! buckets before they are due, into a short list in order, so that the event loop can see
 //! the next few events (`EventQueue::peek`) and have their data fetched from memory while
 //! earlier events are handled (the buckets show which events are near, not which come
-//! next). The list's last event is the last taken out, at `last`; an event pushed earlier
-//! than that (rare: its delay would have to be shorter than the gap to the next few
-//! events) goes into the list in its place, so the order stays exact.
+//! next). An event pushed earlier than the list's last event (rare: its delay would have to
+//! be shorter than the gap to the next few events) goes into the list in its place, so the
+//! order stays exact.
 //!
 //! The queue starts as a sorted list, becomes a heap at [`SORTED_MAX`] events and turns
 //! into a radix heap when it reaches [`RADIX_FROM`] events (and stays one if it shrinks
-//! again: at small sizes both are cheap). If an event were ever pushed earlier than `last`
-//! with the look-ahead list empty (the engine never does: every event it schedules is at
+//! again: at small sizes both are cheap). If an event were ever pushed earlier than the
+//! last handed out (the engine never does: every event it schedules is at
 //! the current time plus a delay, or at a deadline not yet passed), the queue turns back
 //! into a heap, which accepts any time, so the order stays exact for every input.
 //!
@@ -87,6 +97,16 @@ impl<E> Entry<E> {
     fn before(&self, other: &Self) -> bool {
         (self.time, self.seq) < (other.time, other.seq)
     }
+}
+
+/// An entry of the radix heap: no sequence number, as its containers keep the events of
+/// one time in the order they were pushed (see the module comment). A quarter smaller
+/// (24 bytes for the engine's events, not 32), and every entry is copied several times
+/// on its way down the buckets, mostly through memory far out of the caches.
+#[derive(Clone, Copy)]
+struct Timed<E> {
+    time: Time,
+    event: E,
 }
 
 const ARITY: usize = 4;
@@ -245,10 +265,13 @@ impl<E: Copy> EventQueue<E> {
             self.become_heap_from_sorted();
         }
         match &mut self.radix {
-            Some(r) if item.time >= r.last => r.push(item),
+            Some(r) if item.time >= r.front => r.push(item.time, item.event),
             // Earlier than the radix heap's entries, but the look-ahead list, which
             // holds the earliest entries in order, takes it (see `Radix::ahead`).
-            Some(r) if !r.ahead.is_empty() && r.ahead.len() < AHEAD_ROOM => r.insert_ahead(item),
+            Some(r) if !r.ahead.is_empty() && r.ahead.len() < AHEAD_ROOM => r.insert_ahead(Timed {
+                time: item.time,
+                event: item.event,
+            }),
             Some(_) => self.become_heap(item),
             None if self.heap.len() >= self.radix_from as usize => self.become_radix(item),
             None => {
@@ -285,22 +308,20 @@ impl<E: Copy> EventQueue<E> {
             let e = self.heap.pop()?;
             return Some((e.time, e.event));
         }
-        // Both ways give a reference, so that the event loop reads the event from memory
-        // either way (a small merge of the two paths, which keeps the loop compact).
-        let top = if self.heap.is_empty() {
+        if self.heap.is_empty() {
             // The heap is empty, or this is a radix heap.
-            self.pop_radix()?
-        } else {
-            self.taken = true;
-            &self.heap[0]
-        };
+            let top = self.pop_radix()?;
+            return Some((top.time, top.event));
+        }
+        self.taken = true;
+        let top = &self.heap[0];
         Some((top.time, top.event))
     }
 
     /// Removes the earliest entry of a radix heap (none if this is an empty heap) and
     /// returns it; it stays in memory until the next change of the queue.
     #[inline(never)]
-    fn pop_radix(&mut self) -> Option<&Entry<E>> {
+    fn pop_radix(&mut self) -> Option<&Timed<E>> {
         self.radix.as_mut()?.take_next()
     }
 
@@ -380,20 +401,23 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// Moves the heap's entries and `item` into a radix heap (the heap is not in the
-    /// middle of a `take`). `last` starts at the earliest time held.
+    /// middle of a `take`). `last` starts at the earliest time held. The entries go in in
+    /// (time, sequence) order, so that the radix heap's containers hold the entries of one
+    /// time in that order from the start (it keeps no sequence numbers).
     #[cold]
     #[inline(never)]
     fn become_radix(&mut self, item: Entry<E>) {
         debug_assert!(!self.taken);
-        let last = self
-            .heap
-            .first()
-            .map_or(item.time, |e| e.time.min(item.time));
-        let mut r = Box::new(Radix::new(last));
-        for e in self.heap.drain(..).chain(std::iter::once(item)) {
-            r.push(e);
+        self.heap.push(item);
+        self.heap.sort_unstable_by_key(|e| (e.time, e.seq));
+        let first = Timed {
+            time: self.heap[0].time,
+            event: self.heap[0].event,
+        };
+        let mut r = Box::new(Radix::new(first));
+        for e in self.heap.drain(..) {
+            r.push(e.time, e.event);
         }
-        r.sort_due();
         self.heap = Vec::new();
         self.radix = Some(r);
     }
@@ -406,11 +430,22 @@ impl<E: Copy> EventQueue<E> {
     fn become_heap(&mut self, item: Entry<E>) {
         let r = self.radix.take().expect("a radix heap");
         let mut heap = Vec::with_capacity(r.len + r.ahead.len() + 1);
-        heap.extend((0..r.ahead.len()).filter_map(|k| r.ahead.get(k).copied()));
-        heap.extend_from_slice(&r.due[r.head..]);
-        for b in &r.buckets {
-            heap.extend_from_slice(b);
+        // New sequence numbers, below `item`'s (every entry held was pushed before it),
+        // in an order that keeps the events of one time as they were: those in the
+        // look-ahead list were taken out before any still in `due` or a bucket, and
+        // equal times share a container (see the module comment).
+        let held = (0..r.ahead.len())
+            .filter_map(|k| r.ahead.get(k))
+            .chain(&r.due[r.head..])
+            .chain(r.buckets.iter().flatten());
+        for (seq, e) in held.enumerate() {
+            heap.push(Entry {
+                time: e.time,
+                seq: seq as u64,
+                event: e.event,
+            });
         }
+        debug_assert!(item.seq >= heap.len() as u64);
         heap.push(item);
         self.heap = heap;
         // Floyd's heap construction: sift down every inner node, the last first.
@@ -455,6 +490,10 @@ const AHEAD: usize = 8;
 /// Entries an emptied bucket may always keep room for.
 const KEEP: usize = 1024;
 
+/// The largest bucket that is sorted into `due` rather than spread (see
+/// [`Radix::refill`]).
+const SORT_MAX: usize = 64;
+
 /// How many of its earliest entries a radix heap holds apart, in order, before they are
 /// handed out (see `Radix::ahead`): the one handed out next and the five after it.
 pub const LOOK_AHEAD: usize = 6;
@@ -465,24 +504,27 @@ pub const LOOK_AHEAD: usize = 6;
 const AHEAD_ROOM: usize = 16;
 const AHEAD_MASK: usize = AHEAD_ROOM - 1;
 
-/// The look-ahead list of a radix heap: a ring of at most [`AHEAD_ROOM`] entries.
+/// The look-ahead list of a radix heap: a ring of at most [`AHEAD_ROOM`] entries. Its
+/// places hold plain entries, not options (the unused ones hold copies of some entry):
+/// an option's tag shares its bytes with the event's, and its copies were made in
+/// overlapping pieces, a stall at every event (a load that spans two stores waits for
+/// them to reach the cache; see `EventQueue::push`).
 struct Ahead<E> {
-    buf: [Option<Entry<E>>; AHEAD_ROOM],
+    buf: [Timed<E>; AHEAD_ROOM],
     head: usize,
     len: usize,
 }
 
-impl<E: Copy> Default for Ahead<E> {
-    fn default() -> Self {
+impl<E: Copy> Ahead<E> {
+    /// An empty list; `filler` fills the unused places.
+    fn new(filler: Timed<E>) -> Self {
         Ahead {
-            buf: [None; AHEAD_ROOM],
+            buf: [filler; AHEAD_ROOM],
             head: 0,
             len: 0,
         }
     }
-}
 
-impl<E: Copy> Ahead<E> {
     #[inline(always)]
     fn len(&self) -> usize {
         self.len
@@ -495,9 +537,9 @@ impl<E: Copy> Ahead<E> {
 
     /// The `k`-th entry (0: the first).
     #[inline(always)]
-    fn get(&self, k: usize) -> Option<&Entry<E>> {
+    fn get(&self, k: usize) -> Option<&Timed<E>> {
         if k < self.len {
-            self.buf[(self.head + k) & AHEAD_MASK].as_ref()
+            Some(&self.buf[(self.head + k) & AHEAD_MASK])
         } else {
             None
         }
@@ -505,35 +547,42 @@ impl<E: Copy> Ahead<E> {
 
     /// Adds an entry at the end (there is room: the list is refilled to [`LOOK_AHEAD`]).
     #[inline(always)]
-    fn push_back(&mut self, e: Entry<E>) {
-        self.buf[(self.head + self.len) & AHEAD_MASK] = Some(e);
+    fn push_back(&mut self, e: Timed<E>) {
+        self.buf[(self.head + self.len) & AHEAD_MASK] = e;
         self.len += 1;
     }
 
+    /// Removes the first entry and returns where it was (it stays there until the list
+    /// has grown by [`AHEAD_ROOM`] - 1 entries); None when the list is empty.
     #[inline(always)]
-    fn pop_front(&mut self) -> Option<Entry<E>> {
+    fn pop_front(&mut self) -> Option<&Timed<E>> {
         if self.len == 0 {
             return None;
         }
-        let e = self.buf[self.head];
+        let at = self.head;
         self.head = (self.head + 1) & AHEAD_MASK;
         self.len -= 1;
-        e
+        Some(&self.buf[at])
     }
 }
 
 /// The radix heap of the large queue (see the module comment).
 struct Radix<E> {
-    /// The time of the last event handed out (or, before any, the earliest time held).
-    /// No entry is earlier.
+    /// The earliest time of the bucket last emptied (or, before any, the earliest time
+    /// held): the buckets are reckoned from it. No entry of `due` or the buckets is
+    /// earlier.
     last: Time,
-    /// Entries at time `last`, by sequence number, from `head` on.
-    due: Vec<Entry<E>>,
+    /// The time of the entry last taken out of `due` into the look-ahead list (or, before
+    /// any, `last`). No entry of `due` or the buckets is earlier.
+    front: Time,
+    /// The earliest entries, from `head` on, in order: by time, and the entries of one
+    /// time in the order they were pushed. No entry of a bucket comes before them.
+    due: Vec<Timed<E>>,
     head: usize,
     /// Bucket `RADIX x d + v` holds the entries whose time differs from `last` first in
     /// digit `d` (counting from the least significant, 0), where their digit is `v`. The
     /// buckets in the order of their numbers hold ever later entries.
-    buckets: [Vec<Entry<E>>; BUCKETS],
+    buckets: [Vec<Timed<E>>; BUCKETS],
     /// Bit `b % 64` of word `b / 64` is set when bucket `b` is not empty.
     filled: [u64; WORDS],
     /// The earliest time in each non-empty bucket (kept as entries come in, so that
@@ -546,41 +595,59 @@ struct Radix<E> {
     /// handed out (up to [`LOOK_AHEAD`]), so that the caller can see the next few events
     /// and fetch their data early (see `EventQueue::peek`); the buckets, unsorted, show
     /// only which events are near, not which come next. The last was the last taken out,
-    /// at time `last`, so the entries here are no later than those in the buckets: an
-    /// entry pushed earlier than `last` is put here in its place (the engine's events
-    /// rarely are: they are due a delay after the current time, usually well past the
-    /// next few events).
+    /// at time `front`, so the entries here are no later than those in `due` and the
+    /// buckets: an entry pushed earlier than `front` is put here in its place (the
+    /// engine's events rarely are: they are due a delay after the current time, usually
+    /// well past the next few events).
     ahead: Ahead<E>,
-    /// The entry last handed out.
-    out: Option<Entry<E>>,
 }
 
 impl<E: Copy> Radix<E> {
-    fn new(last: Time) -> Self {
+    /// An empty radix heap whose `last` is the time of `first`, which is not added
+    /// (it fills the look-ahead list's unused places).
+    fn new(first: Timed<E>) -> Self {
         Radix {
-            last,
+            last: first.time,
+            front: first.time,
             due: Vec::new(),
             head: 0,
             buckets: std::array::from_fn(|_| Vec::new()),
             filled: [0; WORDS],
             earliest: [Time::MAX; BUCKETS],
             len: 0,
-            ahead: Ahead::default(),
-            out: None,
+            ahead: Ahead::new(first),
         }
     }
 
-    /// Adds an entry no earlier than `last`.
+    /// Adds an entry no earlier than `front`: into `due`, in its place, if it is earlier
+    /// than `due`'s last entry (rare: `due` holds a short stretch of time, see
+    /// [`Radix::refill`]), otherwise into the buckets.
     #[inline(always)]
-    fn push(&mut self, e: Entry<E>) {
+    fn push(&mut self, time: Time, event: E) {
         self.len += 1;
-        self.place(e);
+        let e = Timed { time, event };
+        match self.due.last() {
+            Some(l) if self.head < self.due.len() && time < l.time => self.insert_due(e),
+            _ => self.place(e),
+        }
     }
 
-    /// Puts an entry no earlier than `last` in `due` (at `last`) or in the bucket of the
-    /// highest digit in which its time differs from `last` and its value there.
+    /// Puts an entry into `due` (from `head` on) after the entries no later than it.
+    #[cold]
+    #[inline(never)]
+    fn insert_due(&mut self, e: Timed<E>) {
+        let mut k = self.due.len();
+        while k > self.head && self.due[k - 1].time > e.time {
+            k -= 1;
+        }
+        self.due.insert(k, e);
+    }
+
+    /// Puts an entry no earlier than `last`, and no earlier than `due`'s entries, at the
+    /// end of `due` (at `last`) or in the bucket of the highest digit in which its time
+    /// differs from `last` and its value there.
     #[inline(always)]
-    fn place(&mut self, e: Entry<E>) {
+    fn place(&mut self, e: Timed<E>) {
         let diff = e.time ^ self.last;
         if diff == 0 {
             self.due.push(e);
@@ -609,60 +676,84 @@ impl<E: Copy> Radix<E> {
     }
 
     /// Hands out the earliest entry, through the look-ahead list (filled up first); it
-    /// stays in `out` until the next change of the queue.
+    /// stays in the list's memory until the next change of the queue.
     #[inline(always)]
-    fn take_next(&mut self) -> Option<&Entry<E>> {
+    fn take_next(&mut self) -> Option<&Timed<E>> {
         while self.ahead.len() < LOOK_AHEAD {
             let Some(&e) = self.pop() else { break };
+            self.front = e.time;
             self.ahead.push_back(e);
         }
-        self.out = self.ahead.pop_front();
-        self.out.as_ref()
+        self.ahead.pop_front()
     }
 
-    /// Puts an entry earlier than `last` (and than the last entry of the look-ahead list,
-    /// which is at `last`) into the look-ahead list, in its place: after the entries at
-    /// its time or earlier (its sequence number is the largest).
+    /// Puts an entry earlier than `front` (the time of the look-ahead list's last entry)
+    /// into the look-ahead list, in its place: after the entries at its time or earlier
+    /// (it was pushed after them).
     #[cold]
     #[inline(never)]
-    fn insert_ahead(&mut self, e: Entry<E>) {
+    fn insert_ahead(&mut self, e: Timed<E>) {
         let a = &mut self.ahead;
         // From the end, move the later entries one place on.
         let mut k = a.len;
         while k > 0 {
-            let before = a.buf[(a.head + k - 1) & AHEAD_MASK].expect("in the list");
+            let before = a.buf[(a.head + k - 1) & AHEAD_MASK];
             if before.time <= e.time {
                 break;
             }
-            a.buf[(a.head + k) & AHEAD_MASK] = Some(before);
+            a.buf[(a.head + k) & AHEAD_MASK] = before;
             k -= 1;
         }
-        a.buf[(a.head + k) & AHEAD_MASK] = Some(e);
+        a.buf[(a.head + k) & AHEAD_MASK] = e;
         a.len += 1;
     }
 
     /// Removes the earliest entry of `due` and the buckets and returns it (it stays in
     /// `due` until the next push).
     #[inline(always)]
-    fn pop(&mut self) -> Option<&Entry<E>> {
+    fn pop(&mut self) -> Option<&Timed<E>> {
         if self.head == self.due.len() {
             let b = self.lowest_filled()?;
-            self.spread(b);
+            self.refill(b);
         }
         self.head += 1;
         self.len -= 1;
         Some(&self.due[self.head - 1])
     }
 
-    /// `due` is used up: empties bucket `b`, the lowest non-empty one, into `due` and the
-    /// buckets below it, with its earliest time as the new `last`.
+    /// `due` is used up: empties bucket `b`, the lowest non-empty one, with its earliest
+    /// time as the new `last`. A bucket of at most [`SORT_MAX`] entries is sorted into
+    /// `due`; a larger one is spread over `due` and the buckets below it.
+    ///
+    /// Most buckets emptied are small, the last steps of the entries' way down (near
+    /// `last`, a bucket spans a few microseconds and holds an entry or none), and each
+    /// spread there costs a pass over the bookkeeping for about one entry: sorting the
+    /// bucket at once skips those steps. Then `due` holds a short stretch of time, not
+    /// one instant, and an entry pushed into that stretch goes into `due` in its place
+    /// (see [`Radix::push`]), so that no bucket entry comes before an entry of `due`.
     #[inline(never)]
-    fn spread(&mut self, b: usize) {
+    fn refill(&mut self, b: usize) {
         self.due.clear();
         self.head = 0;
         self.filled[b / 64] &= !(1 << (b % 64));
-        let mut bucket = std::mem::take(&mut self.buckets[b]);
         self.last = std::mem::replace(&mut self.earliest[b], Time::MAX);
+        if self.buckets[b].len() <= SORT_MAX {
+            // An insertion sort that keeps the order of equal times (the order in which
+            // they were pushed: they always share a bucket).
+            let (due, bucket) = (&mut self.due, &mut self.buckets[b]);
+            for &e in bucket.iter() {
+                due.push(e);
+                let mut k = due.len() - 1;
+                while k > 0 && due[k - 1].time > e.time {
+                    due[k] = due[k - 1];
+                    k -= 1;
+                }
+                due[k] = e;
+            }
+            bucket.clear();
+            return;
+        }
+        let mut bucket = std::mem::take(&mut self.buckets[b]);
         // Every entry goes to `due` or a bucket of a lower digit (they agree with the new
         // `last` on this digit and every higher one).
         for &e in &bucket {
@@ -675,15 +766,6 @@ impl<E: Copy> Radix<E> {
         bucket.clear();
         bucket.shrink_to(KEEP.max(self.len / RADIX));
         self.buckets[b] = bucket;
-        self.sort_due();
-    }
-
-    /// Puts the entries of `due` (all at time `last`) in sequence order.
-    #[inline]
-    fn sort_due(&mut self) {
-        if self.due.len() > 1 {
-            self.due.sort_unstable_by_key(|e| e.seq);
-        }
     }
 }
 
