@@ -1459,9 +1459,10 @@ impl Grid {
     fn point_cells(&mut self, s: &Scenario, p: &runner::PointResult) {
         push_u64(&mut self.text, p.point.index as u64, 1, 0);
         self.end_ascii(0);
-        for cell in export::param_cells(s, p) {
-            self.cell(if cell.is_empty() { "-" } else { &cell });
-        }
+        let columns = export::param_columns(s);
+        export::each_param_cell(s, &columns, p, |cell| {
+            self.cell(if cell.is_empty() { "-" } else { cell })
+        });
     }
 
     /// `digits` decimals of `x`, as `{:.digits$}` writes them.

@@ -45,16 +45,38 @@ pub fn param_column_names(s: &Scenario) -> Vec<String> {
 /// The parameter cells of a point: `reserved` is the pools' common value at the point
 /// (empty when they differ); true/false settings are written as such.
 pub fn param_cells(s: &Scenario, p: &PointResult) -> Vec<String> {
-    param_columns(s)
-        .into_iter()
-        .map(|param| match param {
-            Param::Reserved => reserved_at(s, &p.point).map_or(String::new(), |r| r.to_string()),
-            _ => p
-                .point
-                .get(param)
-                .map_or(String::new(), |v| param.format_value(v)),
-        })
-        .collect()
+    let mut cells = Vec::new();
+    each_param_cell(s, &param_columns(s), p, |c| cells.push(c.to_string()));
+    cells
+}
+
+/// [`param_cells`] one at a time, for the `columns` of [`param_columns`]: a sweep of
+/// many points writes them in three files and the terminal's table, and a Vec of Strings
+/// per point (with the columns and each pool's `reserved` gathered anew) was most of
+/// their cost.
+pub fn each_param_cell(
+    s: &Scenario,
+    columns: &[Param],
+    p: &PointResult,
+    mut cell: impl FnMut(&str),
+) {
+    for &param in columns {
+        match param {
+            Param::Reserved => match reserved_at(s, &p.point) {
+                Some(r) if r >= 0 => {
+                    let mut digits = [0u8; 20];
+                    let text = int_text(r as u64, &mut digits);
+                    cell(std::str::from_utf8(text).expect("digits are ASCII"));
+                }
+                Some(r) => cell(&r.to_string()),
+                None => cell(""),
+            },
+            _ => match p.point.get(param) {
+                Some(v) => cell(&param.format_value(v)),
+                None => cell(""),
+            },
+        }
+    }
 }
 
 /// [`Scenario::reserved_at`] without building the point's model: only the pools'
@@ -63,16 +85,22 @@ pub fn param_cells(s: &Scenario, p: &PointResult) -> Vec<String> {
 /// files and the terminal's table), and building a model clones the workload and gateway:
 /// on a sweep of 10,000 points that was most of the time spent on these cells.
 fn reserved_at(s: &Scenario, point: &Point) -> Option<i64> {
-    let mut reserved: Vec<i64> = s.pools.iter().map(|p| p.reserved).collect();
-    for &(param, v) in &point.values {
-        match param {
-            Param::Reserved => reserved.iter_mut().for_each(|r| *r = v as i64),
-            Param::Pool(i, PoolKey::Reserved) => reserved[i] = v as i64,
-            _ => {}
-        }
+    // Pool i's value: the last of the values that set it, in the point's order.
+    let of = |i: usize| {
+        point
+            .values
+            .iter()
+            .fold(s.pools[i].reserved, |r, &(param, v)| match param {
+                Param::Reserved => v as i64,
+                Param::Pool(j, PoolKey::Reserved) if j == i => v as i64,
+                _ => r,
+            })
+    };
+    if s.pools.is_empty() {
+        return None;
     }
-    let first = *reserved.first()?;
-    reserved.iter().all(|&r| r == first).then_some(first)
+    let first = of(0);
+    (1..s.pools.len()).all(|i| of(i) == first).then_some(first)
 }
 
 /// Paired difference of `metric` between `point` and `baseline`, replication by
@@ -136,10 +164,11 @@ pub fn write_summary_csv(
     let mut w = Cells::to(out);
     w.texts(&header);
     w.end();
+    let columns = param_columns(s);
     let mut xs = Vec::new();
     for p in &r.points {
         w.display(p.point.index);
-        w.texts(&param_cells(s, p));
+        each_param_cell(s, &columns, p, |c| w.text(c));
         w.display(p.reps.len());
         if let Some(met) = p.precision_met {
             w.display(met);
@@ -253,12 +282,12 @@ pub fn write_replications_csv(
     let mut w = Cells::to(out);
     w.texts(&header);
     w.end();
+    let columns = param_columns(s);
     for p in &r.points {
-        let params = param_cells(s, p);
         for rep in &p.reps {
             let c = &rep.counts;
             w.display(p.point.index);
-            w.texts(&params);
+            each_param_cell(s, &columns, p, |c| w.text(c));
             w.display(rep.replication);
             w.display(rep.seed);
             let counts = [
@@ -313,15 +342,18 @@ pub fn known_rows(
     bytes: (usize, usize),
 ) -> (KnownSummary, KnownReplications) {
     let read = |x: f64| if x.is_finite() { x } else { f64::NAN };
-    let param_columns = param_column_names(s);
+    let names = param_column_names(s);
     let mut rows = Vec::with_capacity(r.points.len());
     let mut reps = Vec::with_capacity(r.points.iter().map(|p| p.reps.len()).sum());
     let (nsr, cf) = (
         crate::stats::metric_index("new_session_rejection_rate").expect("a metric"),
         crate::stats::metric_index("continuity_failure_rate").expect("a metric"),
     );
+    let columns = param_columns(s);
     let mut xs = Vec::new();
     for p in &r.points {
+        let mut cells = Vec::with_capacity(columns.len());
+        each_param_cell(s, &columns, p, |c| cells.push(c.to_string()));
         let values = (0..METRICS.len())
             .map(|i| {
                 xs.clear();
@@ -332,7 +364,7 @@ pub fn known_rows(
             .collect();
         rows.push(KnownSummaryRow {
             point: p.point.index,
-            param_cells: param_cells(s, p),
+            param_cells: cells,
             replications: p.reps.len() as f64,
             values,
         });
@@ -358,7 +390,7 @@ pub fn known_rows(
     (
         KnownSummary {
             header: summary_header(s),
-            param_columns: param_columns.clone(),
+            param_columns: names.clone(),
             rows,
             bytes: bytes.0,
         },
@@ -705,6 +737,12 @@ impl<'w> Cells<'w> {
 /// An unsigned integer, as `Display` writes it: its digits, written here without the
 /// formatting machinery (a long horizon's time series is mostly such cells).
 fn push_int(out: &mut Vec<u8>, x: u64) {
+    let mut digits = [0u8; 20];
+    out.extend_from_slice(int_text(x, &mut digits));
+}
+
+/// The digits of `x` as `Display` writes them, at the end of `digits`.
+fn int_text(x: u64, digits: &mut [u8; 20]) -> &[u8] {
     // Two digits at a time from a table (the standard library's way): a long
     // horizon's time series has seven integer cells per minute.
     const PAIRS: &[u8; 200] = b"00010203040506070809\
@@ -717,7 +755,6 @@ fn push_int(out: &mut Vec<u8>, x: u64) {
                                 70717273747576777879\
                                 80818283848586878889\
                                 90919293949596979899";
-    let mut digits = [0u8; 20];
     let mut at = digits.len();
     let mut rest = x;
     while rest >= 100 {
@@ -734,7 +771,7 @@ fn push_int(out: &mut Vec<u8>, x: u64) {
         at -= 1;
         digits[at] = b'0' + rest as u8;
     }
-    out.extend_from_slice(&digits[at..]);
+    &digits[at..]
 }
 
 /// A number's cell: shortest round-trip, empty when not finite. A whole number below 2^53
@@ -1383,8 +1420,36 @@ mod tests {
             for p in &points {
                 assert_eq!(reserved_at(&s, p), s.reserved_at(p), "{}", p.label());
                 common += usize::from(s.reserved_at(p).is_some());
+                let result = PointResult {
+                    point: p.clone(),
+                    total_slots: 0,
+                    reps: Vec::new(),
+                    wait_hist: crate::runner::WaitBins::default(),
+                    timeseries: Vec::new(),
+                    precision_met: None,
+                    mser5: None,
+                    busy_by_minute: Vec::new(),
+                };
+                assert_eq!(param_cells(&s, &result), old_param_cells(&s, &result));
             }
             assert!(common > 0 && common < points.len());
         }
+    }
+
+    /// The parameter cells as the former code made them: the model's `reserved`, a
+    /// String per cell.
+    fn old_param_cells(s: &Scenario, p: &PointResult) -> Vec<String> {
+        param_columns(s)
+            .into_iter()
+            .map(|param| match param {
+                Param::Reserved => s
+                    .reserved_at(&p.point)
+                    .map_or(String::new(), |r| r.to_string()),
+                _ => p
+                    .point
+                    .get(param)
+                    .map_or(String::new(), |v| param.format_value(v)),
+            })
+            .collect()
     }
 }
