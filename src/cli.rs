@@ -698,16 +698,37 @@ fn finish(
         (warnings, search_cost)
     };
     // Files, charts and the manifest's checksums are made in parallel on no more threads
-    // than the run was given; the terminal's table is made alongside the report.
+    // than the run was given. The report and the terminal's table need only run.json and
+    // the rows in memory, not the CSV files: they are made while those are written (one
+    // thread on each at first, then each takes the other's tasks as its own run out).
     let (pool, _) = runner::thread_pool(search).map_err(|e| CliError::Other(e.into()))?;
-    let (known, (warnings, search_cost)) =
-        pool.install(|| write_outputs_warning(s, result, stage.dir(), crn, overrides, warn))?;
-    let (rendered, table) = pool.install(|| {
+    let dir = stage.dir();
+    ensure_dir(dir).map_err(w)?;
+    let waits = std::sync::Arc::new(pool.install(|| export::wait_grid(result)));
+    let (sizes, made) = pool.install(|| {
         rayon::join(
-            || crate::report::render_knowing(stage.dir(), known),
-            || summary_table(s, result),
+            || write_csv_files(s, result, dir, &waits),
+            || -> Result<_, CliError> {
+                let (known, warned) =
+                    write_run_json(s, result, dir, crn, overrides, warn, waits.clone())?;
+                // The CSV files' sizes are not known yet: the report takes them as small
+                // enough to be read (checked below).
+                let (rendered, table) = rayon::join(
+                    || crate::report::render_knowing(dir, known),
+                    || summary_table(s, result),
+                );
+                Ok((rendered, table, warned))
+            },
         )
     });
+    let sizes = sizes?;
+    let (mut rendered, table, (warnings, search_cost)) = made?;
+    let max = crate::report::input::MAX_INPUT_BYTES;
+    if sizes.0 as u64 > max || sizes.1 as u64 > max {
+        // A file larger than the report reads: the report made from the files refuses it,
+        // as it did when the report was made after them.
+        rendered = pool.install(|| crate::report::render(dir));
+    }
     let rendered = rendered.map_err(|e| CliError::Other(e.into()))?;
     if interrupted() {
         // Before the commit: the staging folder is removed, the earlier run stays.
@@ -1299,25 +1320,33 @@ pub fn write_outputs(
     overrides: &[String],
     warnings: &[String],
 ) -> Result<crate::report::input::Known, CliError> {
-    write_outputs_warning(s, r, out, crn, overrides, || (warnings.to_vec(), ())).map(|(k, _)| k)
+    ensure_dir(out).map_err(|e| CliError::Other(e.into()))?;
+    let waits = std::sync::Arc::new(export::wait_grid(r));
+    let (sizes, made) = rayon::join(
+        || write_csv_files(s, r, out, &waits),
+        || {
+            let warn = || (warnings.to_vec(), ());
+            write_run_json(s, r, out, crn, overrides, warn, waits.clone())
+        },
+    );
+    let (mut known, _) = made?;
+    known_sizes(&mut known, sizes?);
+    Ok(known)
 }
 
-/// [`write_outputs`] with run.json's warnings made by `warn`, in run.json's task: the
-/// warnings are returned with what `warn` gives beside them.
-fn write_outputs_warning<T: Send>(
+/// The four CSV files, each made and written as a task of its own (they do not depend on
+/// one another), so that a sweep of many points writes them on every core of the caller's
+/// pool. Returns the sizes of summary.csv and replications.csv.
+///
+/// Each file goes to its file a chunk at a time as it is made: a sweep of many points is
+/// never whole in memory (copying and faulting in its pages cost more than the
+/// formatting). The number of bytes each writer wrote is its file's size.
+fn write_csv_files(
     s: &Scenario,
     r: &RunResult,
     out: &Path,
-    crn: bool,
-    overrides: &[String],
-    warn: impl FnOnce() -> (Vec<String>, T) + Send,
-) -> Result<(crate::report::input::Known, (Vec<String>, T)), CliError> {
-    let w = |e: crate::output::WriteError| CliError::Other(e.into());
-    ensure_dir(out).map_err(w)?;
-    let write = |name: &str, bytes: &[u8]| write_atomic(out, name, bytes).map(|_| ()).map_err(w);
-    // The CSV files go to their files a chunk at a time as they are made: a sweep of many
-    // points is never whole in memory (copying and faulting in its pages cost more than
-    // the formatting). The number of bytes each writer wrote is its file's size.
+    waits: &crate::report::input::WaitGrid,
+) -> Result<(usize, usize), CliError> {
     let stream = |name: &str,
                   make: &(dyn Fn(&mut dyn std::io::Write) -> std::io::Result<u64> + Sync)|
      -> Result<usize, CliError> {
@@ -1326,64 +1355,79 @@ fn write_outputs_warning<T: Send>(
             size = make(f)?;
             Ok(())
         })
-        .map_err(w)?;
+        .map_err(|e| CliError::Other(e.into()))?;
         Ok(size as usize)
     };
-    // The files do not depend on one another: each is made and written as a task of its
-    // own, so that a sweep of many points writes them on every core of the caller's pool.
-    let ((sizes, known), (timeseries, waits)) = rayon::join(
+    let ((summary, replications), (timeseries, waits)) = rayon::join(
         || {
             rayon::join(
-                || -> Result<(usize, usize), CliError> {
-                    let (summary, replications) = rayon::join(
-                        || stream("summary.csv", &|f| export::write_summary_csv(s, r, f)),
-                        || {
-                            stream("replications.csv", &|f| {
-                                export::write_replications_csv(s, r, f)
-                            })
-                        },
-                    );
-                    Ok((summary?, replications?))
-                },
-                // The sizes are the files' and are filled in below. run.json is written
-                // here, beside the short task, not after the waits (the longest).
-                || -> Result<_, CliError> {
-                    let warned = warn();
-                    write(
-                        "run.json",
-                        &export::run_json(s, r, crn, overrides, &warned.0),
-                    )?;
-                    Ok((export::known_rows(s, r, (0, 0)), warned))
+                || stream("summary.csv", &|f| export::write_summary_csv(s, r, f)),
+                || {
+                    stream("replications.csv", &|f| {
+                        export::write_replications_csv(s, r, f)
+                    })
                 },
             )
         },
         || {
             rayon::join(
-                || -> Result<_, CliError> {
-                    stream("timeseries.csv", &|f| export::write_timeseries_csv(s, r, f))?;
-                    Ok(export::timeseries_rows(s, r))
-                },
-                || -> Result<_, CliError> {
-                    let waits = export::wait_grid(r);
+                || stream("timeseries.csv", &|f| export::write_timeseries_csv(s, r, f)),
+                || {
                     stream("wait_quantiles.csv", &|f| {
-                        export::write_wait_quantiles_csv(&waits, f)
-                    })?;
-                    Ok(waits)
+                        export::write_wait_quantiles_csv(waits, f)
+                    })
                 },
             )
         },
     );
-    let (summary_bytes, replications_bytes) = sizes?;
-    let ((mut summary_rows, mut replication_rows), warned) = known?;
-    summary_rows.bytes = summary_bytes;
-    replication_rows.bytes = replications_bytes;
+    timeseries?;
+    waits?;
+    Ok((summary?, replications?))
+}
+
+/// run.json, with the warnings `warn` makes (returned with what it gives beside them),
+/// and beside it the rows of the CSV files as the report reads them, their files' sizes
+/// not yet filled in (see [`known_sizes`]).
+fn write_run_json<T: Send>(
+    s: &Scenario,
+    r: &RunResult,
+    out: &Path,
+    crn: bool,
+    overrides: &[String],
+    warn: impl FnOnce() -> (Vec<String>, T) + Send,
+    waits: std::sync::Arc<crate::report::input::WaitGrid>,
+) -> Result<(crate::report::input::Known, (Vec<String>, T)), CliError> {
+    let (warned, ((summary, replications), timeseries)) = rayon::join(
+        || -> Result<_, CliError> {
+            let warned = warn();
+            let json = export::run_json(s, r, crn, overrides, &warned.0);
+            write_atomic(out, "run.json", &json).map_err(|e| CliError::Other(e.into()))?;
+            Ok(warned)
+        },
+        || {
+            rayon::join(
+                || export::known_rows(s, r, (0, 0)),
+                || export::timeseries_rows(s, r),
+            )
+        },
+    );
     let known = crate::report::input::Known {
-        timeseries: timeseries?,
-        waits: waits?,
-        summary: Some(summary_rows),
-        replications: Some(replication_rows),
+        timeseries,
+        waits,
+        summary: Some(summary),
+        replications: Some(replications),
     };
-    Ok((known, warned))
+    Ok((known, warned?))
+}
+
+/// Fills in the sizes of summary.csv and replications.csv (from [`write_csv_files`]).
+fn known_sizes(known: &mut crate::report::input::Known, (summary, replications): (usize, usize)) {
+    if let Some(k) = known.summary.as_mut() {
+        k.bytes = summary;
+    }
+    if let Some(k) = known.replications.as_mut() {
+        k.bytes = replications;
+    }
 }
 
 /// MSER-5 verdicts worth a warning: a warm-up shorter than suggested, or no steady state.

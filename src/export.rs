@@ -1282,7 +1282,7 @@ mod tests {
             },
         ];
         for grid in grids {
-            let rows: Vec<WaitQuantile> = Waits::Grid(grid.clone()).rows().collect();
+            let rows: Vec<WaitQuantile> = Waits::Grid(grid.clone().into()).rows().collect();
             assert_eq!(rows.len(), grid.points.len() * n);
             let mut want = String::from("point,quantile,wait_s\n");
             for (i, r) in rows.iter().enumerate() {
@@ -1323,7 +1323,9 @@ mod tests {
             }
         }
         let grid = wait_grid(&r);
-        let rows: Vec<_> = crate::report::input::Waits::Grid(grid).rows().collect();
+        let rows: Vec<_> = crate::report::input::Waits::Grid(grid.into())
+            .rows()
+            .collect();
         assert_eq!(rows, former);
         assert!(former.iter().filter(|r| r.wait_s > 0.0).count() > 10);
         let mut want = String::from("point,quantile,wait_s\n");

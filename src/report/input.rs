@@ -301,7 +301,7 @@ pub struct WaitQuantile {
 #[derive(Debug, Clone)]
 pub enum Waits {
     Rows(Vec<WaitQuantile>),
-    Grid(WaitGrid),
+    Grid(std::sync::Arc<WaitGrid>),
 }
 
 impl Default for Waits {
@@ -413,7 +413,8 @@ pub fn read_run_dir(dir: &Path) -> Result<RunData, ReportError> {
 #[derive(Debug, Clone, Default)]
 pub struct Known {
     pub timeseries: Vec<TimeRow>,
-    pub waits: WaitGrid,
+    /// Shared with the writer of `wait_quantiles.csv`, which may still be writing it.
+    pub waits: std::sync::Arc<WaitGrid>,
     /// `summary.csv` and `replications.csv`, when the run gives them.
     pub summary: Option<KnownSummary>,
     pub replications: Option<KnownReplications>,

@@ -793,6 +793,8 @@ service_time = { dist = "lognormal", median = "8s", p95 = "40s" }
             "{sweep}"
         );
         assert_eq!(held.timeseries, read.timeseries, "{sweep}");
+        let rows = |w: &slotsim::report::input::Waits| w.rows().collect::<Vec<_>>();
+        assert_eq!(rows(&held.waits), rows(&read.waits), "{sweep}");
     }
 }
 
