@@ -1221,7 +1221,8 @@ mod tests {
 
     /// `wait_quantiles.csv` of a grid, with the ends of rows made once for neighbouring
     /// points of the same waits, is what formatting every cell of every row writes, and
-    /// [`Waits::rows`] are those rows, in order: on a grid of odd values (-0, NaN, tiny,
+    /// [`Waits::rows`] are those rows, in order (and [`Waits::rows_of`] those of a few
+    /// points): on a grid of odd values (-0, NaN, tiny,
     /// repeating) whose neighbouring points have the same waits, or differ at one level,
     /// then on one of more rows than a chunk holds.
     #[test]
@@ -1298,6 +1299,26 @@ mod tests {
             }
             let got = in_memory(|out| write_wait_quantiles_csv(&grid, out));
             assert_eq!(String::from_utf8(got).unwrap(), want);
+            // The rows of a few points, from the grid and from rows read back.
+            let wanted = [grid.points[1], grid.points[grid.points.len() - 1]];
+            let of_wanted: Vec<WaitQuantile> = rows
+                .iter()
+                .filter(|r| wanted.contains(&r.point))
+                .copied()
+                .collect();
+            assert_eq!(of_wanted.len(), 2 * n);
+            // By bits: NaN is a value here.
+            let bits = |rows: Vec<WaitQuantile>| -> Vec<(usize, u64, u64)> {
+                rows.iter()
+                    .map(|r| (r.point, r.quantile.to_bits(), r.wait_s.to_bits()))
+                    .collect()
+            };
+            let want = bits(of_wanted);
+            assert_eq!(
+                bits(Waits::Grid(grid.clone().into()).rows_of(&wanted)),
+                want
+            );
+            assert_eq!(bits(Waits::Rows(rows).rows_of(&wanted)), want);
         }
     }
 

@@ -86,18 +86,11 @@ where
             .map(|j| slot[j].1)
     };
     let mut rows_of: Vec<Vec<(f64, f64)>> = vec![Vec::new(); shown.len()];
-    // Rows come grouped by point: the curve is looked for when the point changes.
-    let mut last: Option<(usize, Option<usize>)> = None;
-    for w in ctx.data.waits.rows().filter(|w| w.wait_s.is_finite()) {
-        let k = match last {
-            Some((point, k)) if point == w.point => k,
-            _ => {
-                let k = curve_of(w.point);
-                last = Some((w.point, k));
-                k
-            }
-        };
-        if let Some(k) = k {
+    // Only the shown points' rows are taken: rows made from the run's table skip the
+    // other points whole, not row by row.
+    let wanted: Vec<usize> = slot.iter().map(|e| e.0).collect();
+    for w in ctx.data.waits.rows_of(&wanted) {
+        if let (Some(k), true) = (curve_of(w.point), w.wait_s.is_finite()) {
             rows_of[k].push((w.quantile, w.wait_s));
         }
     }

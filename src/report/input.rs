@@ -351,6 +351,36 @@ impl Waits {
         rows.iter().copied().chain(from_grid)
     }
 
+    /// The rows of the points `wanted` holds (sorted), in the file's order. Of a grid,
+    /// only those points' rows are made: the wait chart shows at most 8 points of a
+    /// sweep of any size.
+    pub fn rows_of(&self, wanted: &[usize]) -> Vec<WaitQuantile> {
+        let is_wanted = |point: &usize| wanted.binary_search(point).is_ok();
+        match self {
+            Waits::Rows(rows) => rows
+                .iter()
+                .filter(|r| is_wanted(&r.point))
+                .copied()
+                .collect(),
+            Waits::Grid(g) => {
+                let mut out = Vec::new();
+                for (i, point) in g.points.iter().enumerate().filter(|(_, p)| is_wanted(p)) {
+                    out.extend(
+                        g.levels
+                            .iter()
+                            .zip(g.waits_of(i))
+                            .map(|(&quantile, &wait_s)| WaitQuantile {
+                                point: *point,
+                                quantile,
+                                wait_s,
+                            }),
+                    );
+                }
+                out
+            }
+        }
+    }
+
     /// The point of every row, in the file's order (of a grid, each point once: its
     /// rows are together).
     pub fn row_points(&self) -> Box<dyn Iterator<Item = usize> + '_> {
