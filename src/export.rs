@@ -167,9 +167,9 @@ pub fn write_summary_csv(
     let columns = param_columns(s);
     let mut xs = Vec::new();
     for p in &r.points {
-        w.display(p.point.index);
+        w.int(p.point.index as u64);
         each_param_cell(s, &columns, p, |c| w.text(c));
-        w.display(p.reps.len());
+        w.int(p.reps.len() as u64);
         if let Some(met) = p.precision_met {
             w.display(met);
         }
@@ -190,7 +190,7 @@ pub fn write_summary_csv(
             Some(m) => {
                 match m.truncate.map(|t| t as u64 * 60) {
                     Some(t) => {
-                        w.display(t);
+                        w.int(t);
                         w.display(t as f64 <= time_to_secs(s.warmup));
                     }
                     None => {
@@ -286,10 +286,10 @@ pub fn write_replications_csv(
     for p in &r.points {
         for rep in &p.reps {
             let c = &rep.counts;
-            w.display(p.point.index);
+            w.int(p.point.index as u64);
             each_param_cell(s, &columns, p, |c| w.text(c));
-            w.display(rep.replication);
-            w.display(rep.seed);
+            w.int(rep.replication as u64);
+            w.int(rep.seed);
             let counts = [
                 c.sessions_arrived,
                 c.sessions_rejected,
@@ -324,7 +324,7 @@ pub fn write_replications_csv(
             for &i in &derived_index {
                 w.num(rep.metrics[i]);
             }
-            w.display(rep.events);
+            w.int(rep.events);
             w.end();
         }
         w.spill()?;
