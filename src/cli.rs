@@ -4,6 +4,7 @@
 
 use crate::export;
 use crate::output::{ensure_dir, write_atomic};
+use crate::recommend::{push_fixed, push_u64};
 use crate::runner::{self, RunResult, RunSettings};
 use crate::scenario::{
     load_scenario, Param, Scenario, ScenarioError, MAX_HORIZON_S, MAX_REPLICATIONS,
@@ -1568,58 +1569,6 @@ impl Grid {
             text.push('\n');
         }
     }
-}
-
-/// `n` in decimal, at least `min_digits` digits (zeros in front), with a point before the
-/// last `point` of them when `point` > 0.
-fn push_u64(out: &mut String, mut n: u64, min_digits: usize, point: usize) {
-    let mut buf = [b'0'; 48];
-    let mut i = buf.len();
-    let mut written = 0;
-    while n > 0 || written < min_digits.max(1) {
-        if point > 0 && written == point {
-            i -= 1;
-            buf[i] = b'.';
-        }
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        written += 1;
-    }
-    out.reserve(buf.len() - i);
-    for &b in &buf[i..] {
-        out.push(char::from(b));
-    }
-}
-
-/// `x` with `digits` decimals (at most 6), the same bytes as `{:.digits$}`, written in
-/// place. Rust prints the exact binary value correctly rounded; `x * 10^digits` carries a
-/// rounding error of at most half an ulp, so when its fraction is clear of one half by
-/// more than that, the nearest integer to it is the nearest to the exact value and gives
-/// the digits. Ties and near-ties, huge numbers, infinities and NaN go to the formatter.
-fn push_fixed(out: &mut String, x: f64, digits: usize) {
-    use std::fmt::Write as _;
-    const POW10: [f64; 7] = [1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6];
-    if digits < POW10.len() && x.is_finite() {
-        let scaled = x.abs() * POW10[digits];
-        if scaled < 2f64.powi(50) {
-            let whole = scaled.floor();
-            // Exact (the fraction of a double is a double).
-            let frac = scaled - whole;
-            // Far above the multiplication's error (at most scaled * 2^-53): the exact
-            // product is on the same side of one half, so its rounding is `n`.
-            let margin = scaled * 2f64.powi(-48) + f64::MIN_POSITIVE;
-            if (frac - 0.5).abs() > margin {
-                let n = whole as u64 + u64::from(frac > 0.5);
-                if x.is_sign_negative() {
-                    out.push('-');
-                }
-                push_u64(out, n, digits + 1, digits);
-                return;
-            }
-        }
-    }
-    let _ = write!(out, "{x:.digits$}");
 }
 
 /// The human-readable summary printed by `run`.
