@@ -79,7 +79,8 @@ fn push_sig(out: &mut String, v: f64) {
         ((-a.log10()).floor() as usize + 3).min(8)
     };
     let start = out.len();
-    let _ = write!(out, "{v:.d$}");
+    // The same bytes as `{v:.d$}` (see `push_fixed`), without the formatter's exact path.
+    crate::recommend::push_fixed(out, v, d);
     trim_fraction(out, start);
 }
 

@@ -413,7 +413,8 @@ pub fn push_num(out: &mut String, v: f64) {
         let _ = write!(out, "{}", v as i64);
     } else {
         let start = out.len();
-        let _ = write!(out, "{v:.4}");
+        // The same bytes as `{v:.4}` (see `push_fixed`), without the formatter's exact path.
+        crate::recommend::push_fixed(out, v, 4);
         trim_fraction(out, start);
     }
 }
