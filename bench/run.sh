@@ -83,8 +83,8 @@ accounts() {
   # (time, requests, events) between the two runs, so the filling of the empty gateway
   # is left out. M = 5,600,000 / n s (about 1.4 million requests) but at least 1800 s, so
   # that the window is not lost in the noise of the two runs' warm-ups at large n. The run
-  # to W + M is also reported whole. 100,000 accounts take about half an hour of CPU and
-  # 1 GB per repetition: REPEAT_LARGE (default 1) repetitions for n >= 100,000.
+  # to W + M is also reported whole. 100,000 accounts take about seven minutes of CPU and
+  # 1.1 GB per repetition: REPEAT_LARGE (default 1) repetitions for n >= 100,000.
   local w=${ACC_WARMUP:-3600}
   for n in ${ACCOUNTS:-10 100 1000 10000 100000}; do
     local m=$(( 5600000 / n )); [ "$m" -lt 1800 ] && m=1800
