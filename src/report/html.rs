@@ -325,7 +325,8 @@ fn summary_table(
             (false, true) => "<tr class=\"baseline\"><td>",
             (false, false) => "<tr class=\"\"><td>",
         });
-        let _ = write!(h, "{}</td>", p.point);
+        push_point(h, p.point);
+        h.push_str("</td>");
         for (&on_off, v) in on_off.iter().zip(&p.params) {
             h.push_str("<td>");
             push_param(h, on_off, *v);
@@ -361,7 +362,9 @@ fn summary_table(
             h.push_str("</td>");
         }
         if targets.any() {
-            let _ = write!(h, "<td>{}</td>", ps.verdict(&targets).word());
+            h.push_str("<td>");
+            h.push_str(ps.verdict(&targets).word());
+            h.push_str("</td>");
         }
         h.push_str("<td class=\"l note\">");
         if is_baseline {
@@ -430,7 +433,9 @@ fn migration_causes_table(h: &mut String, data: &RunData, featured: Option<usize
          <th>migration: limit</th><th>rejection</th><th>share a reserve can prevent</th></tr>\n",
     );
     for p in &s.points {
-        let _ = write!(h, "<tr><td>{}</td>", p.point);
+        h.push_str("<tr><td>");
+        push_point(h, p.point);
+        h.push_str("</td>");
         for (n, v) in s.parameters.iter().zip(&p.params) {
             let _ = write!(h, "<td>{}</td>", escape(&fmt_param(n, *v)));
         }
@@ -508,7 +513,9 @@ fn cache_table(h: &mut String, data: &RunData) {
     }
     h.push_str("</tr>\n");
     for p in &s.points {
-        let _ = write!(h, "<tr><td>{}</td>", p.point);
+        h.push_str("<tr><td>");
+        push_point(h, p.point);
+        h.push_str("</td>");
         for v in &p.params {
             let _ = write!(h, "<td>{}</td>", fmt_num(*v));
         }
@@ -561,15 +568,21 @@ fn causes_table(h: &mut String, data: &RunData) {
         let _ = write!(h, "<th>{words}</th>");
     }
     h.push_str("</tr>\n");
+    let on_off: Vec<bool> = s.parameters.iter().map(|n| is_on_off(n)).collect();
     for (p, c) in rows {
-        let _ = write!(h, "<tr><td>{}</td>", p.point);
-        for (n, v) in s.parameters.iter().zip(&p.params) {
-            let _ = write!(h, "<td>{}</td>", escape(&fmt_param(n, *v)));
+        h.push_str("<tr><td>");
+        push_point(h, p.point);
+        h.push_str("</td>");
+        // Numbers, percentages and true/false have nothing to escape: written in place.
+        for (&on_off, v) in on_off.iter().zip(&p.params) {
+            h.push_str("<td>");
+            push_param(h, on_off, *v);
+            h.push_str("</td>");
         }
         let total: f64 = c.iter().filter(|x| !x.is_nan()).sum();
         for x in c {
             let share = if total > 0.0 { x / total } else { 0.0 };
-            let _ = write!(h, "<td>{} ({})</td>", fmt_num(x), escape(&fmt_pct(share)));
+            push_cause_cell(h, x, share);
         }
         h.push_str("</tr>\n");
     }
@@ -597,6 +610,21 @@ fn ci_text(ci: f64, fmt: fn(f64) -> String) -> String {
 /// (`push_pct` or `push_sig`): the text of `<td>` + [`cell`] + `</td>`, written straight
 /// into the page. Neither number's text has a character to escape (digits, sign, point,
 /// `%`, `n/a`, `?`, `inf`).
+/// A point's number, as `{}` writes it, in place (a sweep's tables write one per point).
+fn push_point(h: &mut String, point: usize) {
+    crate::recommend::push_u64(h, point as u64, 1, 0);
+}
+
+/// A rejected-requests-by-cause cell: the count and its share of the point's rejections,
+/// `<td>12 (3.4%)</td>`, in place (a sweep writes five per point).
+fn push_cause_cell(h: &mut String, count: f64, share: f64) {
+    h.push_str("<td>");
+    push_num(h, count);
+    h.push_str(" (");
+    push_pct(h, share);
+    h.push_str(")</td>");
+}
+
 fn push_cell(h: &mut String, mean: f64, ci: f64, push: fn(&mut String, f64)) {
     h.push_str("<td>");
     push(h, mean);
@@ -895,6 +923,7 @@ mod tests {
         use rand::{Rng, SeedableRng};
         let mut rng = rand_pcg::Pcg64::seed_from_u64(4);
         let mut xs = vec![0.0, -0.0, 1.0, 0.5, 1e15, 1e20, -3.0, f64::NAN];
+        xs.extend([1e15 - 1.0, -(1e15 - 1.0), 9999.0, 10_000.0, -1.0]);
         xs.extend([f64::INFINITY, f64::NEG_INFINITY, 0.0]);
         for k in 0..20_000 {
             let scale = 10f64.powi(rng.random_range(-9..17));
@@ -924,6 +953,17 @@ mod tests {
             let mut got = String::from("x");
             push_num(&mut got, mean);
             assert_eq!(got, format!("x{}", escape(&old_num(mean))), "{mean:e}");
+            let mut got = String::from("x");
+            push_cause_cell(&mut got, mean, ci);
+            let want = format!("<td>{} ({})</td>", old_num(mean), escape(&old_pct(ci)));
+            assert_eq!(got, format!("x{want}"), "{mean:e} {ci:e}");
+        }
+        for _ in 0..10_000 {
+            let digits = rng.random_range(1..19);
+            let point = rng.random_range(0..10usize.pow(digits));
+            let mut got = String::from("x");
+            push_point(&mut got, point);
+            assert_eq!(got, format!("x{point}"));
         }
         for v in [0.0, 1.0, 0.5, 2.0, f64::NAN] {
             for name in ["sticky_wait", "spillover_rebinds", "reserved"] {

@@ -404,13 +404,18 @@ pub fn fmt_num(v: f64) -> String {
 
 /// [`fmt_num`], appended to `out` (tables of many points write one per cell).
 pub fn push_num(out: &mut String, v: f64) {
-    use std::fmt::Write as _;
     if v.is_nan() {
         out.push('?');
         return;
     }
     if v == v.trunc() && v.abs() < 1e15 {
-        let _ = write!(out, "{}", v as i64);
+        // The same bytes as `{}` of `v as i64`, without the formatter (a sweep's tables
+        // write one per point and column).
+        let n = v as i64;
+        if n < 0 {
+            out.push('-');
+        }
+        crate::recommend::push_u64(out, n.unsigned_abs(), 1, 0);
     } else {
         let start = out.len();
         // The same bytes as `{v:.4}` (see `push_fixed`), without the formatter's exact path.
