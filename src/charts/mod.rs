@@ -219,7 +219,10 @@ impl<'a> Ctx<'a> {
     /// request is 0/0, undefined, and must not be drawn as 0% failures. Same test as the
     /// recommendation's (such a point fails a continuity target).
     pub fn no_bound_requests(&self, i: usize) -> bool {
-        self.data.summary.points[i].mean("bound_requests") == 0.0
+        // The column looked up once: a sweep asks this of every point, for many charts.
+        static AT: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
+        let at = *AT.get_or_init(|| crate::report::input::metric_index("bound_requests"));
+        at.is_some_and(|k| self.data.summary.points[i].at(k).0 == 0.0)
     }
 
     /// Whether any point has no bound request (see [`Ctx::no_bound_requests`]).

@@ -57,23 +57,53 @@ fn undefined_at(ctx: &Ctx, metric: &str, i: usize) -> bool {
 
 /// Values (mean ± CI) of `metric` for every point, for axis ranges.
 fn extent(ctx: &Ctx, metric: &str, with_ci: bool) -> Vec<f64> {
+    let value = MetricAt::new(ctx, metric);
     let mut v = Vec::new();
-    for (i, p) in ctx.data.summary.points.iter().enumerate() {
-        if undefined_at(ctx, metric, i) {
+    for i in 0..ctx.data.summary.points.len() {
+        if value.undefined(i) {
             continue;
         }
-        let m = p.mean(metric);
+        let (m, ci) = value.mean_ci(i);
         v.push(m);
-        if with_ci {
-            let ci = p.ci(metric);
-            if ci.is_finite() {
-                v.push(m + ci);
-                // Every metric is non-negative: a t interval reaching below 0 is cut at 0.
-                v.push((m - ci).max(0.0));
-            }
+        if with_ci && ci.is_finite() {
+            v.push(m + ci);
+            // Every metric is non-negative: a t interval reaching below 0 is cut at 0.
+            v.push((m - ci).max(0.0));
         }
     }
     v
+}
+
+/// A metric's values at the points, its name looked up once: a sweep of many points reads
+/// each point's several times per chart, and a lookup by name per read cost more than the
+/// drawing of some charts. The values are [`crate::report::input::SummaryPoint::mean`]'s
+/// and `ci`'s.
+struct MetricAt<'a> {
+    ctx: &'a Ctx<'a>,
+    at: Option<usize>,
+    per_bound: bool,
+}
+
+impl<'a> MetricAt<'a> {
+    fn new(ctx: &'a Ctx<'a>, metric: &str) -> Self {
+        MetricAt {
+            ctx,
+            at: crate::report::input::metric_index(metric),
+            per_bound: per_bound_request(metric),
+        }
+    }
+
+    /// [`undefined_at`] of the metric.
+    fn undefined(&self, i: usize) -> bool {
+        self.per_bound && self.ctx.no_bound_requests(i)
+    }
+
+    /// Mean and CI half-width at point `i`; NaN for a metric that is not in the summary.
+    fn mean_ci(&self, i: usize) -> (f64, f64) {
+        self.at.map_or((f64::NAN, f64::NAN), |k| {
+            self.ctx.data.summary.points[i].at(k)
+        })
+    }
 }
 
 /// A label placer for a panel, with the markers and CI bars of `metrics` (name, with CI) of
@@ -134,6 +164,7 @@ where
     DB::ErrorType: 'static,
 {
     let featured = ctx.featured_index();
+    let value = MetricAt::new(ctx, metric);
     for s in &ctx.series {
         let color = color_override.unwrap_or(s.color);
         // Points where the metric is undefined (no bound request) leave the line and are
@@ -141,7 +172,7 @@ where
         let undefined: Vec<(f64, f64)> = s
             .members
             .iter()
-            .filter(|&&i| undefined_at(ctx, metric, i))
+            .filter(|&&i| value.undefined(i))
             .map(|&i| (ctx.x_of(i) + s.dx, y.lo))
             .collect();
         let s = &super::Series {
@@ -149,7 +180,7 @@ where
                 .members
                 .iter()
                 .copied()
-                .filter(|&i| !undefined_at(ctx, metric, i))
+                .filter(|&i| !value.undefined(i))
                 .collect(),
             ..s.clone()
         };
@@ -157,17 +188,12 @@ where
         let pts: Vec<(f64, f64)> = s
             .members
             .iter()
-            .map(|&i| {
-                (
-                    ctx.x_of(i) + s.dx,
-                    y.pos(ctx.data.summary.points[i].mean(metric)),
-                )
-            })
+            .map(|&i| (ctx.x_of(i) + s.dx, y.pos(value.mean_ci(i).0)))
             .collect();
         let hollow: Vec<bool> = s
             .members
             .iter()
-            .map(|&i| y.clamped(ctx.data.summary.points[i].mean(metric)))
+            .map(|&i| y.clamped(value.mean_ci(i).0))
             .collect();
         draw::line(chart, &pts, color, if dashed { 2 } else { 3 }, dashed)?;
         if with_ci {
@@ -175,8 +201,7 @@ where
                 .members
                 .iter()
                 .map(|&i| {
-                    let p = &ctx.data.summary.points[i];
-                    let (m, ci) = (p.mean(metric), p.ci(metric));
+                    let (m, ci) = value.mean_ci(i);
                     (
                         ctx.x_of(i) + s.dx,
                         y.pos((m - ci).max(0.0)),
