@@ -325,13 +325,7 @@ fn summary_table(
             (false, true) => "<tr class=\"baseline\"><td>",
             (false, false) => "<tr class=\"\"><td>",
         });
-        push_point(h, p.point);
-        h.push_str("</td>");
-        for (&on_off, v) in on_off.iter().zip(&p.params) {
-            h.push_str("<td>");
-            push_param(h, on_off, *v);
-            h.push_str("</td>");
-        }
+        push_point_and_params(h, p.point, &on_off, &p.params);
         if reps_vary {
             h.push_str("<td>");
             push_num(h, p.replications);
@@ -571,14 +565,7 @@ fn causes_table(h: &mut String, data: &RunData) {
     let on_off: Vec<bool> = s.parameters.iter().map(|n| is_on_off(n)).collect();
     for (p, c) in rows {
         h.push_str("<tr><td>");
-        push_point(h, p.point);
-        h.push_str("</td>");
-        // Numbers, percentages and true/false have nothing to escape: written in place.
-        for (&on_off, v) in on_off.iter().zip(&p.params) {
-            h.push_str("<td>");
-            push_param(h, on_off, *v);
-            h.push_str("</td>");
-        }
+        push_point_and_params(h, p.point, &on_off, &p.params);
         let total: f64 = c.iter().filter(|x| !x.is_nan()).sum();
         for x in c {
             let share = if total > 0.0 { x / total } else { 0.0 };
@@ -613,6 +600,18 @@ fn ci_text(ci: f64, fmt: fn(f64) -> String) -> String {
 /// A point's number, as `{}` writes it, in place (a sweep's tables write one per point).
 fn push_point(h: &mut String, point: usize) {
     crate::recommend::push_u64(h, point as u64, 1, 0);
+}
+
+/// A row's point cell and its parameters' cells, after the row's opening `<td>`. Numbers
+/// and true/false have nothing to escape: they are written in place.
+fn push_point_and_params(h: &mut String, point: usize, on_off: &[bool], params: &[f64]) {
+    push_point(h, point);
+    h.push_str("</td>");
+    for (&on_off, v) in on_off.iter().zip(params) {
+        h.push_str("<td>");
+        push_param(h, on_off, *v);
+        h.push_str("</td>");
+    }
 }
 
 /// A rejected-requests-by-cause cell: the count and its share of the point's rejections,
