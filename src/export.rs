@@ -262,12 +262,8 @@ fn replications_header(s: &Scenario) -> Vec<String> {
     header
 }
 
-/// `replications.csv`: one row per (point, replication) with the raw counts.
-pub fn replications_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
-    in_memory(|out| write_replications_csv(s, r, out))
-}
-
-/// [`replications_csv`] written to `out`, a chunk at a time; the number of bytes written.
+/// `replications.csv`, one row per (point, replication) with the raw counts, written to
+/// `out` a chunk at a time; the number of bytes written.
 pub fn write_replications_csv(
     s: &Scenario,
     r: &RunResult,
@@ -416,12 +412,8 @@ pub const TIMESERIES_COLUMNS: [&str; 10] = [
     "continuity_failures",
 ];
 
-/// `timeseries.csv`: per simulated minute of replication 0, per point.
-pub fn timeseries_csv(s: &Scenario, r: &RunResult) -> Vec<u8> {
-    in_memory(|out| write_timeseries_csv(s, r, out))
-}
-
-/// [`timeseries_csv`] written to `out`, a chunk at a time; the number of bytes written.
+/// `timeseries.csv`, per simulated minute of replication 0, per point, written to `out` a
+/// chunk at a time; the number of bytes written.
 pub fn write_timeseries_csv(
     s: &Scenario,
     r: &RunResult,
