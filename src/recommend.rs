@@ -1718,4 +1718,65 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
+
+    /// The in-place fixed-decimals writer gives `{:.d$}`'s bytes: ties and near-ties of
+    /// the rounding, signs (negative zero too), tiny, huge and non-finite numbers.
+    #[test]
+    fn fixed_decimals_are_the_formatters() {
+        let mut xs = vec![
+            0.0,
+            -0.0,
+            0.5,
+            1.5,
+            2.5,
+            0.125,
+            0.375,
+            1.005,
+            2.675,
+            0.045,
+            1.0 / 3.0,
+            2.0 / 3.0,
+            99.995,
+            99.9949999,
+            999.5,
+            1e-300,
+            5e-324,
+            1e15,
+            1.125e15,
+            4.5e15,
+            1e300,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::NAN,
+            -f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            0.0049999999999999,
+            0.005,
+            0.0050000000000001,
+        ];
+        // Numbers of every size, and k / 10^d + half a unit (the near-ties) as computed.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let mantissa = (state >> 11) as f64 / (1u64 << 53) as f64;
+            let exp = ((state >> 3) % 40) as i32 - 20;
+            xs.push(mantissa * 10f64.powi(exp));
+            let k = (state >> 20) % 100_000;
+            let d = (state % 4) as i32;
+            xs.push((k as f64 + 0.5) / 10f64.powi(d));
+            xs.push(100.0 * ((k as f64 + 0.5) / 10f64.powi(d + 2)));
+        }
+        let mut out = String::new();
+        for x in xs.iter().flat_map(|&x| [x, -x]) {
+            for digits in 0..=6 {
+                out.clear();
+                out.push_str("ab");
+                push_fixed(&mut out, x, digits);
+                assert_eq!(&out[2..], format!("{x:.digits$}"), "{x:e} to {digits}");
+            }
+        }
+    }
 }
