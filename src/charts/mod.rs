@@ -14,6 +14,7 @@ mod draw;
 mod encode;
 mod fill;
 pub mod plan;
+mod stamp;
 mod svg;
 mod sweep;
 mod text;

@@ -3,7 +3,9 @@
 //! plotters 0.3.7 rasterises `ab_glyph` text without each glyph's left side bearing, so
 //! letters in bitmaps are unevenly spaced ("wa ited"). [`CrispText`] wraps a bitmap backend
 //! and draws text itself with the same embedded font, the same advances (so plotters' own
-//! layout estimates still hold) and proper glyph placement. Everything else is delegated.
+//! layout estimates still hold) and proper glyph placement. Wide lines and circles are
+//! drawn as `B` would, with less work (see `fill` and `stamp`); everything else is
+//! delegated.
 
 use std::sync::OnceLock;
 
@@ -130,6 +132,9 @@ impl<B: super::fill::Rectangles> DrawingBackend for CrispText<B> {
         super::fill::draw_path(&mut self.0, path, style)
     }
 
+    /// From a stamp of the circle's calls (see `stamp`; `B` must draw circles with
+    /// plotters' `rasterizer::draw_circle`, as the bitmap backend does): a sweep of many
+    /// points draws thousands of markers of a few kinds.
     fn draw_circle<S: BackendStyle>(
         &mut self,
         center: BackendCoord,
@@ -137,7 +142,7 @@ impl<B: super::fill::Rectangles> DrawingBackend for CrispText<B> {
         style: &S,
         fill: bool,
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.0.draw_circle(center, radius, style, fill)
+        super::stamp::draw_circle(&mut self.0, center, radius, style, fill)
     }
 
     fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
