@@ -450,7 +450,7 @@ where
     // same colour changes nothing, so each pixel position is drawn once. Not with open
     // markers, whose white centre may cover another marker that a repeat would redraw.
     let any_hollow = hollow.iter().any(|&h| h);
-    let mut drawn = std::collections::HashSet::new();
+    let mut drawn = PixelSet::default();
     for (i, &(x, y)) in pts.iter().enumerate() {
         if !(x.is_finite() && y.is_finite()) {
             continue;
@@ -476,6 +476,43 @@ where
     Ok(())
 }
 
+/// A set of pixel positions (or boxes of them) that is only asked whether it holds one.
+pub type PixelSet<T> = std::collections::HashSet<T, std::hash::BuildHasherDefault<PixelHasher>>;
+
+/// A cheap hash for a few pixel coordinates: a sweep of thousands of points asks tens of
+/// thousands of times whether a bar, a marker or a box is already drawn, and the standard
+/// hasher (built to withstand keys chosen by an attacker, which pixels are not) cost about
+/// as much as the drawing. Each coordinate is mixed in by a multiplication; the high bits
+/// are folded into the low ones, which pick the table's bucket.
+#[derive(Default)]
+pub struct PixelHasher(u64);
+
+impl PixelHasher {
+    fn mix(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(23) ^ v).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+impl std::hash::Hasher for PixelHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.mix(u64::from(b));
+        }
+    }
+
+    fn write_i32(&mut self, v: i32) {
+        self.mix(u64::from(v as u32));
+    }
+
+    fn write_usize(&mut self, v: usize) {
+        self.mix(v as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 29)
+    }
+}
+
 /// Vertical CI bars, `(x, lo, mean, hi)` in plot coordinates.
 pub fn ci_bars<DB: DrawingBackend>(
     chart: &mut Chart<DB>,
@@ -489,7 +526,7 @@ where
     // marker's own position (on a log axis it is not the bar's midpoint). Every bar here
     // has the same colour and width, so a bar that falls on the same pixels as one already
     // drawn changes nothing and is left out: a sweep of thousands of points has many.
-    let mut drawn = std::collections::HashSet::new();
+    let mut drawn = PixelSet::default();
     for &(x, lo, mid, hi) in bars {
         if !(x.is_finite() && lo.is_finite() && hi.is_finite() && mid.is_finite()) || hi <= lo {
             continue;
@@ -775,7 +812,7 @@ struct Obstacles {
     /// Every box pushed, once: a box equal to one already there changes no answer, and a
     /// sweep of thousands of points stacks thousands of equal ones (markers on the same
     /// pixel, labels that found no free spot) in the same cells.
-    seen: std::collections::HashSet<(i32, i32, i32, i32)>,
+    seen: PixelSet<(i32, i32, i32, i32)>,
     cells: Vec<Vec<u32>>,
     cols: i32,
     rows: i32,
@@ -790,7 +827,7 @@ impl Obstacles {
         let rows = ((bounds.y1 - bounds.y0).max(1) + CELL - 1) / CELL;
         Obstacles {
             rects: Vec::new(),
-            seen: std::collections::HashSet::new(),
+            seen: PixelSet::default(),
             cells: vec![Vec::new(); (cols * rows) as usize],
             cols,
             rows,
