@@ -195,18 +195,42 @@ struct Groups {
     /// One bit per bucket, set when it holds an account.
     occupied: Vec<u64>,
     groups: Vec<Group>,
+    /// One bit per group, set while it has accounts: what the heaps' upkeep (dropping
+    /// emptied tops, rebuilding) asks of a group, read here instead of in the group
+    /// itself. At 10,000 accounts the groups are hundreds of kilobytes, spread, while
+    /// these bits are a few kilobytes that stay in the nearest cache; a rebuild reads one
+    /// per entry of its heap.
+    live: Vec<u64>,
     /// Numbers of groups dropped, for reuse (no allocation in the steady state).
     free: Vec<u32>,
     /// Per bucket: its group of never-used accounts, or NO_GROUP. (A group of used
     /// accounts is found through the other accounts released at the same instant.)
     never_used: Vec<u32>,
-    /// Per account: its group (or NO_GROUP) and where it sits in the group's list, side by
-    /// side so that taking an account out reads one place.
-    at: Vec<(u32, u32)>,
+    /// Which of an account's two places (see [`Place`]) is in this index.
+    layer: usize,
 }
 
+/// What the indexes keep of one account, side by side in one block of half a cache line:
+/// a change of an account reads its places in both indexes and its ring, and at 10,000
+/// accounts each table of these was a miss of its own (four arrays, up to four lines per
+/// released slot, where this is one).
+#[repr(C, align(32))]
+struct Place {
+    /// Per index (load-aware, then fallback): the account's group (or NO_GROUP) and where
+    /// it sits in the group's list.
+    at: [(u32, u32); 2],
+    /// The next and previous account of its ring of accounts last used at the same instant
+    /// (see [`AccountIndex`]).
+    next: u32,
+    prev: u32,
+}
+
+/// The load-aware index's place in a [`Place`], and the fallback's.
+const LOAD_AWARE: usize = 0;
+const FALLBACK: usize = 1;
+
 impl Groups {
-    fn new(accounts: usize, buckets: usize, fifo: bool) -> Self {
+    fn new(buckets: usize, fifo: bool, layer: usize) -> Self {
         Groups {
             heaps: (0..buckets).map(|_| Vec::new()).collect(),
             fifo,
@@ -215,10 +239,17 @@ impl Groups {
             members: vec![0; buckets],
             occupied: vec![0; buckets.div_ceil(64)],
             groups: Vec::new(),
+            live: Vec::new(),
             free: Vec::new(),
             never_used: vec![NO_GROUP; buckets],
-            at: vec![(NO_GROUP, 0); accounts],
+            layer,
         }
+    }
+
+    /// Whether group `g` has accounts.
+    #[inline]
+    fn is_live(&self, g: u32) -> bool {
+        self.live[g as usize / 64] >> (g % 64) & 1 == 1
     }
 
     /// The least (last use, group) of bucket `b`, if it has a group.
@@ -243,37 +274,36 @@ impl Groups {
         }
     }
 
-    /// The group of `slot`, given the ring `same` of the accounts with account `i`'s last
-    /// use (the slot's): the never-used group of the bucket, or the group of one of those
+    /// The group of `slot`, given the ring of the accounts with account `i`'s last use (the
+    /// slot's) in `places`: the never-used group of the bucket, or the group of one of those
     /// accounts in the same bucket. An emptied group of a used slot is not found (it has
     /// no member left to lead to it): a new group is made, and the empty one is dropped
     /// when it reaches its heap's top, as if it had been removed at once.
     #[inline]
-    fn find(&self, (bucket, last_used): Slot, i: u32, same: &[u32]) -> Option<u32> {
+    fn find(&self, (bucket, last_used): Slot, i: u32, places: &[Place]) -> Option<u32> {
         if last_used.is_none() {
             let g = self.never_used[bucket as usize];
             return (g != NO_GROUP).then_some(g);
         }
-        let mut j = same[i as usize];
+        let mut j = places[i as usize].next;
         while j != i {
-            let g = self.at[j as usize].0;
+            let g = places[j as usize].at[self.layer].0;
             if g != NO_GROUP && self.groups[g as usize].bucket == bucket {
                 return Some(g);
             }
-            j = same[j as usize];
+            j = places[j as usize].next;
         }
         None
     }
 
-    /// Puts account `i` (in no group) into the group of `slot`; `same` is the ring of the
-    /// accounts with the same last use (see [`AccountIndex`]).
+    /// Puts account `i` (in no group) into the group of `slot`.
     #[inline]
-    fn insert(&mut self, (bucket, last_used): Slot, i: u32, same: &[u32]) {
-        debug_assert_eq!(self.at[i as usize].0, NO_GROUP);
+    fn insert(&mut self, (bucket, last_used): Slot, i: u32, places: &mut [Place]) {
+        debug_assert_eq!(places[i as usize].at[self.layer].0, NO_GROUP);
         let b = bucket as usize;
-        let g = match self.find((bucket, last_used), i, same) {
+        let g = match self.find((bucket, last_used), i, places) {
             Some(g) => {
-                if self.groups[g as usize].members.is_empty() {
+                if !self.is_live(g) {
                     self.empty[b] -= 1;
                 }
                 g
@@ -289,6 +319,9 @@ impl Groups {
                             bucket,
                             members: Members::default(),
                         });
+                        if self.groups.len() > 64 * self.live.len() {
+                            self.live.push(0);
+                        }
                         (self.groups.len() - 1) as u32
                     }
                 };
@@ -304,22 +337,23 @@ impl Groups {
             }
         };
         let members = &mut self.groups[g as usize].members;
-        self.at[i as usize] = (g, members.len() as u32);
+        places[i as usize].at[self.layer] = (g, members.len() as u32);
         members.push(i);
         self.members[b] += 1;
         self.occupied[b / 64] |= 1 << (b % 64);
+        self.live[g as usize / 64] |= 1 << (g % 64);
     }
 
     /// Takes account `i` out of its group.
     #[inline]
-    fn remove(&mut self, i: u32) {
-        let (g, p) = std::mem::replace(&mut self.at[i as usize], (NO_GROUP, 0));
+    fn remove(&mut self, i: u32, places: &mut [Place]) {
+        let (g, p) = std::mem::replace(&mut places[i as usize].at[self.layer], (NO_GROUP, 0));
         debug_assert_ne!(g, NO_GROUP, "an indexed account is in a group");
         let group = &mut self.groups[g as usize];
         let p = p as usize;
         debug_assert_eq!(group.members.get(p), i);
         if let Some(moved) = group.members.swap_remove(p) {
-            self.at[moved as usize].1 = p as u32;
+            places[moved as usize].at[self.layer].1 = p as u32;
         }
         let b = group.bucket as usize;
         self.members[b] -= 1;
@@ -327,6 +361,7 @@ impl Groups {
             self.occupied[b / 64] &= !(1 << (b % 64));
         }
         if group.members.is_empty() {
+            self.live[g as usize / 64] &= !(1 << (g % 64));
             self.empty[b] += 1;
             self.drop_empty_tops(b);
             let live = self.entries(b).len() - self.empty[b] as usize;
@@ -340,7 +375,7 @@ impl Groups {
     #[inline]
     fn drop_empty_tops(&mut self, b: usize) {
         while let Some((_, g)) = self.top(b) {
-            if !self.groups[g as usize].members.is_empty() {
+            if self.is_live(g) {
                 break;
             }
             if self.fifo {
@@ -348,7 +383,7 @@ impl Groups {
             } else {
                 heap_pop(&mut self.heaps[b]);
             }
-            self.drop_group(g);
+            drop_group(&mut self.never_used[b], &mut self.free, g);
             self.empty[b] -= 1;
         }
         // A list's dropped start is given back once it is as long as the rest.
@@ -359,31 +394,20 @@ impl Groups {
         }
     }
 
-    fn drop_group(&mut self, g: u32) {
-        let b = self.groups[g as usize].bucket as usize;
-        if self.never_used[b] == g {
-            self.never_used[b] = NO_GROUP;
-        }
-        self.free.push(g);
-    }
-
     /// Rebuilds bucket `b`'s heap or list from its live groups (a list stays in order).
     /// The live groups all have different keys, so how a heap is laid out changes no pick.
     fn rebuild(&mut self, b: usize) {
         let mut heap = std::mem::take(&mut self.heaps[b]);
         heap.drain(..self.heads[b]);
         self.heads[b] = 0;
-        let mut dropped = Vec::new();
+        let (live, free, never_used) = (&self.live, &mut self.free, &mut self.never_used[b]);
         heap.retain(|&(_, g)| {
-            let live = !self.groups[g as usize].members.is_empty();
-            if !live {
-                dropped.push(g);
+            let keep = live[g as usize / 64] >> (g % 64) & 1 == 1;
+            if !keep {
+                drop_group(never_used, free, g);
             }
-            live
+            keep
         });
-        for g in dropped {
-            self.drop_group(g);
-        }
         if !self.fifo {
             heapify(&mut heap);
         }
@@ -460,7 +484,7 @@ impl Groups {
     /// (bucket, last use, sorted members) of every group with members, in key order, for
     /// comparing indexes in tests; checks the structure's own bookkeeping on the way.
     #[cfg(test)]
-    fn canonical(&self) -> Vec<(u32, Option<Time>, Vec<u32>)> {
+    fn canonical(&self, places: &[Place]) -> Vec<(u32, Option<Time>, Vec<u32>)> {
         let mut out = Vec::new();
         for b in 0..self.heaps.len() {
             let heap = self.entries(b);
@@ -475,7 +499,7 @@ impl Groups {
                     assert_eq!(self.never_used[b], g);
                 }
                 for (p, i) in group.members.iter().enumerate() {
-                    assert_eq!(self.at[i as usize], (g, p as u32));
+                    assert_eq!(places[i as usize].at[self.layer], (g, p as u32));
                 }
             }
             let empty = heap
@@ -503,6 +527,13 @@ impl Groups {
             groups.sort_unstable();
             out.extend(groups);
         }
+        for (g, group) in self.groups.iter().enumerate() {
+            assert_eq!(
+                self.is_live(g as u32),
+                !group.members.is_empty(),
+                "live bits"
+            );
+        }
         let in_heaps: usize = (0..self.heaps.len()).map(|b| self.entries(b).len()).sum();
         assert_eq!(in_heaps + self.free.len(), self.groups.len());
         for w in out.windows(2) {
@@ -513,6 +544,17 @@ impl Groups {
         }
         out
     }
+}
+
+/// Gives group `g`, dropped from its bucket's heap or list, back for reuse; `never_used` is
+/// that bucket's never-used group. (The bucket is known where a group is dropped: its
+/// own record, somewhere among thousands, is not read.)
+#[inline]
+fn drop_group(never_used: &mut u32, free: &mut Vec<u32>, g: u32) {
+    if *never_used == g {
+        *never_used = NO_GROUP;
+    }
+    free.push(g);
 }
 
 /// Pushes `item` onto the binary min-heap `heap`.
@@ -617,13 +659,16 @@ pub(super) struct AccountIndex {
     load_aware: Groups,
     fallback: Groups,
     by_lru: bool,
-    /// Per account: the rank of its priority among the gateway's distinct priorities.
-    rank: Vec<u32>,
-    /// Rings of the accounts last used at the same instant (next and previous): an
-    /// account put into a group finds the group of its exact key through them, with no
-    /// search (nearly always it is alone). Never-used accounts are alone in their ring.
-    same_next: Vec<u32>,
-    same_prev: Vec<u32>,
+    /// The gateway's distinct priorities, in order: an account's rank among them numbers
+    /// its buckets. Searched for each change rather than kept per account: these few
+    /// numbers stay in the nearest cache, where a table of 10,000 ranks did not, and the
+    /// account's own priority is on the line its change reads anyway.
+    priorities: Vec<i64>,
+    /// Per account: its places in both indexes and its ring. The rings link the accounts
+    /// last used at the same instant: an account put into a group finds the group of its
+    /// exact key through them, with no search (nearly always it is alone). Never-used
+    /// accounts are alone in their ring.
+    places: Vec<Place>,
     /// The latest last use and an account of its ring. Last uses only move forward (a
     /// release sets the clock's now), so only this ring ever gains accounts.
     latest: Option<(Time, u32)>,
@@ -634,19 +679,20 @@ impl AccountIndex {
         let mut priorities: Vec<i64> = accounts.iter().map(|a| a.priority).collect();
         priorities.sort_unstable();
         priorities.dedup();
-        let rank = accounts
-            .iter()
-            .map(|a| priorities.binary_search(&a.priority).expect("listed") as u32)
-            .collect();
         let ranks = priorities.len();
         let n = accounts.len() as u32;
         let mut index = AccountIndex {
-            load_aware: Groups::new(accounts.len(), ranks * LOADS as usize, false),
-            fallback: Groups::new(accounts.len(), ranks, true),
+            load_aware: Groups::new(ranks * LOADS as usize, false, LOAD_AWARE),
+            fallback: Groups::new(ranks, true, FALLBACK),
             by_lru,
-            rank,
-            same_next: (0..n).collect(),
-            same_prev: (0..n).collect(),
+            priorities,
+            places: (0..n)
+                .map(|i| Place {
+                    at: [(NO_GROUP, 0); 2],
+                    next: i,
+                    prev: i,
+                })
+                .collect(),
             latest: None,
         };
         let mut used: Vec<(Time, u32)> = (accounts.iter().zip(0..))
@@ -662,28 +708,30 @@ impl AccountIndex {
         index
     }
 
-    /// Account `i`'s slot in the load-aware index, if it is in it.
+    /// The rank of account `a`'s priority among the gateway's priorities.
     #[inline]
-    fn load_aware_slot(&self, a: &Account, i: u32) -> Option<Slot> {
-        let (_, load, last_used) = load_aware_key(a)?;
-        Some((self.rank[i as usize] * LOADS + load as u32, last_used))
+    fn rank(&self, a: &Account) -> u32 {
+        (self.priorities.binary_search(&a.priority)).expect("a priority of the gateway") as u32
     }
 
-    /// Account `i`'s slot in the fallback index, if it is in it.
+    /// Account `a`'s slots in the load-aware and the fallback index, where it is in them;
+    /// `rank` is its priority's.
     #[inline]
-    fn fallback_slot(&self, a: &Account, i: u32) -> Option<Slot> {
-        let (_, lru) = fallback_key(a, self.by_lru)?;
-        Some((self.rank[i as usize], lru))
+    fn slots(&self, a: &Account, rank: u32) -> (Option<Slot>, Option<Slot>) {
+        let la =
+            load_aware_key(a).map(|(_, load, last_used)| (rank * LOADS + load as u32, last_used));
+        let fb = fallback_key(a, self.by_lru).map(|(_, lru)| (rank, lru));
+        (la, fb)
     }
 
     /// Puts account `i` (in its current state `a`) into both indexes.
-    #[inline]
     fn insert(&mut self, a: &Account, i: u32) {
-        if let Some(s) = self.load_aware_slot(a, i) {
-            self.load_aware.insert(s, i, &self.same_next);
+        let (la, fb) = self.slots(a, self.rank(a));
+        if let Some(s) = la {
+            self.load_aware.insert(s, i, &mut self.places);
         }
-        if let Some(s) = self.fallback_slot(a, i) {
-            self.fallback.insert(s, i, &self.same_next);
+        if let Some(s) = fb {
+            self.fallback.insert(s, i, &mut self.places);
         }
     }
 
@@ -693,11 +741,12 @@ impl AccountIndex {
     fn join_ring(&mut self, i: u32, t: Time) {
         match self.latest {
             Some((latest, j)) if latest == t && j != NO_GROUP => {
-                let k = self.same_next[j as usize];
-                self.same_next[j as usize] = i;
-                self.same_prev[i as usize] = j;
-                self.same_next[i as usize] = k;
-                self.same_prev[k as usize] = i;
+                let places = &mut self.places;
+                let k = places[j as usize].next;
+                places[j as usize].next = i;
+                places[i as usize].prev = j;
+                places[i as usize].next = k;
+                places[k as usize].prev = i;
             }
             _ => {
                 debug_assert!(
@@ -712,11 +761,12 @@ impl AccountIndex {
     /// Takes account `i` out of its ring.
     #[inline]
     fn leave_ring(&mut self, i: u32) {
-        let (p, n) = (self.same_prev[i as usize], self.same_next[i as usize]);
-        self.same_next[p as usize] = n;
-        self.same_prev[n as usize] = p;
-        self.same_next[i as usize] = i;
-        self.same_prev[i as usize] = i;
+        let places = &mut self.places;
+        let (p, n) = (places[i as usize].prev, places[i as usize].next);
+        places[p as usize].next = n;
+        places[n as usize].prev = p;
+        places[i as usize].next = i;
+        places[i as usize].prev = i;
         if self.latest.is_some_and(|(_, j)| j == i) {
             // Only when i moves on to a later last use, which then becomes the latest;
             // until then the ring is led by another of its accounts, if any.
@@ -730,13 +780,14 @@ impl AccountIndex {
     /// `engine::prefetch`), ahead of an [`AccountIndex::update`] of it.
     #[inline]
     pub(super) fn prefetch(&self, i: u32) {
+        let Some(place) = self.places.get(i as usize) else {
+            return;
+        };
         for groups in [&self.load_aware, &self.fallback] {
-            // The small `at` arrays stay in the near caches; the group they lead to is the
-            // wait (groups are many, and spread).
-            if let Some(&(g, _)) = groups.at.get(i as usize) {
-                if let Some(group) = groups.groups.get(g as usize) {
-                    super::prefetch(group);
-                }
+            // The account's places are one line; the groups they lead to are the wait
+            // (groups are many, and spread).
+            if let Some(group) = groups.groups.get(place.at[groups.layer].0 as usize) {
+                super::prefetch(group);
             }
             // And the group the account will most likely be put in: a used account's new
             // key is nearly always its own, so it takes the group at the top of the free
@@ -760,10 +811,11 @@ impl AccountIndex {
         i: u32,
         f: impl FnOnce(&mut Account) -> R,
     ) -> R {
-        let before = a.last_used;
-        let (la, fb) = (self.load_aware_slot(a, i), self.fallback_slot(a, i));
+        let (before, rank) = (a.last_used, self.rank(a));
+        let (la, fb) = self.slots(a, rank);
         let r = f(a);
-        let (la2, fb2) = (self.load_aware_slot(a, i), self.fallback_slot(a, i));
+        debug_assert_eq!(rank, self.rank(a), "an account's priority stays");
+        let (la2, fb2) = self.slots(a, rank);
         if a.last_used != before {
             self.leave_ring(i);
             if let Some(t) = a.last_used {
@@ -772,18 +824,18 @@ impl AccountIndex {
         }
         if la != la2 {
             if la.is_some() {
-                self.load_aware.remove(i);
+                self.load_aware.remove(i, &mut self.places);
             }
             if let Some(s) = la2 {
-                self.load_aware.insert(s, i, &self.same_next);
+                self.load_aware.insert(s, i, &mut self.places);
             }
         }
         if fb != fb2 {
             if fb.is_some() {
-                self.fallback.remove(i);
+                self.fallback.remove(i, &mut self.places);
             }
             if let Some(s) = fb2 {
-                self.fallback.insert(s, i, &self.same_next);
+                self.fallback.insert(s, i, &mut self.places);
             }
         }
         r
@@ -816,14 +868,15 @@ impl AccountIndex {
     /// Per account, the accounts of its ring, sorted (tests).
     #[cfg(test)]
     fn rings(&self) -> Vec<Vec<u32>> {
-        (0..self.same_next.len() as u32)
+        let places = &self.places;
+        (0..places.len() as u32)
             .map(|i| {
                 let mut ring = vec![i];
-                let mut j = self.same_next[i as usize];
+                let mut j = places[i as usize].next;
                 while j != i {
-                    assert_eq!(self.same_next[self.same_prev[j as usize] as usize], j);
+                    assert_eq!(places[places[j as usize].prev as usize].next, j);
                     ring.push(j);
-                    j = self.same_next[j as usize];
+                    j = places[j as usize].next;
                 }
                 ring.sort_unstable();
                 ring
@@ -835,10 +888,10 @@ impl AccountIndex {
     /// its own bookkeeping right).
     #[cfg(test)]
     pub(super) fn same_as(&self, other: &AccountIndex) -> bool {
-        self.rank == other.rank
+        self.priorities == other.priorities
             && self.rings() == other.rings()
-            && self.load_aware.canonical() == other.load_aware.canonical()
-            && self.fallback.canonical() == other.fallback.canonical()
+            && self.load_aware.canonical(&self.places) == other.load_aware.canonical(&other.places)
+            && self.fallback.canonical(&self.places) == other.fallback.canonical(&other.places)
     }
 }
 
