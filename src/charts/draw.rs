@@ -477,7 +477,7 @@ where
 }
 
 /// A set of pixel positions (or boxes of them) that is only asked whether it holds one.
-pub type PixelSet<T> = std::collections::HashSet<T, std::hash::BuildHasherDefault<PixelHasher>>;
+type PixelSet<T> = std::collections::HashSet<T, std::hash::BuildHasherDefault<PixelHasher>>;
 
 /// A cheap hash for a few pixel coordinates: a sweep of thousands of points asks tens of
 /// thousands of times whether a bar, a marker or a box is already drawn, and the standard
@@ -485,7 +485,7 @@ pub type PixelSet<T> = std::collections::HashSet<T, std::hash::BuildHasherDefaul
 /// as much as the drawing. Each coordinate is mixed in by a multiplication; the high bits
 /// are folded into the low ones, which pick the table's bucket.
 #[derive(Default)]
-pub struct PixelHasher(u64);
+struct PixelHasher(u64);
 
 impl PixelHasher {
     fn mix(&mut self, v: u64) {

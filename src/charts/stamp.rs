@@ -32,6 +32,8 @@ struct Recorder(Vec<Op>);
 impl DrawingBackend for Recorder {
     type ErrorType = std::convert::Infallible;
 
+    // The circle rasteriser never asks for the size (it leaves clipping to the backend
+    // it draws on); the test below would fail if it came to depend on it.
     fn get_size(&self) -> (u32, u32) {
         (u32::MAX, u32::MAX)
     }
@@ -68,19 +70,22 @@ impl DrawingBackend for Recorder {
 /// not, colour and opacity (as bits).
 type Kind = (u32, u32, bool, (u8, u8, u8), u64);
 
-/// The calls that draw a circle of `kind` centred on (0, 0), recorded once per thread.
-fn stamp(kind: Kind, style: BackendColor) -> Rc<[Op]> {
+/// Stamps a thread keeps: charts draw circles of a handful of kinds; the bound only keeps
+/// the memory small (a kind past it is recorded again at each drawing).
+const KEEP: usize = 64;
+
+/// The calls that draw a circle of `kind` in `color` centred on (0, 0), recorded once per
+/// thread.
+fn stamp(kind: Kind, color: BackendColor) -> Rc<[Op]> {
     thread_local! {
         static KNOWN: RefCell<HashMap<Kind, Rc<[Op]>>> = RefCell::new(HashMap::new());
     }
-    // Charts draw circles of a handful of kinds; the bound only keeps the memory small.
-    const KEEP: usize = 64;
     if let Some(ops) = KNOWN.with(|k| k.borrow().get(&kind).cloned()) {
         return ops;
     }
     let (radius, width, fill, ..) = kind;
     let mut rec = Recorder(Vec::new());
-    let style = Styled(style, width);
+    let style = Styled(color, width);
     // The recorder never fails.
     let _ = plotters_backend::rasterizer::draw_circle(&mut rec, (0, 0), radius, &style, fill);
     let ops: Rc<[Op]> = rec.0.into();
@@ -178,7 +183,9 @@ mod tests {
             BitMapBackend::with_buffer(&mut a, (w, h))
                 .draw_circle(center, radius, &style, fill)
                 .unwrap();
-            // Twice: the second time at least from the stamp kept by an earlier drawing.
+            // Twice: while the thread keeps fewer than KEEP kinds, the second drawing
+            // replays the stamp the first kept (the test below reuses kept stamps on
+            // purpose).
             for _ in 0..2 {
                 let mut c = b.clone();
                 draw_circle(
@@ -194,6 +201,58 @@ mod tests {
                     "case {case}: radius {radius}, width {width}, fill {fill}, at {center:?}"
                 );
             }
+        }
+    }
+
+    /// A few kinds that differ in one part each (radius, stroke width, filled or not,
+    /// colour, opacity), drawn in a random order many times on one thread, so that all
+    /// but the first drawing of each kind replay a kept stamp: every drawing gives the
+    /// same bytes as plotters', so a stamp is never replayed for a kind it was not made for.
+    #[test]
+    fn a_kept_stamp_serves_only_its_own_kind() {
+        let (w, h) = (60u32, 50u32);
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(23);
+        let mut kinds = Vec::new();
+        for radius in [5, 6] {
+            for width in [0, 2] {
+                for fill in [true, false] {
+                    for rgb in [(200, 30, 30), (30, 30, 200)] {
+                        for alpha in [1.0, 0.35] {
+                            kinds.push((radius, width, fill, BackendColor { alpha, rgb }));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            kinds.len() < KEEP,
+            "every kind must be kept for this test to mean anything"
+        );
+        for _ in 0..1500 {
+            let (radius, width, fill, color) = kinds[rng.random_range(0..kinds.len())];
+            let style = Styled(color, width);
+            let center = (rng.random_range(-10..70), rng.random_range(-10..60));
+            let mut a: Vec<u8> = (0..w * h * 3)
+                .map(|_| rng.random_range(100..=255))
+                .collect();
+            let mut c = a.clone();
+            BitMapBackend::with_buffer(&mut a, (w, h))
+                .draw_circle(center, radius, &style, fill)
+                .unwrap();
+            draw_circle(
+                &mut BitMapBackend::with_buffer(&mut c, (w, h)),
+                center,
+                radius,
+                &style,
+                fill,
+            )
+            .unwrap();
+            assert!(
+                a == c,
+                "radius {radius}, width {width}, fill {fill}, rgb {:?}, alpha {} at {center:?}",
+                color.rgb,
+                color.alpha
+            );
         }
     }
 }
