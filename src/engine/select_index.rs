@@ -784,8 +784,9 @@ impl AccountIndex {
             return;
         };
         for groups in [&self.load_aware, &self.fallback] {
-            // The account's places are one line; the groups they lead to are the wait
-            // (groups are many, and spread).
+            // The account's places are one line (32 bytes an account, 320 KB at 10,000
+            // accounts, so this read may itself miss and delay the hint); the groups they
+            // lead to are the wait (groups are many, and spread).
             if let Some(group) = groups.groups.get(place.at[groups.layer].0 as usize) {
                 super::prefetch(group);
             }
