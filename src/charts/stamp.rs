@@ -144,6 +144,39 @@ mod tests {
     use plotters::prelude::BitMapBackend;
     use rand::{Rng, SeedableRng};
 
+    /// A canvas of random light pixels, so that blending shows in every byte.
+    fn noisy_canvas(rng: &mut impl Rng, (w, h): (u32, u32)) -> Vec<u8> {
+        (0..w * h * 3)
+            .map(|_| rng.random_range(100..=255))
+            .collect()
+    }
+
+    /// The canvas after plotters' own `draw_circle`, and after ours.
+    fn both_ways(
+        canvas: &[u8],
+        size: (u32, u32),
+        center: BackendCoord,
+        radius: u32,
+        color: BackendColor,
+        width: u32,
+        fill: bool,
+    ) -> (Vec<u8>, Vec<u8>) {
+        let style = Styled(color, width);
+        let (mut theirs, mut ours) = (canvas.to_vec(), canvas.to_vec());
+        BitMapBackend::with_buffer(&mut theirs, size)
+            .draw_circle(center, radius, &style, fill)
+            .unwrap();
+        draw_circle(
+            &mut BitMapBackend::with_buffer(&mut ours, size),
+            center,
+            radius,
+            &style,
+            fill,
+        )
+        .unwrap();
+        (theirs, ours)
+    }
+
     /// Circles of the charts' kinds and random ones (radius 0 to 14, stroke 0 to 4,
     /// filled or not, opaque and translucent), centred anywhere on a canvas that is not
     /// plain white and beyond its edges: the same bytes as the bitmap backend's own
@@ -175,27 +208,12 @@ mod tests {
                 alpha: [1.0, 0.35, 0.8, 0.0][(case % 4) as usize],
                 rgb: (rng.random(), rng.random(), rng.random()),
             };
-            let style = Styled(color, width);
-            let mut a: Vec<u8> = (0..w * h * 3)
-                .map(|_| rng.random_range(100..=255))
-                .collect();
-            let b = a.clone();
-            BitMapBackend::with_buffer(&mut a, (w, h))
-                .draw_circle(center, radius, &style, fill)
-                .unwrap();
+            let canvas = noisy_canvas(&mut rng, (w, h));
             // Twice: while the thread keeps fewer than KEEP kinds, the second drawing
             // replays the stamp the first kept (the test below reuses kept stamps on
             // purpose).
             for _ in 0..2 {
-                let mut c = b.clone();
-                draw_circle(
-                    &mut BitMapBackend::with_buffer(&mut c, (w, h)),
-                    center,
-                    radius,
-                    &style,
-                    fill,
-                )
-                .unwrap();
+                let (a, c) = both_ways(&canvas, (w, h), center, radius, color, width, fill);
                 assert!(
                     a == c,
                     "case {case}: radius {radius}, width {width}, fill {fill}, at {center:?}"
@@ -230,23 +248,9 @@ mod tests {
         );
         for _ in 0..1500 {
             let (radius, width, fill, color) = kinds[rng.random_range(0..kinds.len())];
-            let style = Styled(color, width);
             let center = (rng.random_range(-10..70), rng.random_range(-10..60));
-            let mut a: Vec<u8> = (0..w * h * 3)
-                .map(|_| rng.random_range(100..=255))
-                .collect();
-            let mut c = a.clone();
-            BitMapBackend::with_buffer(&mut a, (w, h))
-                .draw_circle(center, radius, &style, fill)
-                .unwrap();
-            draw_circle(
-                &mut BitMapBackend::with_buffer(&mut c, (w, h)),
-                center,
-                radius,
-                &style,
-                fill,
-            )
-            .unwrap();
+            let canvas = noisy_canvas(&mut rng, (w, h));
+            let (a, c) = both_ways(&canvas, (w, h), center, radius, color, width, fill);
             assert!(
                 a == c,
                 "radius {radius}, width {width}, fill {fill}, rgb {:?}, alpha {} at {center:?}",
