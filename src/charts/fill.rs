@@ -436,23 +436,8 @@ mod tests {
     use plotters_backend::BackendColor;
     use rand::{Rng, SeedableRng};
 
-    /// A canvas that is not plain white, so that blending shows any difference.
-    fn canvas(w: u32, h: u32, seed: u64) -> Vec<u8> {
-        let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
-        (0..w * h * 3)
-            .map(|_| rng.random_range(128..=255))
-            .collect()
-    }
-
-    struct Style(BackendColor, u32);
-    impl BackendStyle for Style {
-        fn color(&self) -> BackendColor {
-            self.0
-        }
-        fn stroke_width(&self) -> u32 {
-            self.1
-        }
-    }
+    use crate::charts::noisy_canvas as canvas;
+    use crate::charts::stamp::Styled as Style;
 
     /// Whole numbers, their neighbours one unit in the last place away, and random values
     /// of either sign, large and small: the library's `floor` and `ceil`.

@@ -406,3 +406,14 @@ fn emit(ctx: &Ctx, kind: ChartKind, dir: &Path) -> Result<RenderedChart, ReportE
         svg_text,
     })
 }
+
+/// A canvas of random light pixels (from `seed`), not plain white, so that blending shows
+/// any difference: the tests that compare a drawing of ours with plotters' own draw on it.
+#[cfg(test)]
+fn noisy_canvas(w: u32, h: u32, seed: u64) -> Vec<u8> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
+    (0..w * h * 3)
+        .map(|_| rng.random_range(128..=255))
+        .collect()
+}

@@ -99,7 +99,7 @@ fn stamp(kind: Kind, color: BackendColor) -> Rc<[Op]> {
 }
 
 /// A colour with a stroke width, the style the rasteriser is given.
-struct Styled(BackendColor, u32);
+pub(super) struct Styled(pub(super) BackendColor, pub(super) u32);
 
 impl BackendStyle for Styled {
     fn color(&self) -> BackendColor {
@@ -143,13 +143,6 @@ mod tests {
     use super::*;
     use plotters::prelude::BitMapBackend;
     use rand::{Rng, SeedableRng};
-
-    /// A canvas of random light pixels, so that blending shows in every byte.
-    fn noisy_canvas(rng: &mut impl Rng, (w, h): (u32, u32)) -> Vec<u8> {
-        (0..w * h * 3)
-            .map(|_| rng.random_range(100..=255))
-            .collect()
-    }
 
     /// The canvas after plotters' own `draw_circle`, and after ours.
     fn both_ways(
@@ -208,7 +201,7 @@ mod tests {
                 alpha: [1.0, 0.35, 0.8, 0.0][(case % 4) as usize],
                 rgb: (rng.random(), rng.random(), rng.random()),
             };
-            let canvas = noisy_canvas(&mut rng, (w, h));
+            let canvas = crate::charts::noisy_canvas(w, h, rng.random());
             // Twice: while the thread keeps fewer than KEEP kinds, the second drawing
             // replays the stamp the first kept (the test below reuses kept stamps on
             // purpose).
@@ -249,7 +242,7 @@ mod tests {
         for _ in 0..1500 {
             let (radius, width, fill, color) = kinds[rng.random_range(0..kinds.len())];
             let center = (rng.random_range(-10..70), rng.random_range(-10..60));
-            let canvas = noisy_canvas(&mut rng, (w, h));
+            let canvas = crate::charts::noisy_canvas(w, h, rng.random());
             let (a, c) = both_ways(&canvas, (w, h), center, radius, color, width, fill);
             assert!(
                 a == c,
