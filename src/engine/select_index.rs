@@ -249,7 +249,7 @@ impl Groups {
     /// Whether group `g` has accounts.
     #[inline]
     fn is_live(&self, g: u32) -> bool {
-        self.live[g as usize / 64] >> (g % 64) & 1 == 1
+        bit_is_set(&self.live, g)
     }
 
     /// The least (last use, group) of bucket `b`, if it has a group.
@@ -402,7 +402,7 @@ impl Groups {
         self.heads[b] = 0;
         let (live, free, never_used) = (&self.live, &mut self.free, &mut self.never_used[b]);
         heap.retain(|&(_, g)| {
-            let keep = live[g as usize / 64] >> (g % 64) & 1 == 1;
+            let keep = bit_is_set(live, g);
             if !keep {
                 drop_group(never_used, free, g);
             }
@@ -544,6 +544,13 @@ impl Groups {
         }
         out
     }
+}
+
+/// Whether bit `g` of `bits` is set (the live groups' bits, read by [`Groups::is_live`] and
+/// by a rebuild, which holds other parts of the groups borrowed).
+#[inline]
+fn bit_is_set(bits: &[u64], g: u32) -> bool {
+    bits[g as usize / 64] >> (g % 64) & 1 == 1
 }
 
 /// Gives group `g`, dropped from its bucket's heap or list, back for reuse; `never_used` is
