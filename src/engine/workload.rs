@@ -172,16 +172,14 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
         work.warm_any = s.cache.warm_somewhere(now, cache_ttl);
         work.completed_before = s.completed;
         let replayed = !PLAIN && s.trace.is_some();
-        let mut bound = None;
-        let mut expired = false;
-        if let Some((a, expiry)) = s.binding {
-            if now < expiry {
-                bound = Some(a);
-            } else {
-                s.binding = None;
-                expired = true;
-            }
-        }
+        // An expired binding is read as none, and left in place: a rejection leaves the
+        // binding as it was, so a retry that finds it expired again counts again (an
+        // expired rebind is an attempt whose binding had expired on arrival).
+        let (bound, expired) = match s.binding {
+            Some((a, expiry)) if now < expiry => (Some(a), false),
+            Some(_) => (None, true),
+            None => (None, false),
+        };
         if measured {
             self.record_arrival(bound.is_some(), expired);
         }

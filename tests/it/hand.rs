@@ -216,6 +216,47 @@ fn binding_ttl_and_platform_refresh() {
     );
 }
 
+/// A retry reads its session's binding again: one one-slot account, no waiting, a 5 s
+/// TTL, sessions at t = 10 and 20 with two requests each (service 8 s, think 4 s), one
+/// client retry after 1 s. S0 r1 is served 10-18 (binding to 15); S1 r1 20-28. S0 r2 at
+/// 22 finds its binding expired and the account busy: rejected; its retry at 23 finds the
+/// binding still expired (a rejection leaves it as it was) and is rejected too. Both
+/// attempts count an expired rebind. S1 r2 (32) and S2 (30) fall after the horizon.
+#[test]
+fn each_attempt_that_finds_an_expired_binding_counts() {
+    let s = scenario(
+        r#"
+        horizon = 25
+        warmup = 0
+        replications = 1
+        [gateway]
+        sticky_ttl = "5s"
+        sticky_max_waiting = 0
+        fallback_max_waiting = 0
+        [[pools]]
+        accounts = 1
+        concurrency = 1
+        [workload]
+        arrival = { process = "periodic", rate = "6/min" }
+        requests_per_session = { dist = "constant", value = 2 }
+        think_time = { dist = "constant", value = "4s" }
+        service_time = { dist = "constant", value = "8s" }
+        client_retries = 1
+        "#,
+    );
+    let c = &run(&s).points[0].reps[0].counts;
+    assert_eq!(
+        (
+            c.requests_arrived,
+            c.requests_rejected,
+            c.bound_requests,
+            c.expired_rebinds,
+            c.sessions_abandoned
+        ),
+        (4, 2, 0, 2, 1)
+    );
+}
+
 /// One user with a limit of one request in flight: sessions at t=10, 20, 30, one request
 /// of 15 s each, user waits of at most 8 s, FIFO waiting. S0 runs 10-25; S1 waits for the
 /// user slot until 25 (5 s) and runs 25-40; S2 waits from 30 and times out at 38 (429).
