@@ -367,7 +367,7 @@ where
         entries.extend(dead.clone());
         if target.is_some() {
             entries.push(LegendEntry::new(
-                "target (CI must end below it)",
+                "target (CI must end at or below it)",
                 draw::TARGET,
                 Symbol::Rule,
             ));
@@ -511,7 +511,7 @@ where
     let target_label = target.map(|t| format!("target {}", fmt_pct(t)));
     if target.is_some() {
         entries.push(LegendEntry::new(
-            "target (mean at most)",
+            "target (CI must end at or below it)",
             draw::TARGET,
             Symbol::Rule,
         ));
