@@ -8,6 +8,7 @@ use crate::recommend::{push_fixed, push_u64};
 use crate::runner::{self, RunResult, RunSettings};
 use crate::scenario::{
     load_scenario, Param, Scenario, ScenarioError, MAX_HORIZON_S, MAX_REPLICATIONS,
+    MAX_SWEEP_VALUES,
 };
 use crate::shard::{self, ShardSpec};
 use crate::units::{duration_secs, format_secs, secs_to_time, time_to_secs, Quantity};
@@ -310,8 +311,10 @@ pub fn parse_reserved_list(text: &str) -> Result<Vec<i64>, String> {
                 "--reserved {text:?}: the range is empty ({b} < {a})"
             ));
         }
-        if b - a > 10_000 {
-            return Err(format!("--reserved {text:?}: at most 10001 values"));
+        if b - a >= MAX_SWEEP_VALUES as i64 {
+            return Err(format!(
+                "--reserved {text:?}: at most {MAX_SWEEP_VALUES} values, as in a sweep list"
+            ));
         }
         (a..=b).collect()
     } else {
@@ -319,6 +322,12 @@ pub fn parse_reserved_list(text: &str) -> Result<Vec<i64>, String> {
             .map(|v| v.trim().parse().map_err(|_| bad()))
             .collect::<Result<_, _>>()?
     };
+    if values.len() > MAX_SWEEP_VALUES {
+        return Err(format!(
+            "--reserved: {} values: at most {MAX_SWEEP_VALUES}, as in a sweep list",
+            values.len()
+        ));
+    }
     let mut seen = std::collections::BTreeSet::new();
     for v in &values {
         if !seen.insert(v) {
@@ -2000,5 +2009,11 @@ mod tests {
         for bad in ["", "a", "1,,2", "3..=1", "1,1", "0..4"] {
             assert!(parse_reserved_list(bad).is_err(), "{bad}");
         }
+        // As many values as a scenario's sweep list may hold, in either form, and no more.
+        assert_eq!(parse_reserved_list("0..=9999").unwrap().len(), 10_000);
+        assert!(parse_reserved_list("0..=10000").is_err());
+        let list = |n: i64| (0..n).map(|v| v.to_string()).collect::<Vec<_>>().join(",");
+        assert_eq!(parse_reserved_list(&list(10_000)).unwrap().len(), 10_000);
+        assert!(parse_reserved_list(&list(10_001)).is_err());
     }
 }
