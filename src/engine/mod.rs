@@ -159,6 +159,9 @@ struct Session {
     remaining: u64,
     retries_left: u32,
     served_any: bool,
+    /// The session's first request has no final outcome yet and the next request it
+    /// issues is that one (a client's retry of it counts as it): see `RequestWork::first`.
+    first_open: bool,
     first_account: Option<u32>,
     intact: bool,
     user: u32,
@@ -216,6 +219,7 @@ impl Session {
             remaining,
             retries_left,
             served_any: false,
+            first_open: true,
             first_account: None,
             intact: true,
             user,
@@ -255,6 +259,7 @@ impl Session {
             remaining: remaining_,
             retries_left: retries_left_,
             served_any,
+            first_open,
             first_account,
             intact,
             user: user_,
@@ -273,6 +278,7 @@ impl Session {
         *remaining_ = remaining;
         *retries_left_ = retries_left;
         *served_any = false;
+        *first_open = true;
         *first_account = None;
         *intact = true;
         *user_ = user;
@@ -299,6 +305,9 @@ struct RequestWork {
     /// Requests of its session completed before it arrived (its context grows by
     /// `context_growth` for each).
     completed_before: u64,
+    /// It is its session's first request (or a client's retry of it): if it is finally
+    /// rejected, its session is a rejected session (MODEL.md section 6).
+    first: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -1136,13 +1145,13 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
     /// or gives up.
     fn reject(&mut self, rid: u32, why: Reject) {
         let r = &self.requests.items[rid as usize];
-        let (sid, holds_user) = (r.session, r.holds_user_slot);
+        let (sid, holds_user, first) = (r.session, r.holds_user_slot, r.work.first);
         self.record_rejection(rid, why);
         self.requests.remove(rid);
         if holds_user {
             self.release_user_slot(sid);
         }
-        self.client_after_rejection(sid);
+        self.client_after_rejection(sid, first);
     }
 
     /// A request finishes: its account slot and user slot are freed (a FIFO waiter may

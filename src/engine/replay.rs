@@ -139,8 +139,7 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
             RequestWork {
                 service: Some(secs_to_time(rec.service_s)),
                 input_tokens: rec.input_tokens,
-                warm_any: false,
-                completed_before: 0,
+                ..RequestWork::default()
             },
         );
         self.schedule_next_record();

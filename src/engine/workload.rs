@@ -172,6 +172,12 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
         work.warm_any = s.cache.warm_somewhere(now, cache_ttl);
         work.completed_before = s.completed;
         let replayed = !PLAIN && s.trace.is_some();
+        work.first = s.first_open;
+        if replayed {
+            // A replayed session's requests are each its own (no client retries): only
+            // the first one issued is its first request.
+            s.first_open = false;
+        }
         // An expired binding is read as none, and left in place: a rejection leaves the
         // binding as it was, so a retry that finds it expired again counts again (an
         // expired rebind is an attempt whose binding had expired on arrival).
@@ -212,14 +218,17 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
         self.user_gate(rid);
     }
 
-    /// The client after a rejection: the session is no longer intact; it retries after
-    /// the back-off while it has retries left, else it is abandoned.
-    pub(super) fn client_after_rejection(&mut self, sid: u32) {
+    /// The client after a rejection of a request (`first`: its session's first, or a
+    /// retry of it): the session is no longer intact; it retries after the back-off while
+    /// it has retries left, else it is abandoned.
+    pub(super) fn client_after_rejection(&mut self, sid: u32, first: bool) {
         let (base, retries) = (self.hot.client_retry_backoff, self.hot.client_retries);
         let s = &mut self.sessions.items[sid as usize];
         s.intact = false;
         if s.trace.is_some() {
-            // A replayed session goes on with its next recorded request.
+            // A replayed request is never retried; its session goes on with its next
+            // recorded request.
+            self.final_rejection(sid, first);
             return self.trace_request_done(sid);
         }
         // Retry j (1, 2, ...) since the last served request waits base x 2^(j-1), at most
@@ -227,6 +236,7 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
         let j = retries.saturating_sub(s.retries_left);
         let at = self.now.saturating_add(retry_backoff(base, j));
         if s.retries_left == 0 {
+            self.final_rejection(sid, first);
             self.end_session(sid, true);
         } else if at < self.hot.horizon {
             s.retries_left -= 1;
@@ -244,6 +254,8 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
         let now = self.now;
         let s = &mut self.sessions.items[sid as usize];
         s.completed += 1;
+        // Its first request has been answered: whatever it issues next is a later one.
+        s.first_open = false;
         if !PLAIN && s.trace.is_some() {
             return self.trace_request_done(sid);
         }
@@ -281,13 +293,22 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
         }
     }
 
+    /// A request of session `sid` has been rejected for good (the client makes no more
+    /// retries of it). A session is rejected when its first request is (MODEL.md section
+    /// 6), counted once, in the session's cohort. In sessions mode a rejected first
+    /// request abandons the session, so this is exactly "abandoned before any request
+    /// was served"; a replayed session goes on, and may still be served later.
+    fn final_rejection(&mut self, sid: u32, first: bool) {
+        let counted = self.sessions.items[sid as usize].counted;
+        self.counts.sessions_rejected += (first && counted) as u64;
+    }
+
     pub(super) fn end_session(&mut self, sid: u32, abandoned: bool) {
         let s = &self.sessions.items[sid as usize];
         if s.counted {
             let c = &mut self.counts;
             c.sessions_finished += 1;
             c.sessions_abandoned += abandoned as u64;
-            c.sessions_rejected += (abandoned && !s.served_any) as u64;
             c.sessions_intact += (!abandoned && s.intact) as u64;
         }
         self.sessions.remove(sid);

@@ -15,5 +15,6 @@ mod review_faults;
 mod review_traffic;
 mod scenarios;
 mod shard;
+mod trace_sessions;
 mod trust;
 mod workloads;
