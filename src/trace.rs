@@ -100,6 +100,7 @@ fn csv_kind(e: &csv::Error) -> String {
 // ---------------------------------------------------------------------------------------
 // Trace replay
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -485,6 +486,20 @@ pub fn scan(
         return Err(format!("{name}: has no records"));
     }
     Ok((n, span, service / n as f64))
+}
+
+/// How many requests each session key has in one pass of the trace (requests without a
+/// key, each a session of its own, are not counted): a replayed session finishes when the
+/// last request of its key is done. One entry per distinct key.
+pub fn key_counts(cfg: &TraceConfig) -> Result<HashMap<u128, u64>, String> {
+    let mut r = TraceReader::open(cfg)?;
+    let mut counts = HashMap::new();
+    while let Some(rec) = r.next()? {
+        if let SessionKey::Shared(k) = rec.key {
+            *counts.entry(k).or_insert(0) += 1;
+        }
+    }
+    Ok(counts)
 }
 
 /// A stable 128-bit hash of a session key string (FNV-1a, two lanes).

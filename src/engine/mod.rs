@@ -176,7 +176,7 @@ struct Session {
     completed: u64,
     /// Where the session's prompt cache is warm (for cache moves).
     cache: cache::SessionCache,
-    /// Trace replay: the session's key and requests in flight.
+    /// Trace replay: the session's requests in flight and still to arrive.
     /// (Boxed: most sessions are not replayed, and a smaller session is cheaper to move
     /// and to keep in cache.)
     trace: Option<Box<replay::TraceSession>>,
@@ -509,11 +509,6 @@ enum Ev {
     },
     /// The next request of a replayed trace.
     TraceArrival,
-    /// A replayed session may have gone idle (its binding and cache both cold).
-    SessionIdle {
-        session: u32,
-        token: u32,
-    },
 }
 
 /// An event is at most 16 bytes, so that a queue entry (time, sequence, event) stays 32.
@@ -971,7 +966,6 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
                 Ev::Complete { req, .. } => self.complete(req),
                 Ev::AccountFault { account, kind } => self.account_fault(account, kind),
                 Ev::TraceArrival => self.trace_arrival(),
-                Ev::SessionIdle { session, token } => self.session_idle(session, token),
             }
             self.queue.settle();
             #[cfg(test)]

@@ -1,32 +1,39 @@
 //! Trace replay (workload): requests arrive at a trace's recorded times, scaled by the
 //! rate factor and optionally looped, each with its recorded service time and tokens.
-//! The trace is read one record ahead, so memory does not grow with its length; a
-//! session's state is kept while it may matter (a request in flight, a live binding or
-//! a warm cache) and dropped when it has gone idle, so memory follows the sessions active
-//! at once, not the trace's length nor the number of loops.
+//! The trace is read one record ahead, so memory does not grow with its length.
 //!
-//! Sessions: requests with the same key in the same pass are one session (each pass of
-//! a looped trace is a fresh set of sessions). A request arrives at its time whatever
-//! its session's earlier requests are doing (open loop).
+//! Sessions: requests with the same key in the same pass are one session, however far
+//! apart (each pass of a looped trace is a fresh set of sessions); its binding expires
+//! by its TTL as any session's does. A request arrives at its time whatever its
+//! session's earlier requests are doing (open loop). A session finishes when the last
+//! request of its key in the pass is done: the requests of each key are counted before
+//! the replay starts (for client sessions, each pass's deal is drawn ahead), so a
+//! session's state is kept from its first request to its last and freed then. Memory
+//! follows the distinct keys of one pass, not the trace's length nor the number of loops.
 
 use super::streams::{stream, StreamKind};
 use super::{Ev, RequestWork, SessionStart, Sim};
 use crate::scenario::Workload;
-use crate::trace::{SessionKey, SessionRule, TraceReader, TraceRecord};
+use crate::trace::{key_counts, SessionKey, SessionRule, TraceReader, TraceRecord};
 use crate::units::{secs_to_time, Time};
 use rand::Rng;
 use rand_pcg::Pcg64;
 use std::collections::HashMap;
 
-/// The replay's reading position and the live sessions by key.
+/// The replay's reading position and the sessions still expecting requests, by key.
 pub(super) struct Replay {
     reader: Option<TraceReader>,
     /// The pass being read (0 for the first).
     pass: u64,
     /// The record whose arrival event is scheduled.
     next: Option<TraceRecord>,
-    /// Live sessions: (pass, key) -> session slot.
+    /// Sessions with requests still to arrive: (pass, key) -> session slot. A session
+    /// leaves when its last request arrives, so a slot named here is never a finished
+    /// session's, reused.
     sessions: HashMap<(u64, u128), u32>,
+    /// Requests of each key in the pass being read: the trace's own keys (the same in
+    /// every pass), or the client sessions the pass's requests are dealt to.
+    requests_per_key: HashMap<u128, u64>,
     /// Deals requests to client sessions when the rule is `Clients`.
     clients_rng: Pcg64,
     /// Set when the trace could not be read (it changed after it was checked).
@@ -36,12 +43,11 @@ pub(super) struct Replay {
 /// A replayed session's own state.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct TraceSession {
-    /// Its entry in the live-session map, if it has a shared key.
-    key: Option<(u64, u128)>,
+    /// Its requests in flight.
     in_flight: u32,
-    /// A fresh token at every request and idle check; an idle event carrying another
-    /// one is stale.
-    idle_token: u32,
+    /// Its requests in this pass yet to arrive: when none is left and none is in flight,
+    /// it has finished.
+    to_arrive: u64,
 }
 
 impl<const PLAIN: bool> Sim<'_, PLAIN> {
@@ -60,19 +66,45 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
     }
 
     pub(super) fn start_replay(&mut self) {
-        let (reader, error) = match TraceReader::open(self.trace_cfg()) {
-            Ok(r) => (Some(r), None),
-            Err(e) => (None, Some(e)),
+        let opened = TraceReader::open(self.trace_cfg()).and_then(|r| {
+            let counts = match self.trace_cfg().sessions {
+                SessionRule::Key => key_counts(self.trace_cfg())?,
+                SessionRule::PerRequest | SessionRule::Clients(_) => HashMap::new(),
+            };
+            Ok((r, counts))
+        });
+        let (reader, requests_per_key, error) = match opened {
+            Ok((r, counts)) => (Some(r), counts, None),
+            Err(e) => (None, HashMap::new(), Some(e)),
         };
         self.replay = Some(Replay {
             reader,
             pass: 0,
             next: None,
             sessions: HashMap::new(),
+            requests_per_key,
             clients_rng: stream(self.rep_seed, StreamKind::TraceClients, 0),
             error,
         });
+        self.deal_pass();
         self.schedule_next_record();
+    }
+
+    /// Client sessions: deals the pass's requests ahead, with a copy of the stream that
+    /// deals them as they arrive (the same draws in the same order), to know how many
+    /// each client gets. The stream has made every draw of the earlier passes by then.
+    fn deal_pass(&mut self) {
+        let SessionRule::Clients(n) = self.trace_cfg().sessions else {
+            return;
+        };
+        let records = self.trace_cfg().records;
+        let rp = self.replay.as_mut().expect("replay started");
+        let mut rng = rp.clients_rng.clone();
+        rp.requests_per_key.clear();
+        for _ in 0..records {
+            let client = rng.random_range(0..n) as u128;
+            *rp.requests_per_key.entry(client).or_insert(0) += 1;
+        }
     }
 
     /// Reads the next record (starting a new pass at the end when looping) and schedules
@@ -91,10 +123,12 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
                     *reader = r;
                     rp.pass += 1;
                     rec = reader.next();
+                    self.deal_pass();
                 }
                 Err(e) => rec = Err(e),
             }
         }
+        let rp = self.replay.as_mut().expect("replay started");
         match rec {
             Ok(Some(r)) => {
                 rp.next = Some(r);
@@ -124,16 +158,31 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
             (SessionRule::Clients(n), _) => Some((pass, rp.clients_rng.random_range(0..n) as u128)),
             _ => None,
         };
-        let existing = key.and_then(|k| rp.sessions.get(&k).copied());
-        let sid = match existing {
+        let sid = match key.and_then(|k| rp.sessions.get(&k).copied()) {
             Some(sid) => sid,
-            None => self.new_trace_session(key),
+            None => {
+                // (A key missing from the counts can only come from a trace changed after
+                // it was counted: its request is then a session of its own.)
+                let requests = key.map_or(1, |(_, k)| {
+                    rp.requests_per_key.get(&k).copied().unwrap_or(1)
+                });
+                self.new_trace_session(key, requests)
+            }
         };
-        let token = self.fresh_token();
-        let s = &mut self.sessions.items[sid as usize];
-        let ts = s.trace.as_mut().expect("a replayed session");
+        // Before the request is issued: a rejection at once ends the session if this was
+        // its last request.
+        let ts = self.sessions.items[sid as usize]
+            .trace
+            .as_mut()
+            .expect("a replayed session");
         ts.in_flight += 1;
-        ts.idle_token = token;
+        ts.to_arrive = ts.to_arrive.saturating_sub(1);
+        if ts.to_arrive == 0 {
+            if let Some(k) = key {
+                let rp = self.replay.as_mut().expect("replay started");
+                rp.sessions.remove(&k);
+            }
+        }
         self.issue_with(
             sid,
             RequestWork {
@@ -145,7 +194,9 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
         self.schedule_next_record();
     }
 
-    fn new_trace_session(&mut self, key: Option<(u64, u128)>) -> u32 {
+    /// A new session of `requests` requests (this pass's count of its key), named under
+    /// `key` until its last request arrives.
+    fn new_trace_session(&mut self, key: Option<(u64, u128)>, requests: u64) -> u32 {
         let index = self.next_session;
         self.next_session += 1;
         let mut rng = self.streams.session.stream(index);
@@ -154,6 +205,8 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
         if counted {
             self.counts.sessions_arrived += 1;
         }
+        // The session limit knows a session by its index, unique in the replication,
+        // never by its slot, which a later session may reuse.
         let sid = self.add_session(SessionStart {
             rng,
             choices: self.streams.gateway.lazy(index),
@@ -166,9 +219,8 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
             key: index,
         });
         self.sessions.items[sid as usize].trace = Some(Box::new(TraceSession {
-            key,
             in_flight: 0,
-            idle_token: 0,
+            to_arrive: requests,
         }));
         if let Some(k) = key {
             let rp = self.replay.as_mut().expect("replay started");
@@ -177,49 +229,17 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
         sid
     }
 
-    /// One of the session's requests finished (completed or rejected): when none is in
-    /// flight, check back once its binding and its cache could both have gone cold.
+    /// One of the session's requests finished (completed or rejected): the session
+    /// finishes when that was its last (abandoned if none of its requests was served).
+    /// One whose remaining requests come at or after the horizon never gets here: it is
+    /// cut, as a sessions-mode session whose next request would come then.
     pub(super) fn trace_request_done(&mut self, sid: u32) {
-        let idle_after = self.cfg.gateway.sticky_ttl.max(self.cfg.cost.cache_ttl);
-        let token = self.fresh_token();
-        let now = self.now;
         let s = &mut self.sessions.items[sid as usize];
         let ts = s.trace.as_mut().expect("a replayed session");
         ts.in_flight -= 1;
-        ts.idle_token = token;
-        if ts.in_flight == 0 {
-            let at = now.saturating_add(idle_after);
-            // Past the horizon nothing more can arrive: the session is simply cut.
-            if at < self.cfg.horizon {
-                self.queue.push(
-                    at,
-                    Ev::SessionIdle {
-                        session: sid,
-                        token,
-                    },
-                );
-            }
+        if ts.in_flight == 0 && ts.to_arrive == 0 {
+            let abandoned = !s.served_any;
+            self.end_session(sid, abandoned);
         }
-    }
-
-    /// The session has had nothing in flight since its last request finished, which was
-    /// long enough ago that its binding and its cache are cold: it ends (abandoned if
-    /// none of its requests was ever served).
-    pub(super) fn session_idle(&mut self, sid: u32, token: u32) {
-        let Some(s) = self.sessions.items.get(sid as usize) else {
-            return;
-        };
-        let Some(&ts) = s.trace.as_deref() else {
-            return;
-        };
-        if ts.idle_token != token || ts.in_flight > 0 {
-            return;
-        }
-        if let Some(k) = ts.key {
-            let rp = self.replay.as_mut().expect("replay started");
-            rp.sessions.remove(&k);
-        }
-        let abandoned = !s.served_any;
-        self.end_session(sid, abandoned);
     }
 }

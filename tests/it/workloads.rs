@@ -352,6 +352,8 @@ fn mooncake_requests_and_sessions_match_an_independent_count() {
         let c = &rep.counts;
         assert_eq!(c.requests_arrived, n);
         assert_eq!(c.sessions_arrived, keys.len() as u64);
+        // Every conversation finishes with its last request (the trace ends at 15 min).
+        assert_eq!(c.sessions_finished, keys.len() as u64);
         // Requests of a conversation after its first are bound (its binding is live).
         assert!(c.bound_requests > 0 && c.bound_requests <= n - keys.len() as u64);
     }
@@ -395,6 +397,10 @@ fn azure_requests_match_an_independent_count() {
         c.sessions_arrived, 40,
         "every one of 40 clients gets requests"
     );
+    assert_eq!(
+        c.sessions_finished, 40,
+        "each client's session finishes with its last request of the pass"
+    );
 }
 
 /// A looped trace fills the horizon: each pass repeats every record, a period (span plus
@@ -421,6 +427,11 @@ fn looped_trace_repeats_every_record() {
         c.sessions_arrived,
         3 * 1895,
         "each pass has sessions of its own"
+    );
+    assert_eq!(
+        c.sessions_finished,
+        3 * 1895,
+        "each finishes with the last request of its key in its pass"
     );
 }
 
