@@ -10,7 +10,7 @@ use hdrhistogram::Histogram;
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counts {
     pub sessions_arrived: u64,
-    /// Sessions abandoned before any of their requests was served.
+    /// Sessions whose first request was rejected for good (after any retries of it).
     pub sessions_rejected: u64,
     /// Sessions that ended (last request completed, or abandoned after a rejection).
     pub sessions_finished: u64,
@@ -320,8 +320,7 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
     /// A request is about to be rejected for `why`.
     pub(super) fn record_rejection(&mut self, rid: u32, why: Reject) {
         let r = &self.requests.items[rid as usize];
-        let (sid, measured, bound) = (r.session, r.measured, r.bound);
-        let new_session = !self.sessions.items[sid as usize].served_any;
+        let (measured, bound) = (r.measured, r.bound);
         if measured {
             let c = &mut self.counts;
             c.requests_rejected += 1;
@@ -336,11 +335,19 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
         }
         if self.now < self.hot.horizon {
             if let Some(bin) = self.bin() {
-                if bound.is_some() {
-                    bin.bound_rejections += 1;
-                } else if new_session {
-                    bin.new_session_rejections += 1;
-                }
+                bin.bound_rejections += bound.is_some() as u64;
+            }
+        }
+    }
+
+    /// A session's first request was rejected for good (no retry of it left): a rejected
+    /// session, counted when the session is in the measured cohort (`counted`), and a
+    /// new-session rejection in the current minute's series.
+    pub(super) fn record_session_rejected(&mut self, counted: bool) {
+        self.counts.sessions_rejected += counted as u64;
+        if self.now < self.hot.horizon {
+            if let Some(bin) = self.bin() {
+                bin.new_session_rejections += 1;
             }
         }
     }

@@ -294,13 +294,14 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
     }
 
     /// A request of session `sid` has been rejected for good (the client makes no more
-    /// retries of it). A session is rejected when its first request is (MODEL.md section
-    /// 6), counted once, in the session's cohort. In sessions mode a rejected first
+    /// retries of it). A session is rejected when its first request is (README, "What a run
+    /// writes"), counted once, in the session's cohort. In sessions mode a rejected first
     /// request abandons the session, so this is exactly "abandoned before any request
     /// was served"; a replayed session goes on, and may still be served later.
     fn final_rejection(&mut self, sid: u32, first: bool) {
-        let counted = self.sessions.items[sid as usize].counted;
-        self.counts.sessions_rejected += (first && counted) as u64;
+        if first {
+            self.record_session_rejected(self.sessions.items[sid as usize].counted);
+        }
     }
 
     pub(super) fn end_session(&mut self, sid: u32, abandoned: bool) {

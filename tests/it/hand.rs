@@ -257,6 +257,42 @@ fn each_attempt_that_finds_an_expired_binding_counts() {
     );
 }
 
+/// Retries and the per-minute series: one one-slot account, no waiting, a one-request
+/// session every 10 s (t = 10, 20, 30), service 15 s, three client retries (after 1, 2,
+/// 4 s). S0 is served 10-25. S1 is rejected at 20, 21 and 23, and served at 27 (to 42).
+/// S2 is rejected at 30, 31, 33 and 37, then has no retry left: the one rejected session.
+/// The minute's `new_session_rejections` counts that session, not the seven rejected
+/// attempts.
+#[test]
+fn a_session_is_rejected_once_when_its_first_request_runs_out_of_retries() {
+    let s = scenario(
+        r#"
+        horizon = 40
+        warmup = 0
+        replications = 1
+        [gateway]
+        sticky_max_waiting = 0
+        fallback_max_waiting = 0
+        [[pools]]
+        accounts = 1
+        concurrency = 1
+        [workload]
+        arrival = { process = "periodic", rate = "6/min" }
+        requests_per_session = { dist = "constant", value = 1 }
+        service_time = { dist = "constant", value = "15s" }
+        client_retries = 3
+        "#,
+    );
+    let p = &run(&s).points[0];
+    let c = &p.reps[0].counts;
+    assert_eq!(
+        (c.sessions_arrived, c.sessions_rejected, c.requests_rejected),
+        (3, 1, 7)
+    );
+    let per_minute: u64 = p.timeseries.iter().map(|b| b.new_session_rejections).sum();
+    assert_eq!(per_minute, 1);
+}
+
 /// One user with a limit of one request in flight: sessions at t=10, 20, 30, one request
 /// of 15 s each, user waits of at most 8 s, FIFO waiting. S0 runs 10-25; S1 waits for the
 /// user slot until 25 (5 s) and runs 25-40; S2 waits from 30 and times out at 38 (429).
