@@ -37,7 +37,7 @@ use std::cmp::Ordering;
 pub struct Targets {
     /// Continuity failures per bound request (a fraction).
     pub continuity_failure_rate: Option<f64>,
-    /// Sessions turned away before any request was served, per arriving session (a fraction).
+    /// Sessions whose first request was rejected for good, per arriving session (a fraction).
     pub new_session_rejection_rate: Option<f64>,
     /// True when costs are prices per account stated by the operator, false when they are
     /// slot counts.

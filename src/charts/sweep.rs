@@ -499,7 +499,7 @@ where
     if entries.is_empty() {
         entries.push(LegendEntry::new(
             format!(
-                "sessions turned away before any request was served ({})",
+                "sessions whose first request was turned away ({})",
                 ctx.ci_words()
             ),
             draw::MAIN_COLOR,
@@ -542,7 +542,7 @@ where
         let mut placer = data_placer(ctx, &chart, &y, &[("new_session_rejection_rate", true)]);
         draw::rule_label(&chart, &mut placer, y.pos(t), l, draw::TARGET)?;
     }
-    let caption = "Share of arriving sessions turned away before any of their requests was served: reserved slots \
+    let caption = "Share of arriving sessions whose first request was turned away (after any retries of it): reserved slots \
                    are closed to new sessions, so this rises with reserved_concurrency. Bars are \
                    95% confidence intervals."
         .to_string();

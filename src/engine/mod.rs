@@ -306,7 +306,7 @@ struct RequestWork {
     /// `context_growth` for each).
     completed_before: u64,
     /// It is its session's first request (or a client's retry of it): if it is finally
-    /// rejected, its session is a rejected session (MODEL.md section 6).
+    /// rejected, its session is a rejected session (see `Sim::final_rejection`).
     first: bool,
 }
 

@@ -1,6 +1,6 @@
 //! Trace replay's sessions by hand: a session is every request of its key in one pass
 //! (not split by idle gaps), it finishes when the last of them is done, and it is
-//! rejected when its first request is (MODEL.md sections 3, 6 and 9).
+//! rejected when its first request is (README "What a run writes", docs/workloads.md).
 
 use slotsim::runner::RunResult;
 use slotsim::scenario::parse_scenario;
