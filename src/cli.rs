@@ -991,6 +991,7 @@ fn merge(a: MergeArgs) -> Result<(), CliError> {
     let points = s.sweep.points();
     let parts = shard::read_all(&shards, points.len(), s.replications).map_err(bad)?;
     let out = a.out.unwrap_or_else(|| Path::new("output").join(&s.name));
+    shard::check_out_is_no_shard(&out, &a.shards).map_err(bad)?;
     check_out(&out)?;
     let stage = crate::output::Stage::new(&out).map_err(|e| CliError::Other(e.into()))?;
     let result = RunResult {

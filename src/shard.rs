@@ -270,6 +270,48 @@ fn shown(dir: &Path) -> String {
     dir.display().to_string()
 }
 
+/// `path` as the folder it names once created: symbolic links, `.` and `..` resolved one
+/// component at a time, also past parts that do not exist yet (`new/..` is where
+/// `new` would be created, as creating the output folder does).
+fn resolved(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut cur = if path.is_absolute() {
+        PathBuf::new()
+    } else {
+        std::env::current_dir().unwrap_or_default()
+    };
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                cur.pop();
+            }
+            other => cur.push(other),
+        }
+        if let Ok(real) = cur.canonicalize() {
+            cur = real;
+        }
+    }
+    cur
+}
+
+/// Refuses an output folder that is one of the shard folders: publishing the merged run
+/// there replaces the files of the run the folder holds (the shard's own), so the shard
+/// would be lost. An output folder inside a shard folder, or a shard folder inside the
+/// output folder, is allowed: a publish replaces only the files its folder's manifest
+/// lists, never a file of another folder.
+pub fn check_out_is_no_shard(out: &Path, shards: &[PathBuf]) -> Result<(), MergeError> {
+    let target = resolved(out);
+    match shards.iter().find(|dir| resolved(dir) == target) {
+        Some(dir) => Err(MergeError(format!(
+            "--out {}: is the shard folder {}: the merged run would replace the shard's files; give another --out folder",
+            shown(out),
+            shown(dir)
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Reads a shard folder's manifest and checks its files against their checksums.
 pub fn open_shard(dir: &Path) -> Result<Shard, MergeError> {
     let d = shown(dir);

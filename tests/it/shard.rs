@@ -234,6 +234,38 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Merging into one of the shard folders would replace the shard's files with the merged
+/// run's: refused, however the folder is spelled, and the shard is left whole.
+#[test]
+fn merge_refuses_an_out_folder_that_is_a_shard() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let scenario = write_scenario(d, "s.toml", SCENARIO);
+    let s = run_shards(&scenario, &d.join("good"), 2, &[]);
+    let before = std::fs::read_dir(&s[0]).unwrap().count();
+    let link = d.join("link");
+    std::os::unix::fs::symlink(&s[1], &link).unwrap();
+    for out in [s[0].clone(), s[0].join("x").join(".."), link] {
+        refused(&s, &out, &["--out", "is the shard folder", "another --out"]);
+    }
+    for shard in &s {
+        for f in ["shard.json", "shard-data.json", "scenario.toml"] {
+            assert!(shard.join(f).is_file(), "{} kept", shard.join(f).display());
+        }
+    }
+    assert_eq!(
+        std::fs::read_dir(&s[0]).unwrap().count(),
+        before,
+        "nothing added"
+    );
+    // A folder inside a shard folder is not the shard: merging there leaves the shard whole.
+    let inside = s[0].join("merged");
+    let o = merge(&s, &inside);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(inside.join("summary.csv").is_file());
+    assert!(s[0].join("shard.json").is_file());
+}
+
 #[test]
 fn merge_refuses_shards_that_do_not_belong_together() {
     let dir = tempfile::tempdir().unwrap();
