@@ -597,8 +597,21 @@ impl Validator<'_> {
                 Some(f) => self.faults(&at("faults"), f)?,
                 None => PoolFaults::default(),
             };
+            let named = p.name.is_some();
+            let name = p.name.unwrap_or_else(|| format!("pool{i}"));
+            // `plan --pool`, [plan] pool, price_per_account and sweep.pools pick a pool by
+            // name: with two of one name they would pick one silently.
+            if let Some(j) = out.iter().position(|q: &PoolConfig| q.name == name) {
+                return Err(self.err(
+                    &at("name"),
+                    format!(
+                        "{name:?}{} is also the name of pools[{j}]: give each pool a distinct name (pools are picked by name)",
+                        if named { "" } else { " (the name of an unnamed pool)" }
+                    ),
+                ));
+            }
             out.push(PoolConfig {
-                name: p.name.unwrap_or_else(|| format!("pool{i}")),
+                name,
                 accounts,
                 concurrency,
                 reserved,
@@ -1525,17 +1538,13 @@ impl Validator<'_> {
         }
         if let Some(by_name) = &s.pools {
             for name in by_name.keys() {
-                let n = pools.iter().filter(|p| &p.name == name).count();
-                if n != 1 {
+                // Pool names are distinct (checked with the pools).
+                if !pools.iter().any(|p| &p.name == name) {
                     let names: Vec<String> =
                         pools.iter().map(|p| format!("{:?}", p.name)).collect();
                     return Err(self.err(
                         &format!("sweep.pools.{name}"),
-                        if n == 0 {
-                            format!("names no pool: the pools are {}", names.join(", "))
-                        } else {
-                            format!("names {n} pools: give each pool a distinct name to sweep one of them")
-                        },
+                        format!("names no pool: the pools are {}", names.join(", ")),
                     ));
                 }
             }

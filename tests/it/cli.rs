@@ -175,6 +175,22 @@ fn bad_inputs() -> Vec<(&'static str, String, &'static str)> {
             "workload.bound_rate",
         ),
         (
+            "two pools of one name",
+            with(
+                "[[pools]]\naccounts = 2",
+                "[[pools]]\nname = \"pro\"\naccounts = 1\n[[pools]]\nname = \"pro\"\naccounts = 2",
+            ),
+            "pools[1].name: \"pro\" is also the name of pools[0]",
+        ),
+        (
+            "a pool named as an unnamed one is called",
+            with(
+                "[[pools]]\naccounts = 2",
+                "[[pools]]\nname = \"pool1\"\naccounts = 1\n[[pools]]\naccounts = 2",
+            ),
+            "pools[1].name: \"pool1\" (the name of an unnamed pool) is also the name of pools[0]",
+        ),
+        (
             "syntax error",
             with("accounts = 2", "accounts = = 2"),
             "s.toml:",
