@@ -557,6 +557,10 @@ pub struct Stage {
     owner: Owner,
     /// Set when the folder must be left as it is (published, or a simulated crash).
     done: bool,
+    /// The outermost folder of `out` that this stage created (`out` itself or one of its
+    /// parents), if it did: a run that fails or is interrupted before it publishes removes
+    /// the folders it made, so a new `--out` is as it was too.
+    created: Option<PathBuf>,
 }
 
 /// What a publish replaces.
@@ -583,6 +587,11 @@ impl Stage {
     }
 
     fn new_as(out: &Path, owner: Owner) -> Result<Stage, WriteError> {
+        let created = out
+            .ancestors()
+            .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+            .last()
+            .map(Path::to_path_buf);
         ensure_dir(out)?;
         recover(out)?;
         let n = SEQUENCE.fetch_add(1, Ordering::Relaxed);
@@ -601,6 +610,7 @@ impl Stage {
             dir,
             owner,
             done: false,
+            created,
         })
     }
 
@@ -633,6 +643,15 @@ impl Drop for Stage {
         drop(take_written(&self.dir));
         if !self.done {
             discard(&self.dir);
+            if let Some(top) = &self.created {
+                // Only empty folders are removed (`remove_dir`): anything else put there
+                // meanwhile, or a publish cut short after its commit, is kept.
+                for dir in self.out.ancestors() {
+                    if std::fs::remove_dir(dir).is_err() || dir == top.as_path() {
+                        break;
+                    }
+                }
+            }
         }
     }
 }

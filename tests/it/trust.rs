@@ -483,11 +483,62 @@ fn the_watchdog_stops_a_run_whose_time_stands_still() {
     assert!(err.contains("stopped advancing"), "{err}");
     assert!(err.contains("service and think time of 0"), "{err}");
     assert!(start.elapsed().as_secs() < 60, "{:?}", start.elapsed());
-    assert!(!out.join("manifest.json").exists());
+    assert!(err.contains("nothing was written"), "{err}");
+    // The run made the folder: it is removed with the run.
+    assert!(!out.exists(), "the new output folder is removed");
+    // A folder that was there before the run stays, as it was.
+    std::fs::create_dir(&out).unwrap();
+    let o = slotsim()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--quiet", "--force", "--out"])
+        .arg(&out)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
     let left: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
     assert!(
         left.is_empty(),
         "nothing is left in the output folder: {left:?}"
+    );
+}
+
+/// Ctrl-C into an output folder the run made (and its parent): exit 130, and both are
+/// removed, as the message says ("the output folder is as it was").
+#[cfg(unix)]
+#[test]
+fn ctrl_c_removes_the_output_folder_the_run_made() {
+    let dir = tempfile::tempdir().unwrap();
+    // Long enough never to finish before the signal.
+    let text = SMALL.replace("horizon = \"2h\"", "horizon = \"366d\"");
+    let scenario = write_scenario(dir.path(), &text);
+    let out = dir.path().join("new").join("out");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("slotsim"))
+        .arg("run")
+        .arg(&scenario)
+        .args(["--quiet", "--force", "--threads", "1", "--out"])
+        .arg(&out)
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The folder is made after the Ctrl-C handler is installed, before simulating.
+    while !out.exists() {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(130), "{err}");
+    assert!(err.contains("the output folder is as it was"), "{err}");
+    assert!(
+        !dir.path().join("new").exists(),
+        "the folders the run made are removed"
     );
 }
 
