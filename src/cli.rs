@@ -138,17 +138,18 @@ pub struct PlanArgs {
     /// The pool whose accounts are searched (overrides [plan] pool).
     #[arg(long, value_name = "NAME")]
     pub pool: Option<String>,
-    /// Account counts searched, an inclusive range "MIN..=MAX" (overrides [plan]).
-    #[arg(long, value_name = "RANGE")]
+    /// Account counts searched, an inclusive range "MIN..=MAX" (overrides [plan]). Not
+    /// with --max-load, which keeps the pool's accounts.
+    #[arg(long, value_name = "RANGE", conflicts_with = "max_load")]
     pub accounts: Option<String>,
     /// Reserved values tried at each candidate: "0,1,2" or "0..=3" (overrides [plan] reserved).
     #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
     pub reserved: Option<String>,
     /// Largest load multiplier searched with --max-load (overrides [plan] max_load).
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", requires = "max_load")]
     pub load_limit: Option<f64>,
     /// Step between load multipliers with --max-load (overrides [plan] load_step).
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", requires = "max_load")]
     pub load_step: Option<f64>,
     /// Master seed (overrides the scenario's).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
@@ -1074,6 +1075,7 @@ fn plan(a: PlanArgs) -> Result<(), CliError> {
         }
         s.plan.min_accounts = lo;
         s.plan.max_accounts = hi;
+        s.plan.accounts_by_flag = true;
     }
     if let Some(list) = &a.reserved {
         let values = parse_reserved_list(list).map_err(CliError::Usage)?;
@@ -1095,6 +1097,7 @@ fn plan(a: PlanArgs) -> Result<(), CliError> {
     }
     if let Some(x) = a.load_limit {
         s.plan.max_load = x;
+        s.plan.max_load_by_flag = true;
     }
     if let Some(x) = a.load_step {
         s.plan.load_step = x;

@@ -219,12 +219,22 @@ pub fn plan(
         if edge {
             notes.push(match search {
                 Search::Accounts => format!(
-                    "the answer is the smallest account count searched ({}); fewer might do (lower plan.min_accounts)",
-                    cfg.min_accounts
+                    "the answer is the smallest account count searched ({}); fewer might do (lower {})",
+                    cfg.min_accounts,
+                    if cfg.accounts_by_flag {
+                        "the MIN of --accounts"
+                    } else {
+                        "plan.min_accounts"
+                    }
                 ),
                 Search::Load => format!(
-                    "the answer is the largest load searched ({}); more might do (raise plan.max_load)",
-                    cfg.max_load
+                    "the answer is the largest load searched ({}); more might do (raise {})",
+                    cfg.max_load,
+                    if cfg.max_load_by_flag {
+                        "--load-limit"
+                    } else {
+                        "plan.max_load"
+                    }
                 ),
             });
         }
@@ -403,9 +413,14 @@ pub fn answer_text(o: &PlanOutcome, s: &Scenario) -> String {
                 .last()
                 .expect("the largest candidate is evaluated");
             format!(
-                "Unreachable in the searched range: even {} accounts of pool {:?} (plan.max_accounts) meet no target set ({targets}) with any reserved value tried; the closest there is {}. More accounts than that, or a lower load, would be needed.",
+                "Unreachable in the searched range: even {} accounts of pool {:?} ({}) meet no target set ({targets}) with any reserved value tried; the closest there is {}. More accounts than that, or a lower load, would be needed.",
                 top.accounts,
                 o.pool,
+                if s.plan.accounts_by_flag {
+                    "the MAX of --accounts"
+                } else {
+                    "plan.max_accounts"
+                },
                 evidence(top)
             )
         }

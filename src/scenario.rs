@@ -649,6 +649,10 @@ pub struct PlanConfig {
     /// max_load (defaults 0.1 and 4).
     pub max_load: f64,
     pub load_step: f64,
+    /// Whether `plan --accounts` and `plan --load-limit` set the limits above: an answer at
+    /// a limit names the flag to change, not the [plan] key.
+    pub accounts_by_flag: bool,
+    pub max_load_by_flag: bool,
 }
 
 /// Default cap of the decision rounds, as a multiple of `replications`.

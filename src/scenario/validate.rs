@@ -1722,6 +1722,8 @@ impl Validator<'_> {
             reserved,
             max_load,
             load_step,
+            accounts_by_flag: false,
+            max_load_by_flag: false,
         })
     }
 

@@ -467,8 +467,16 @@ fn plan_command_writes_its_files_and_rejects_bad_input() {
     for (args, fragment) in [
         (&["--accounts", "5..=2"][..], "--accounts"),
         (&["--pool", "nope"][..], "--pool"),
-        (&["--load-step", "0"][..], "--load-step"),
+        (&["--max-load", "--load-step", "0"][..], "--load-step"),
         (&["--reserved", "-1"][..], "--reserved"),
+        // Flags that do not apply are refused, not ignored: --max-load keeps the pool's
+        // accounts, and the load flags need --max-load.
+        (
+            &["--max-load", "--accounts", "1..=3"][..],
+            "'--max-load' cannot be used with '--accounts",
+        ),
+        (&["--load-step", "0.5"][..], "--max-load"),
+        (&["--load-limit", "2"][..], "--max-load"),
     ] {
         let out = slotsim()
             .arg("plan")
@@ -480,6 +488,35 @@ fn plan_command_writes_its_files_and_rejects_bad_input() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(fragment), "{args:?}: {stderr}");
+    }
+    // A limit set by a flag is named as the flag, not as the [plan] key it overrides.
+    for (args, fragment) in [
+        (
+            &["--accounts", "1..=1"][..],
+            "1 accounts of pool \"p\" (the MAX of --accounts)",
+        ),
+        (
+            &["--accounts", "7..=8"][..],
+            "fewer might do (lower the MIN of --accounts)",
+        ),
+        (
+            &["--max-load", "--load-limit", "0.2", "--load-step", "0.1"][..],
+            "more might do (raise --load-limit)",
+        ),
+    ] {
+        let out = slotsim()
+            .arg("plan")
+            .arg(&path)
+            .args(args)
+            .arg("--quiet")
+            .arg("--out")
+            .arg(dir.path().join("limits"))
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stdout}");
+        assert!(stdout.contains(fragment), "{args:?}: {stdout}");
+        assert!(!stdout.contains("plan.m"), "{args:?}: {stdout}");
     }
     let no_targets = write(
         dir.path(),
