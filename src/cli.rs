@@ -52,7 +52,7 @@ pub enum Command {
         #[arg(long)]
         quick: bool,
         /// Worker threads [default: all cores]. Results never depend on it.
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = not_negative("from 1 to 256"))]
         threads: Option<usize>,
     },
     /// Redraw the charts and report.html from the files of an earlier run.
@@ -84,10 +84,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Master seed (overrides the scenario's), 0 to 9223372036854775807 as in scenario files.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = seed_value)]
     pub seed: Option<u64>,
     /// Replications per sweep point (overrides the scenario's).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub replications: Option<u32>,
     /// Simulated time per replication, warm-up included, e.g. "6h" (overrides the scenario's).
     #[arg(long, value_name = "DUR")]
@@ -96,19 +96,19 @@ pub struct RunArgs {
     #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
     pub reserved: Option<String>,
     /// Worker threads [default: all cores]. Results never depend on it.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = not_negative("from 1 to 256"))]
     pub threads: Option<usize>,
     /// Sweep point the paired differences are taken against (0-based).
-    #[arg(long, value_name = "POINT")]
+    #[arg(long, value_name = "POINT", allow_negative_numbers = true, value_parser = not_negative("from 0 (a sweep point's number)"))]
     pub baseline: Option<usize>,
     /// Add replications until every headline metric's 95% CI half-width is within REL of
     /// its mean (e.g. 0.05), up to --max-replications.
-    #[arg(long, value_name = "REL")]
+    #[arg(long, value_name = "REL", allow_negative_numbers = true)]
     pub precision: Option<f64>,
     /// Cap on replications per point, for --precision [default: the scenario's, else 200]
     /// and for the recommendation's decision rounds [default: the scenario's, else 4 x
     /// replications]; equal to --replications turns decision rounds off.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub max_replications: Option<u32>,
     /// Draw independent random streams per sweep point instead of common random numbers.
     #[arg(long)]
@@ -146,26 +146,56 @@ pub struct PlanArgs {
     #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
     pub reserved: Option<String>,
     /// Largest load multiplier searched with --max-load (overrides [plan] max_load).
-    #[arg(long, value_name = "X", requires = "max_load")]
+    #[arg(
+        long,
+        value_name = "X",
+        requires = "max_load",
+        allow_negative_numbers = true
+    )]
     pub load_limit: Option<f64>,
     /// Step between load multipliers with --max-load (overrides [plan] load_step).
-    #[arg(long, value_name = "X", requires = "max_load")]
+    #[arg(
+        long,
+        value_name = "X",
+        requires = "max_load",
+        allow_negative_numbers = true
+    )]
     pub load_step: Option<f64>,
     /// Master seed (overrides the scenario's).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = seed_value)]
     pub seed: Option<u64>,
     /// Replications per candidate and reserved value (overrides the scenario's).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub replications: Option<u32>,
     /// Cap of the decision rounds per candidate (overrides the scenario's).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub max_replications: Option<u32>,
     /// Worker threads [default: all cores]. Results never depend on it.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = not_negative("from 1 to 256"))]
     pub threads: Option<usize>,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+}
+
+/// `--seed`: a whole number from 0 to 9223372036854775807, as in scenario files. Parsed
+/// here so that a negative seed is refused naming the range (clap's own parser of u64
+/// says only "invalid digit").
+fn seed_value(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<i128>() {
+        Ok(v) if (0..=i64::MAX as i128).contains(&v) => Ok(v as u64),
+        _ => Err(format!("must be a whole number from 0 to {}", i64::MAX)),
+    }
+}
+
+/// A whole-number flag that cannot be negative: `--threads -1` is refused saying what is
+/// allowed (the range itself is checked with the other settings).
+fn not_negative(allowed: &'static str) -> impl Fn(&str) -> Result<usize, String> + Clone {
+    move |text| {
+        text.trim()
+            .parse::<usize>()
+            .map_err(|_| format!("must be a whole number {allowed}"))
+    }
 }
 
 /// Appends a formatted line to a String buffer (printed at once with [`emit`]).
@@ -632,11 +662,24 @@ fn validate(quick: bool, threads: Option<usize>) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Refuses an output folder that is a file, or lies under one (`--out afile/sub`), before
+/// anything is simulated or written.
 fn check_out(out: &Path) -> Result<(), CliError> {
     if out.exists() && !out.is_dir() {
         return Err(CliError::Usage(format!(
             "--out {}: exists and is not a folder",
             out.display()
+        )));
+    }
+    if let Some(file) = out
+        .ancestors()
+        .skip(1)
+        .find(|a| !a.as_os_str().is_empty() && a.exists() && !a.is_dir())
+    {
+        return Err(CliError::Usage(format!(
+            "--out {}: {} is a file, not a folder, so no folder can be made under it",
+            out.display(),
+            file.display()
         )));
     }
     Ok(())
@@ -1117,12 +1160,7 @@ fn plan(a: PlanArgs) -> Result<(), CliError> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("output").join(&s.name).join("plan"));
-    if out.exists() && !out.is_dir() {
-        return Err(CliError::Usage(format!(
-            "--out {}: exists and is not a folder",
-            out.display()
-        )));
-    }
+    check_out(&out)?;
     let settings = RunSettings {
         threads: a.threads,
         common_random_numbers: true,

@@ -276,7 +276,24 @@ fn bad_flags_exit_2_naming_the_flag() {
         (&["--horizon", "soon"], "--horizon"),
         (&["--horizon", "1m"], "--horizon"),
         (&["--replications", "0"], "--replications"),
-        (&["--seed", "-1"], "'-1'"),
+        // Negative numbers are values of their flag, refused naming it and the range.
+        (
+            &["--seed", "-1"],
+            "'--seed <N>': must be a whole number from 0 to",
+        ),
+        (
+            &["--precision", "-0.1"],
+            "--precision -0.1: must be a number in (0, 10]",
+        ),
+        (
+            &["--threads", "-1"],
+            "'--threads <N>': must be a whole number from 1 to 256",
+        ),
+        (
+            &["--baseline", "-1"],
+            "'--baseline <POINT>': must be a whole number from 0",
+        ),
+        (&["--replications", "-3"], "'--replications <N>'"),
         (&["--baseline", "7"], "--baseline"),
         (&["--precision", "0"], "--precision"),
         (&["--no-such-flag"], "--no-such-flag"),
@@ -298,6 +315,31 @@ fn bad_flags_exit_2_naming_the_flag() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(fragment), "{args:?}: {stderr}");
+    }
+    // An --out under a regular file cannot be made: a usage error, naming the file.
+    let afile = dir.path().join("afile");
+    std::fs::write(&afile, "x").unwrap();
+    let with_targets = dir.path().join("t.toml");
+    std::fs::write(
+        &with_targets,
+        format!("{GOOD}\n[targets]\ncontinuity_failure_rate = 0.1"),
+    )
+    .unwrap();
+    for cmd in ["run", "plan"] {
+        let out = slotsim()
+            .arg(cmd)
+            .arg(&with_targets)
+            .arg("--quiet")
+            .arg("--out")
+            .arg(afile.join("sub"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{cmd}: {stderr}");
+        assert!(
+            stderr.contains("afile is a file, not a folder"),
+            "{cmd}: {stderr}"
+        );
     }
     let out = slotsim()
         .arg("report")
