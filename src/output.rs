@@ -339,6 +339,12 @@ pub fn read_manifest(out: &Path) -> Result<Option<Manifest>, VerifyError> {
 /// Checks that `out` holds one whole run: its manifest, and every file it lists with the
 /// listed size and SHA-256. Returns the manifest.
 pub fn verify(out: &Path) -> Result<Manifest, VerifyError> {
+    verify_but(out, &|_| false)
+}
+
+/// [`verify`], except that a file for which `remade` holds may be missing: a redraw makes
+/// it again (a file that is there is checked all the same).
+pub fn verify_but(out: &Path, remade: &dyn Fn(&str) -> bool) -> Result<Manifest, VerifyError> {
     let m = read_manifest(out)?.ok_or_else(|| VerifyError {
         path: out.join(MANIFEST),
         message: "missing: the folder does not hold a complete run written by `slotsim run` (an older slotsim, or a run that never finished); run the scenario again".to_string(),
@@ -354,6 +360,17 @@ pub fn verify(out: &Path) -> Result<Manifest, VerifyError> {
             ),
         }
         };
+        if std::fs::symlink_metadata(&path)
+            .is_err_and(|err| err.kind() == std::io::ErrorKind::NotFound)
+        {
+            if remade(&e.path) {
+                continue;
+            }
+            return Err(VerifyError {
+                path,
+                message: format!("missing: {MANIFEST} lists it as a file of run {}, but it is not there (deleted or moved since); run the scenario again", m.run_id),
+            });
+        }
         let bytes = read_regular(&path, e.bytes).map_err(|why| mixed(&why))?;
         if bytes.len() as u64 != e.bytes {
             return Err(mixed(&format!(
@@ -748,10 +765,13 @@ fn publish(stage: &Stage, how: &Publish, ops: &Ops) -> Result<Manifest, WriteErr
         let run_id = match how {
             Publish::NewRun => new_run_id(stage.owner),
             Publish::SameRun { run_id } => {
-                // The run being redrawn must still be the folder's, and whole.
-                let now = verify(out).map_err(|e| WriteError {
-                    path: e.path.clone(),
-                    source: std::io::Error::other(e.message),
+                // The run being redrawn must still be the folder's, and whole but for
+                // the files this publish puts back.
+                let now = verify_but(out, &|p| files.iter().any(|f| f.path == p)).map_err(|e| {
+                    WriteError {
+                        path: e.path.clone(),
+                        source: std::io::Error::other(e.message),
+                    }
                 })?;
                 if &now.run_id != run_id {
                     return Err(werr(&out.join(MANIFEST))(std::io::Error::other(

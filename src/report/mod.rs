@@ -115,11 +115,13 @@ fn render_from(mut data: input::RunData, dest: &Path) -> Result<ReportOutcome, R
 
 /// `slotsim report OUT`: finishes an interrupted publish, checks every file of the run
 /// against its manifest, then redraws the charts and `report.html` and publishes them
-/// as part of the same run (see [`crate::output`]).
+/// as part of the same run (see [`crate::output`]). Charts or a page that were deleted
+/// are drawn again: they are made from the other files alone.
 pub fn redraw(out: &Path) -> Result<ReportOutcome, ReportError> {
-    use crate::output::{recover, verify, Publish, Stage};
+    use crate::output::{recover, verify_but, Publish, Stage};
     recover(out)?;
-    let manifest = verify(out).map_err(|e| ReportError::Invalid {
+    let remade = |p: &str| p == "report.html" || p.starts_with("charts/");
+    let manifest = verify_but(out, &remade).map_err(|e| ReportError::Invalid {
         path: e.path,
         message: e.message,
     })?;

@@ -53,6 +53,40 @@ fn report_fails(out: &Path, fragments: &[&str]) -> String {
     err
 }
 
+/// `report` redraws charts and report.html: deleted ones are drawn again, byte for byte.
+/// A deleted file it reads is named as missing, not as a file of another run.
+#[test]
+fn report_redraws_deleted_charts_and_names_a_missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(dir.path(), SMALL);
+    let out = dir.path().join("out");
+    run_into(&scenario, &out, 1);
+    let charts = out.join("charts");
+    let mut before: Vec<(std::ffi::OsString, Vec<u8>)> = std::fs::read_dir(&charts)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .map(|e| (e.file_name(), std::fs::read(e.path()).unwrap()))
+        .collect();
+    before.sort();
+    assert!(!before.is_empty());
+    std::fs::remove_dir_all(&charts).unwrap();
+    std::fs::remove_file(out.join("report.html")).unwrap();
+    slotsim().arg("report").arg(&out).assert().success();
+    let mut after: Vec<(std::ffi::OsString, Vec<u8>)> = std::fs::read_dir(&charts)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .map(|e| (e.file_name(), std::fs::read(e.path()).unwrap()))
+        .collect();
+    after.sort();
+    assert!(before == after, "the charts are drawn again, the same");
+    assert!(out.join("report.html").is_file());
+    // The folder is whole again: a second report checks every file.
+    slotsim().arg("report").arg(&out).assert().success();
+    std::fs::remove_file(out.join("summary.csv")).unwrap();
+    let err = report_fails(&out, &["summary.csv", "missing", "run the scenario again"]);
+    assert!(!err.contains("different runs"), "{err}");
+}
+
 #[test]
 fn report_refuses_a_folder_that_mixes_two_runs() {
     let dir = tempfile::tempdir().unwrap();
