@@ -751,7 +751,7 @@ fn finish(
         {
             if let Some((warning, cost)) = what_would_reach(s, search) {
                 warnings.push(warning);
-                search_cost = Some(cost);
+                search_cost = cost;
             }
         }
         warnings.extend(precision_warnings(s, result));
@@ -1238,8 +1238,12 @@ fn overrides(a: &RunArgs) -> Vec<String> {
 /// When no setting meets the targets: a quick account search (`plan` with at most 4
 /// replications and no decision rounds) from one account more than the largest swept pool.
 ///
-/// Returns the warning, and the events and seconds the search simulated.
-pub fn what_would_reach(s: &Scenario, settings: &RunSettings) -> Option<(String, (u64, f64))> {
+/// Returns the warning, and the events and seconds the search simulated (none when no
+/// account count can help, and nothing is searched).
+pub fn what_would_reach(
+    s: &Scenario,
+    settings: &RunSettings,
+) -> Option<(String, Option<(u64, f64)>)> {
     use crate::plan::{plan, Search};
     let mut q = s.clone();
     q.replications = q.replications.min(4);
@@ -1273,6 +1277,25 @@ pub fn what_would_reach(s: &Scenario, settings: &RunSettings) -> Option<(String,
             q.plan.reserved = rs;
         }
     }
+    // Reserved at or above concurrency on every pool leaves no slot a new session may
+    // take, at any account count: the cause is the reserve, not the pool's size.
+    let widest = s
+        .pools
+        .iter()
+        .map(|p| p.concurrency as i64)
+        .max()
+        .unwrap_or(0);
+    if q.plan.reserved.iter().all(|&r| r >= widest) {
+        let list: Vec<String> = q.plan.reserved.iter().map(|r| r.to_string()).collect();
+        return Some((
+            format!(
+                "no setting meets the targets, and more accounts would not help: every reserved value swept ({}) is at or above {}concurrency ({widest}), so no new session can ever get a slot (new-session capacity 0); sweep reserved values below concurrency",
+                list.join(", "),
+                if s.pools.len() > 1 { "every pool's " } else { "" }
+            ),
+            None,
+        ));
+    }
     let o = plan(&q, Search::Accounts, settings, &|_| {}).ok()?;
     let name = &s.pools[pool].name;
     let warning = match o.answer {
@@ -1290,7 +1313,7 @@ pub fn what_would_reach(s: &Scenario, settings: &RunSettings) -> Option<(String,
             q.plan.max_accounts
         ),
     };
-    Some((warning, o.simulated()))
+    Some((warning, Some(o.simulated())))
 }
 
 /// Sweep points whose offered load exceeds their slots; points with the same load and
@@ -1623,6 +1646,9 @@ impl Grid {
 }
 
 /// The human-readable summary printed by `run`.
+/// A table cell of a rate that was not measured.
+const NOT_MEASURED: &str = "n/a";
+
 pub fn summary_table(s: &Scenario, r: &RunResult) -> String {
     use crate::stats::{metric_index, Estimate};
     let params = export::param_column_names(s);
@@ -1642,19 +1668,21 @@ pub fn summary_table(s: &Scenario, r: &RunResult) -> String {
         header.extend(["migr capacity %", "migr fault %", "migr limit %"]);
     }
     let metric = |name| metric_index(name).expect("known metric name");
-    let [new_rej, cont, migr, bound, thr, util, wait, migr_cap, migr_fault, migr_limit] = [
-        "new_session_rejection_rate",
-        "continuity_failure_rate",
-        "migration_rate",
-        "bound_rejection_rate",
-        "throughput_rps",
-        "slot_utilization",
-        "wait_p95_s",
-        "migration_rate_capacity",
-        "migration_rate_fault",
-        "migration_rate_limit",
-    ]
-    .map(metric);
+    let [new_rej, cont, migr, bound, thr, util, wait, migr_cap, migr_fault, migr_limit, bound_n] =
+        [
+            "new_session_rejection_rate",
+            "continuity_failure_rate",
+            "migration_rate",
+            "bound_rejection_rate",
+            "throughput_rps",
+            "slot_utilization",
+            "wait_p95_s",
+            "migration_rate_capacity",
+            "migration_rate_fault",
+            "migration_rate_limit",
+            "bound_requests",
+        ]
+        .map(metric);
     let mut g = Grid::new(&header, &params, r.points.len());
     for p in &r.points {
         // What `PointResult::estimate` gives, without looking the metric up by name.
@@ -1663,15 +1691,28 @@ pub fn summary_table(s: &Scenario, r: &RunResult) -> String {
         push_u64(&mut g.text, p.reps.len() as u64, 1, 0);
         g.end_ascii(0);
         g.estimate(&est(new_rej), 100.0, 2);
-        g.estimate(&est(cont), 100.0, 2);
-        g.fixed(100.0 * est(migr).mean, 2);
-        g.fixed(100.0 * est(bound).mean, 2);
+        // Rates per bound request are 0/0 where no request was bound (every reserved
+        // value >= concurrency, say): undefined, not 0, as the recommendation says.
+        let measured = est(bound_n).mean > 0.0;
+        if measured {
+            g.estimate(&est(cont), 100.0, 2);
+            g.fixed(100.0 * est(migr).mean, 2);
+            g.fixed(100.0 * est(bound).mean, 2);
+        } else {
+            for _ in 0..3 {
+                g.cell(NOT_MEASURED);
+            }
+        }
         g.fixed(est(thr).mean, 3);
         g.fixed(100.0 * est(util).mean, 1);
         g.fixed(est(wait).mean, 2);
         if causes {
             for m in [migr_cap, migr_fault, migr_limit] {
-                g.fixed(100.0 * est(m).mean, 2);
+                if measured {
+                    g.fixed(100.0 * est(m).mean, 2);
+                } else {
+                    g.cell(NOT_MEASURED);
+                }
             }
         }
     }
@@ -1679,6 +1720,9 @@ pub fn summary_table(s: &Scenario, r: &RunResult) -> String {
     g.render(&mut text);
     if r.points.iter().any(|p| p.reps.len() > 1) {
         text.push_str("(± is the 95% confidence half-width across replications)\n");
+    }
+    if text.contains(NOT_MEASURED) {
+        text.push_str("(n/a: no bound requests, so no rate per bound request)\n");
     }
     causes_table(&mut text, s, r);
     cache_table(&mut text, s, r);
@@ -1833,12 +1877,21 @@ mod tests {
                 }
                 row.push(p.reps.len().to_string());
                 row.push(pct(&p.estimate("new_session_rejection_rate")));
-                row.push(pct(&p.estimate("continuity_failure_rate")));
-                row.push(format!("{:.2}", 100.0 * p.estimate("migration_rate").mean));
-                row.push(format!(
-                    "{:.2}",
-                    100.0 * p.estimate("bound_rejection_rate").mean
-                ));
+                let measured = p.estimate("bound_requests").mean > 0.0;
+                let rate = |m: &str| {
+                    if measured {
+                        format!("{:.2}", 100.0 * p.estimate(m).mean)
+                    } else {
+                        "n/a".into()
+                    }
+                };
+                row.push(if measured {
+                    pct(&p.estimate("continuity_failure_rate"))
+                } else {
+                    "n/a".into()
+                });
+                row.push(rate("migration_rate"));
+                row.push(rate("bound_rejection_rate"));
                 row.push(format!("{:.3}", p.estimate("throughput_rps").mean));
                 row.push(format!(
                     "{:.1}",
@@ -1851,7 +1904,7 @@ mod tests {
                         "migration_rate_fault",
                         "migration_rate_limit",
                     ] {
-                        row.push(format!("{:.2}", 100.0 * p.estimate(m).mean));
+                        row.push(rate(m));
                     }
                 }
                 rows.push(row);
@@ -1859,6 +1912,9 @@ mod tests {
             let mut text = align(rows);
             if r.points.iter().any(|p| p.reps.len() > 1) {
                 text.push_str("(± is the 95% confidence half-width across replications)\n");
+            }
+            if text.contains("n/a") {
+                text.push_str("(n/a: no bound requests, so no rate per bound request)\n");
             }
             text.push_str(&causes_table(s, r));
             text.push_str(&cache_table(s, r));

@@ -230,6 +230,44 @@ fn bad_scenarios_exit_2_naming_the_key() {
     }
 }
 
+/// Where no request is bound (reserved >= concurrency), the rates per bound request are
+/// undefined: the table shows n/a, not 0.00±0.00, and the advice names the reserve as the
+/// cause instead of the load or the targets. summary.csv keeps its 0 beside
+/// bound_requests = 0.
+#[test]
+fn no_bound_requests_show_as_not_measured_and_the_advice_names_the_reserve() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario_file(
+        dir.path(),
+        &format!(
+            "{}\n[targets]\ncontinuity_failure_rate = 0.05\n",
+            GOOD.replace("reserved = [0, 1]", "reserved = [3, 4]")
+        ),
+    );
+    let out_dir = dir.path().join("o");
+    let out = slotsim()
+        .arg("run")
+        .arg(&path)
+        .args(["--quiet", "--out"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let table: Vec<&str> = stdout.lines().take(3).collect();
+    for row in &table[1..] {
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(&cells[4..7], ["n/a", "n/a", "n/a"], "{row}");
+    }
+    assert!(stdout.contains("(n/a: no bound requests"), "{stdout}");
+    assert!(!stdout.contains("not even"), "{stdout}");
+    assert!(
+        stdout.contains("every reserved value swept (3, 4) is at or above concurrency (3)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("the quick account search:"), "{stdout}");
+}
+
 #[test]
 fn check_accepts_the_good_scenario() {
     let dir = tempfile::tempdir().unwrap();
