@@ -1085,8 +1085,12 @@ fn plan(a: PlanArgs) -> Result<(), CliError> {
         s.max_replications = m;
         s.max_replications_given = true;
     }
-    if a.threads == Some(0) {
-        return Err(CliError::Usage("--threads 0: must be at least 1".into()));
+    if let Some(t) = a.threads {
+        if t == 0 || t > MAX_THREADS {
+            return Err(CliError::Usage(format!(
+                "--threads {t}: must be from 1 to {MAX_THREADS}"
+            )));
+        }
     }
     if let Some(name) = &a.pool {
         s.plan.pool = s

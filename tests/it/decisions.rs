@@ -476,6 +476,12 @@ fn plan_command_writes_its_files_and_rejects_bad_input() {
             "'--max-load' cannot be used with '--accounts",
         ),
         (&["--load-step", "0.5"][..], "--max-load"),
+        // As for run: the flag's parser and its check name the same range.
+        (&["--threads", "-1"][..], "from 1 to 256"),
+        (
+            &["--threads", "300"][..],
+            "--threads 300: must be from 1 to 256",
+        ),
         (&["--load-limit", "2"][..], "--max-load"),
     ] {
         let out = slotsim()
