@@ -142,6 +142,9 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
                 .saturating_add(exp_gap(&mut self.arrivals_rng, new_rate))
         };
         self.schedule_arrival(next, Ev::OpenArrival { bound });
+        // A bound request stands for a later request of some session, not for a session's
+        // first: its rejection is a bound rejection, never a rejected session.
+        self.sessions.items[sid as usize].first_open = !bound;
         self.issue(sid);
     }
 

@@ -293,6 +293,39 @@ fn a_session_is_rejected_once_when_its_first_request_runs_out_of_retries() {
     assert_eq!(per_minute, 1);
 }
 
+/// Open mode: a rejected bound request is a bound rejection, never a rejected session,
+/// in the headline counts and in the per-minute series alike (bound requests only, on
+/// two one-slot accounts with no waiting, busy enough that some are rejected).
+#[test]
+fn open_mode_bound_rejections_are_not_new_session_rejections() {
+    let s = scenario(
+        r#"
+        horizon = "1h"
+        warmup = 0
+        replications = 1
+        [gateway]
+        sticky_max_waiting = 0
+        fallback_max_waiting = 0
+        [[pools]]
+        accounts = 2
+        concurrency = 1
+        [workload]
+        mode = "open"
+        bound_rate = "3/min"
+        new_rate = 0
+        service_time = { dist = "exponential", mean = "30s" }
+        "#,
+    );
+    let p = &run(&s).points[0];
+    let c = &p.reps[0].counts;
+    assert!(c.bound_rejections > 10, "{}", c.bound_rejections);
+    assert_eq!((c.sessions_arrived, c.sessions_rejected), (0, 0));
+    let series =
+        |f: fn(&slotsim::engine::MinuteBin) -> u64| -> u64 { p.timeseries.iter().map(f).sum() };
+    assert_eq!(series(|b| b.new_session_rejections), 0);
+    assert_eq!(series(|b| b.bound_rejections), c.bound_rejections);
+}
+
 /// One user with a limit of one request in flight: sessions at t=10, 20, 30, one request
 /// of 15 s each, user waits of at most 8 s, FIFO waiting. S0 runs 10-25; S1 waits for the
 /// user slot until 25 (5 s) and runs 25-40; S2 waits from 30 and times out at 38 (429).
