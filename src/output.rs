@@ -51,9 +51,11 @@ pub struct WriteError {
     pub source: std::io::Error,
 }
 
-/// Creates `dir` (and parents) if needed.
+/// Creates `dir` (and parents) if needed. Without its `.`s: the standard library's
+/// `create_dir_all` fails on `new/made/.` when `new` is missing.
 pub fn ensure_dir(dir: &Path) -> Result<(), WriteError> {
-    std::fs::create_dir_all(dir).map_err(|source| WriteError {
+    let plain: PathBuf = dir.components().collect();
+    std::fs::create_dir_all(&plain).map_err(|source| WriteError {
         path: dir.to_path_buf(),
         source,
     })
@@ -574,10 +576,10 @@ pub struct Stage {
     owner: Owner,
     /// Set when the folder must be left as it is (published, or a simulated crash).
     done: bool,
-    /// The outermost folder of `out` that this stage created (`out` itself or one of its
-    /// parents), if it did: a run that fails or is interrupted before it publishes removes
-    /// the folders it made, so a new `--out` is as it was too.
-    created: Option<PathBuf>,
+    /// The folders of `out` that this stage created (`out` itself and parents of it that
+    /// did not exist), deepest first: a run that fails or is interrupted before it
+    /// publishes removes them, so a new `--out` is as it was too.
+    created: Vec<PathBuf>,
 }
 
 /// What a publish replaces.
@@ -604,11 +606,18 @@ impl Stage {
     }
 
     fn new_as(out: &Path, owner: Owner) -> Result<Stage, WriteError> {
-        let created = out
-            .ancestors()
-            .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
-            .last()
-            .map(Path::to_path_buf);
+        // Walked up only without `..`: in `x/../y` the folder before `..` is not one of
+        // the target's parents. (`components` drops the `.`s.)
+        let plain: PathBuf = out.components().collect();
+        let created = if plain.components().any(|c| c == Component::ParentDir) {
+            Vec::new()
+        } else {
+            plain
+                .ancestors()
+                .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+                .map(Path::to_path_buf)
+                .collect()
+        };
         ensure_dir(out)?;
         recover(out)?;
         let n = SEQUENCE.fetch_add(1, Ordering::Relaxed);
@@ -660,13 +669,11 @@ impl Drop for Stage {
         drop(take_written(&self.dir));
         if !self.done {
             discard(&self.dir);
-            if let Some(top) = &self.created {
-                // Only empty folders are removed (`remove_dir`): anything else put there
-                // meanwhile, or a publish cut short after its commit, is kept.
-                for dir in self.out.ancestors() {
-                    if std::fs::remove_dir(dir).is_err() || dir == top.as_path() {
-                        break;
-                    }
+            // Only empty folders are removed (`remove_dir`): anything else put there
+            // meanwhile, or a publish cut short after its commit, is kept.
+            for dir in &self.created {
+                if std::fs::remove_dir(dir).is_err() {
+                    break;
                 }
             }
         }

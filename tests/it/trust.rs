@@ -536,6 +536,28 @@ fn the_watchdog_stops_a_run_whose_time_stands_still() {
         left.is_empty(),
         "nothing is left in the output folder: {left:?}"
     );
+    // Paths with `.` and `..`: a folder named before `..` is not a parent of the target,
+    // so an empty folder that was there stays; folders made for `new/made/.` all go.
+    std::fs::remove_dir(&out).unwrap();
+    let kept = dir.path().join("kept");
+    std::fs::create_dir(&kept).unwrap();
+    let made = dir.path().join("new").join("made");
+    for target in [out.join("..").join("kept"), made.join(".")] {
+        let o = slotsim()
+            .arg("run")
+            .arg(&scenario)
+            .args(["--quiet", "--force", "--out"])
+            .arg(&target)
+            .timeout(std::time::Duration::from_secs(120))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{target:?}");
+    }
+    assert!(kept.is_dir(), "a folder that was there stays");
+    assert!(
+        !dir.path().join("new").exists(),
+        "the folders the run made go"
+    );
 }
 
 /// Ctrl-C into an output folder the run made (and its parent): exit 130, and both are
