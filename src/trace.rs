@@ -104,6 +104,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// A trace file's layout.
 #[derive(Debug, Clone, PartialEq)]
@@ -163,6 +164,10 @@ pub struct TraceConfig {
     pub span_us: u64,
     /// The mean service time of its records, seconds.
     pub mean_service_s: f64,
+    /// Requests of each session key in one pass, counted when the scenario was checked
+    /// (empty unless sessions come from the trace's own key). Shared by every
+    /// replication and worker thread: one copy per run.
+    pub key_counts: Arc<HashMap<u128, u64>>,
 }
 
 impl TraceConfig {
@@ -464,42 +469,53 @@ impl TraceReader {
     }
 }
 
-/// Reads the whole trace once, checking every record: (records, span in microseconds,
-/// mean service time in seconds).
+/// What one full read of a trace found.
+#[derive(Debug)]
+pub struct Scan {
+    pub records: u64,
+    /// Time from the first to the last record, microseconds.
+    pub span_us: u64,
+    /// The mean service time of its records, seconds.
+    pub mean_service_s: f64,
+    /// Requests of each session key (empty unless asked for).
+    pub key_counts: HashMap<u128, u64>,
+}
+
+/// Reads the whole trace once, checking every record. With `count_keys`, it also counts
+/// the requests of each session key (requests without a key, each a session of its own,
+/// are not counted): a replayed session finishes when the last request of its key is
+/// done. Counting here, in the read the check makes anyway, spares every replication a
+/// read of its own; the map holds one entry per distinct key.
 pub fn scan(
     name: &str,
     path: &Path,
     format: &TraceFormat,
     ttft_s: f64,
     decode_rate: f64,
-) -> Result<(u64, u64, f64), String> {
+    count_keys: bool,
+) -> Result<Scan, String> {
     let mut r = TraceReader::open_parts(name, path, format, ttft_s, decode_rate)?;
     let mut n = 0u64;
     let mut span = 0;
     let mut service = 0.0;
+    let mut key_counts = HashMap::new();
     while let Some(rec) = r.next()? {
         n += 1;
         span = rec.offset_us;
         service += rec.service_s;
+        if let (true, SessionKey::Shared(k)) = (count_keys, rec.key) {
+            *key_counts.entry(k).or_insert(0) += 1;
+        }
     }
     if n == 0 {
         return Err(format!("{name}: has no records"));
     }
-    Ok((n, span, service / n as f64))
-}
-
-/// How many requests each session key has in one pass of the trace (requests without a
-/// key, each a session of its own, are not counted): a replayed session finishes when the
-/// last request of its key is done. One entry per distinct key.
-pub fn key_counts(cfg: &TraceConfig) -> Result<HashMap<u128, u64>, String> {
-    let mut r = TraceReader::open(cfg)?;
-    let mut counts = HashMap::new();
-    while let Some(rec) = r.next()? {
-        if let SessionKey::Shared(k) = rec.key {
-            *counts.entry(k).or_insert(0) += 1;
-        }
-    }
-    Ok(counts)
+    Ok(Scan {
+        records: n,
+        span_us: span,
+        mean_service_s: service / n as f64,
+        key_counts,
+    })
 }
 
 /// A stable 128-bit hash of a session key string (FNV-1a, two lanes).

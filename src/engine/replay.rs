@@ -6,15 +6,16 @@
 //! apart (each pass of a looped trace is a fresh set of sessions); its binding expires
 //! by its TTL as any session's does. A request arrives at its time whatever its
 //! session's earlier requests are doing (open loop). A session finishes when the last
-//! request of its key in the pass is done: the requests of each key are counted before
-//! the replay starts (for client sessions, each pass's deal is drawn ahead), so a
-//! session's state is kept from its first request to its last and freed then. Memory
-//! follows the distinct keys of one pass, not the trace's length nor the number of loops.
+//! request of its key in the pass is done: the requests of each key are counted once per
+//! run, when the trace is checked, and every replication reads those counts (for client
+//! sessions, each pass's deal is drawn ahead), so a session's state is kept from its
+//! first request to its last and freed then. Memory follows the distinct keys of one
+//! pass (counted once per run), not the trace's length nor the number of loops.
 
 use super::streams::{stream, StreamKind};
 use super::{Ev, RequestWork, SessionStart, Sim};
 use crate::scenario::Workload;
-use crate::trace::{key_counts, SessionKey, SessionRule, TraceReader, TraceRecord};
+use crate::trace::{SessionKey, SessionRule, TraceReader, TraceRecord};
 use crate::units::{secs_to_time, Time};
 use rand::Rng;
 use rand_pcg::Pcg64;
@@ -31,9 +32,9 @@ pub(super) struct Replay {
     /// leaves when its last request arrives, so a slot named here is never a finished
     /// session's, reused.
     sessions: HashMap<(u64, u128), u32>,
-    /// Requests of each key in the pass being read: the trace's own keys (the same in
-    /// every pass), or the client sessions the pass's requests are dealt to.
-    requests_per_key: HashMap<u128, u64>,
+    /// Requests of each client session in the pass being read, when the rule is
+    /// `Clients` (the trace's own keys are counted once per run, in its config).
+    requests_per_client: HashMap<u128, u64>,
     /// Deals requests to client sessions when the rule is `Clients`.
     clients_rng: Pcg64,
     /// Set when the trace could not be read (it changed after it was checked).
@@ -66,23 +67,16 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
     }
 
     pub(super) fn start_replay(&mut self) {
-        let opened = TraceReader::open(self.trace_cfg()).and_then(|r| {
-            let counts = match self.trace_cfg().sessions {
-                SessionRule::Key => key_counts(self.trace_cfg())?,
-                SessionRule::PerRequest | SessionRule::Clients(_) => HashMap::new(),
-            };
-            Ok((r, counts))
-        });
-        let (reader, requests_per_key, error) = match opened {
-            Ok((r, counts)) => (Some(r), counts, None),
-            Err(e) => (None, HashMap::new(), Some(e)),
+        let (reader, error) = match TraceReader::open(self.trace_cfg()) {
+            Ok(r) => (Some(r), None),
+            Err(e) => (None, Some(e)),
         };
         self.replay = Some(Replay {
             reader,
             pass: 0,
             next: None,
             sessions: HashMap::new(),
-            requests_per_key,
+            requests_per_client: HashMap::new(),
             clients_rng: stream(self.rep_seed, StreamKind::TraceClients, 0),
             error,
         });
@@ -100,10 +94,10 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
         let records = self.trace_cfg().records;
         let rp = self.replay.as_mut().expect("replay started");
         let mut rng = rp.clients_rng.clone();
-        rp.requests_per_key.clear();
+        rp.requests_per_client.clear();
         for _ in 0..records {
             let client = rng.random_range(0..n) as u128;
-            *rp.requests_per_key.entry(client).or_insert(0) += 1;
+            *rp.requests_per_client.entry(client).or_insert(0) += 1;
         }
     }
 
@@ -149,10 +143,11 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
         let rp = self.replay.as_mut().expect("replay started");
         let rec = rp.next.take().expect("an arrival event has its record");
         let pass = rp.pass;
-        let rule = match &self.cfg.workload {
-            Workload::Trace { trace, .. } => trace.sessions,
+        let trace = match &self.cfg.workload {
+            Workload::Trace { trace, .. } => trace,
             _ => unreachable!("replay runs only in trace mode"),
         };
+        let rule = trace.sessions;
         let key = match (rule, rec.key) {
             (SessionRule::Key, SessionKey::Shared(k)) => Some((pass, k)),
             (SessionRule::Clients(n), _) => Some((pass, rp.clients_rng.random_range(0..n) as u128)),
@@ -163,9 +158,11 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
             None => {
                 // (A key missing from the counts can only come from a trace changed after
                 // it was counted: its request is then a session of its own.)
-                let requests = key.map_or(1, |(_, k)| {
-                    rp.requests_per_key.get(&k).copied().unwrap_or(1)
-                });
+                let counts = match rule {
+                    SessionRule::Key => &*trace.key_counts,
+                    SessionRule::PerRequest | SessionRule::Clients(_) => &rp.requests_per_client,
+                };
+                let requests = key.map_or(1, |(_, k)| counts.get(&k).copied().unwrap_or(1));
                 self.new_trace_session(key, requests)
             }
         };

@@ -1383,9 +1383,14 @@ impl Validator<'_> {
             None => 40.0,
         };
         let path = self.resolve(&name);
-        let (records, span_us, mean_service_s) =
-            crate::trace::scan(&name, &path, &format, ttft_s, decode_rate)
-                .map_err(|e| self.err("workload.trace.file", e))?;
+        let count_keys = sessions == SessionRule::Key;
+        let crate::trace::Scan {
+            records,
+            span_us,
+            mean_service_s,
+            key_counts,
+        } = crate::trace::scan(&name, &path, &format, ttft_s, decode_rate, count_keys)
+            .map_err(|e| self.err("workload.trace.file", e))?;
         let looped = t.looped.unwrap_or(false);
         if looped && span_us == 0 {
             return Err(self.err(
@@ -1406,6 +1411,7 @@ impl Validator<'_> {
                 records,
                 span_us,
                 mean_service_s,
+                key_counts: std::sync::Arc::new(key_counts),
             },
             context_growth: self.context_growth(w)?,
         })
