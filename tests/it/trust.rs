@@ -503,15 +503,18 @@ fn the_watchdog_stops_a_run_whose_time_stands_still() {
         );
     let scenario = write_scenario(dir.path(), &text);
     let out = dir.path().join("out");
+    let run_into = |target: &std::path::Path| {
+        slotsim()
+            .arg("run")
+            .arg(&scenario)
+            .args(["--quiet", "--force", "--out"])
+            .arg(target)
+            .timeout(std::time::Duration::from_secs(120))
+            .output()
+            .unwrap()
+    };
     let start = std::time::Instant::now();
-    let o = slotsim()
-        .arg("run")
-        .arg(&scenario)
-        .args(["--quiet", "--force", "--out"])
-        .arg(&out)
-        .timeout(std::time::Duration::from_secs(120))
-        .output()
-        .unwrap();
+    let o = run_into(&out);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("stopped advancing"), "{err}");
@@ -522,14 +525,7 @@ fn the_watchdog_stops_a_run_whose_time_stands_still() {
     assert!(!out.exists(), "the new output folder is removed");
     // A folder that was there before the run stays, as it was.
     std::fs::create_dir(&out).unwrap();
-    let o = slotsim()
-        .arg("run")
-        .arg(&scenario)
-        .args(["--quiet", "--force", "--out"])
-        .arg(&out)
-        .timeout(std::time::Duration::from_secs(120))
-        .output()
-        .unwrap();
+    let o = run_into(&out);
     assert_eq!(o.status.code(), Some(2));
     let left: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
     assert!(
@@ -543,14 +539,7 @@ fn the_watchdog_stops_a_run_whose_time_stands_still() {
     std::fs::create_dir(&kept).unwrap();
     let made = dir.path().join("new").join("made");
     for target in [out.join("..").join("kept"), made.join(".")] {
-        let o = slotsim()
-            .arg("run")
-            .arg(&scenario)
-            .args(["--quiet", "--force", "--out"])
-            .arg(&target)
-            .timeout(std::time::Duration::from_secs(120))
-            .output()
-            .unwrap();
+        let o = run_into(&target);
         assert_eq!(o.status.code(), Some(2), "{target:?}");
     }
     assert!(kept.is_dir(), "a folder that was there stays");
