@@ -266,7 +266,6 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
             );
             return;
         }
-        s.served_any = true;
         match s.first_account {
             None => s.first_account = Some(account),
             Some(f) if f != account => s.intact = false,

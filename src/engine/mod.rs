@@ -158,10 +158,10 @@ struct Session {
     /// Requests still to issue, the current one included.
     remaining: u64,
     retries_left: u32,
-    served_any: bool,
     /// The session's first request has no final outcome yet and the next request it
     /// issues is that one (a client's retry of it counts as it): see `RequestWork::first`.
     first_open: bool,
+    /// The account of its first served request (None: nothing served yet).
     first_account: Option<u32>,
     intact: bool,
     user: u32,
@@ -218,7 +218,6 @@ impl Session {
             counted,
             remaining,
             retries_left,
-            served_any: false,
             first_open: true,
             first_account: None,
             intact: true,
@@ -258,7 +257,6 @@ impl Session {
             counted: counted_,
             remaining: remaining_,
             retries_left: retries_left_,
-            served_any,
             first_open,
             first_account,
             intact,
@@ -277,7 +275,6 @@ impl Session {
         *counted_ = counted;
         *remaining_ = remaining;
         *retries_left_ = retries_left;
-        *served_any = false;
         *first_open = true;
         *first_account = None;
         *intact = true;

@@ -235,7 +235,7 @@ impl<const PLAIN: bool> Sim<'_, PLAIN> {
         let ts = s.trace.as_mut().expect("a replayed session");
         ts.in_flight -= 1;
         if ts.in_flight == 0 && ts.to_arrive == 0 {
-            let abandoned = !s.served_any;
+            let abandoned = s.first_account.is_none();
             self.end_session(sid, abandoned);
         }
     }

@@ -46,7 +46,6 @@ pub(super) fn arrive(sim: &mut Sim, bound: Option<u32>) -> u32 {
         user: 0,
         key: 999,
     });
-    session.served_any = bound.is_some();
     session.first_account = bound;
     let sid = sim.sessions.insert(session);
     sim.issue(sid);
